@@ -1,0 +1,31 @@
+/** OCI annotation keys CI fills from git (seed 002). */
+export const OCI = {
+    description: "org.opencontainers.image.description",
+    created: "org.opencontainers.image.created",
+    revision: "org.opencontainers.image.revision",
+    source: "org.opencontainers.image.source",
+} as const;
+
+/** The OCI labels every deployed image must carry. `source` is optional in seed 002. */
+export const REQUIRED_OCI_LABELS = [OCI.description, OCI.created, OCI.revision] as const;
+
+/**
+ * Labels this product puts on the containers it creates. Policies read them, because CrossGuard
+ * cannot see the arguments of local ComponentResources.
+ */
+export const LIFECYCLE = {
+    /** `core` | `monitoring` | `experimental` on Proxima; `lyra` on the dev box. */
+    class: "image-lifecycle.class",
+    stack: "image-lifecycle.stack",
+    app: "image-lifecycle.app",
+    tag: "image-lifecycle.tag",
+    digest: "image-lifecycle.digest",
+    /** Path of the deploy record written for a Proxima container. */
+    record: "image-lifecycle.deploy-record",
+    /** `true` on Lyra containers and temporary volumes. */
+    ephemeral: "image-lifecycle.ephemeral",
+} as const;
+
+/** Proxima's LXC responsibility classes (seed 000). */
+export const CLASSES = ["core", "monitoring", "experimental"] as const;
+export type LxcClassName = (typeof CLASSES)[number];
