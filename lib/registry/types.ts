@@ -1,0 +1,84 @@
+/**
+ * The contract of the OCI distribution client (implemented in ./client.ts). The program, the CLI and
+ * the policy pack all talk to the registry through this one client.
+ */
+
+/** Media types the client asks for and understands. */
+export const MEDIA_TYPES = {
+    ociIndex: "application/vnd.oci.image.index.v1+json",
+    ociManifest: "application/vnd.oci.image.manifest.v1+json",
+    dockerList: "application/vnd.docker.distribution.manifest.list.v2+json",
+    dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
+} as const;
+
+export interface RegistryCredentials {
+    username: string;
+    password: string;
+}
+
+export interface RegistryClientOptions {
+    /** `host` or `host:port`. */
+    registry: string;
+    /** Allow plain HTTP (and so no TLS) for a non-loopback registry. Loopback always uses HTTP. */
+    insecure?: boolean;
+    credentials?: RegistryCredentials;
+    /** Per request; default 30 s. */
+    timeoutMs?: number;
+    /** Retries of idempotent requests on 5xx, 429 and connection resets; default 3. */
+    retries?: number;
+    /** Called once per HTTP request sent (including retries and auth round trips), for benchmarks and tests. */
+    onRequest?: (event: RequestEvent) => void;
+}
+
+export interface RequestEvent {
+    method: string;
+    url: string;
+    status?: number;
+    /** Body bytes received. */
+    bytesIn: number;
+    /** Body bytes sent. */
+    bytesOut: number;
+}
+
+/** A manifest or index exactly as the registry stored it. */
+export interface Manifest {
+    /** `sha256:…` of `bytes`, checked against `Docker-Content-Digest`. */
+    digest: string;
+    mediaType: string;
+    /** The exact bytes: re-PUT these under a new tag and the digest stays the same. */
+    bytes: Buffer;
+    /** Parsed JSON of `bytes`. */
+    json: Record<string, unknown>;
+}
+
+/** What the overview, records and policies need to know about one digest. */
+export interface ImageInfo {
+    digest: string;
+    mediaType: string;
+    /** Config labels (OCI annotations from git). Empty object when none. */
+    labels: Record<string, string>;
+    /** `org.opencontainers.image.created` label, else the config's `created`. ISO 8601. */
+    created?: string;
+    /** `os/arch[/variant]` of each platform; one entry for a single-platform image. */
+    platforms: string[];
+    /** Layer digests of the (first) platform manifest. */
+    layers: string[];
+    /** Sum of config + layer sizes of the (first) platform manifest, in bytes. */
+    size: number;
+}
+
+export interface RegistryApi {
+    readonly registry: string;
+    /** Tag or digest → digest by HEAD; `undefined` when the registry says it is unknown (404). */
+    resolve(repository: string, reference: string): Promise<string | undefined>;
+    /** GET a manifest by tag or digest; the body's digest is verified (against the digest asked for, and the header). */
+    getManifest(repository: string, reference: string): Promise<Manifest>;
+    /** Manifest + config blob → labels, created, platforms, layers, size. For an index, the first platform's config. */
+    getImageInfo(repository: string, reference: string): Promise<ImageInfo>;
+    /** All tags, following `Link` pagination. `pageSize` is the `n` parameter. */
+    listTags(repository: string, opts?: { pageSize?: number }): Promise<string[]>;
+    /** PUT the exact bytes under `tag`; returns the digest the registry reports, verified equal to the bytes' digest. */
+    putManifest(repository: string, tag: string, manifest: Pick<Manifest, "bytes" | "mediaType">): Promise<string>;
+    /** DELETE a manifest by digest (removes every tag that points at it). */
+    deleteManifest(repository: string, digest: string): Promise<void>;
+}
