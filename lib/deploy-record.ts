@@ -1,0 +1,120 @@
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { z } from "zod";
+import { ValidationError } from "./errors";
+import { isFullDigest } from "./reference";
+
+/** `/opt/<org>/<app>/deploy-info.yml` (seed 002): what runs on the host and why. */
+export interface DeployRecord {
+    app: string;
+    /** `host[:port]/repository`, without tag or digest. */
+    image: string;
+    /** `sha256:<64 hex>`. */
+    digest: string;
+    tag?: string;
+    description?: string;
+    /** ISO 8601. */
+    deployed_at: string;
+    deployed_by: string;
+}
+
+const digest = z.string().refine(isFullDigest, "expected sha256: followed by 64 lowercase hex characters");
+
+const recordSchema = z.object({
+    app: z.string().min(1),
+    image: z.string().min(1),
+    digest,
+    tag: z.string().optional(),
+    description: z.string().optional(),
+    deployed_at: z.string().min(1),
+    deployed_by: z.string().min(1),
+});
+
+/** One entry of the program's `deployments` stack output (app → this). */
+export interface DeploymentSummary {
+    class: string;
+    /** `host[:port]/repository`. */
+    image: string;
+    tag?: string;
+    digest: string;
+    description?: string;
+    /** The Docker endpoint / host the container runs on. */
+    host: string;
+}
+
+const summarySchema = z.object({
+    class: z.string(),
+    image: z.string().min(1),
+    tag: z.string().optional(),
+    digest,
+    description: z.string().optional(),
+    host: z.string(),
+});
+
+/** The path of the deploy record for one app. */
+export function deployRecordPath(org: string, app: string): string {
+    return `/opt/${org}/${app}/deploy-info.yml`;
+}
+
+/**
+ * Renders the record as YAML. Every string is emitted double-quoted by the YAML library, so a commit
+ * subject with quotes, `$(…)`, backticks, colons or newlines stays data.
+ */
+export function renderDeployRecord(record: DeployRecord): string {
+    const ordered: Record<string, string> = { app: record.app, image: record.image, digest: record.digest };
+    if (record.tag !== undefined) ordered.tag = record.tag;
+    if (record.description !== undefined) ordered.description = record.description;
+    ordered.deployed_at = record.deployed_at;
+    ordered.deployed_by = record.deployed_by;
+    return stringifyYaml(ordered, { defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN", lineWidth: 0 });
+}
+
+function issues(error: z.ZodError): string {
+    return error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+}
+
+/** Parses a deploy record; throws a ValidationError naming `source` and each bad field. */
+export function parseDeployRecord(text: string, source = "deploy-info.yml"): DeployRecord {
+    let raw: unknown;
+    try {
+        raw = parseYaml(text);
+    } catch (e) {
+        throw new ValidationError(source, `${source} is not valid YAML (${(e as Error).message}). Fix or remove the file.`);
+    }
+    const parsed = recordSchema.safeParse(raw);
+    if (!parsed.success) throw new ValidationError(source, `${source} is not a deploy record: ${issues(parsed.error)}.`);
+    return parsed.data;
+}
+
+/**
+ * Reads what is deployed from either a deploy record (YAML) or the program's `deployments` output
+ * (JSON: app → DeploymentSummary, optionally wrapped as `{ "deployments": … }` or as
+ * `pulumi stack output --json`'s `{ "deployments": { … } }`). Returns image → set of digests.
+ */
+export function readDeployed(text: string, source: string): Map<string, Set<string>> {
+    const out = new Map<string, Set<string>>();
+    const add = (image: string, d: string) => {
+        if (!out.has(image)) out.set(image, new Set());
+        out.get(image)!.add(d);
+    };
+    let json: unknown;
+    try {
+        json = JSON.parse(text);
+    } catch {
+        json = undefined;
+    }
+    if (json !== undefined && typeof json === "object" && json !== null) {
+        const obj = json as Record<string, unknown>;
+        const map = (typeof obj.deployments === "object" && obj.deployments !== null ? obj.deployments : obj) as Record<string, unknown>;
+        const bad: string[] = [];
+        for (const [app, value] of Object.entries(map)) {
+            const s = summarySchema.safeParse(value);
+            if (s.success) add(s.data.image, s.data.digest);
+            else bad.push(`${app}: ${issues(s.error)}`);
+        }
+        if (bad.length) throw new ValidationError(source, `${source} is not a deployments output: ${bad.join("; ")}.`);
+        return out;
+    }
+    const record = parseDeployRecord(text, source);
+    add(record.image, record.digest);
+    return out;
+}
