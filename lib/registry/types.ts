@@ -28,6 +28,10 @@ export interface RegistryClientOptions {
     retries?: number;
     /** Called once per HTTP request sent (including retries and auth round trips), for benchmarks and tests. */
     onRequest?: (event: RequestEvent) => void;
+    /** First retry delay in ms, doubled per attempt (a `Retry-After` header wins); default 250. */
+    backoffMs?: number;
+    /** Longest wait a `Retry-After` may impose before the client gives up instead; default 30 s. */
+    maxRetryAfterMs?: number;
 }
 
 export interface RequestEvent {
@@ -65,6 +69,8 @@ export interface ImageInfo {
     layers: string[];
     /** Sum of config + layer sizes of the (first) platform manifest, in bytes. */
     size: number;
+    /** Digest of the config blob the labels came from. */
+    configDigest?: string;
 }
 
 export interface RegistryApi {
