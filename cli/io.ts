@@ -5,6 +5,10 @@ export interface CliIO {
     /** True when stdout is a terminal: colour and progress only then. */
     isTTY: boolean;
     env: NodeJS.ProcessEnv;
+    /** True when stderr is a terminal: progress for long work only then. */
+    stderrIsTTY?: boolean;
+    /** Terminal width of stdout when it is a TTY. */
+    columns?: number;
 }
 
 export const processIO: CliIO = {
@@ -12,6 +16,8 @@ export const processIO: CliIO = {
     stderr: (t) => process.stderr.write(t),
     isTTY: Boolean(process.stdout.isTTY),
     env: process.env,
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    columns: process.stdout.columns,
 };
 
 /** Exit codes scripts can rely on. */
