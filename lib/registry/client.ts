@@ -355,7 +355,8 @@ export class RegistryClient implements RegistryApi {
                 res = await this.once(opts, await this.authorization(scope));
             } catch (e) {
                 const code = networkCode(e);
-                const retriable = idempotent && code !== "TIMEOUT" && !NOT_RETRIED_NETWORK_CODES.has(code);
+                // Only failures with a socket error code (resets, closed sockets) are worth another try.
+                const retriable = idempotent && /^[A-Z_]+$/.test(code) && code !== "TIMEOUT" && !NOT_RETRIED_NETWORK_CODES.has(code);
                 if (retriable && attempt < this.retries) {
                     await sleep(this.backoff(attempt));
                     continue;
@@ -564,7 +565,7 @@ function registryErrorCodes(body: Buffer): string[] {
 function networkCode(e: unknown): string {
     const err = e as { name?: string; code?: string; cause?: { code?: string; name?: string } };
     if (err?.name === "TimeoutError" || err?.cause?.name === "TimeoutError" || err?.name === "AbortError") return "TIMEOUT";
-    return err?.cause?.code ?? err?.code ?? "network error";
+    return err?.cause?.code ?? err?.code ?? (e as { cause?: Error })?.cause?.message ?? "network error";
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,0 +1,158 @@
+import * as fs from "node:fs";
+import { parseArgs } from "node:util";
+import { readDeployed } from "../lib/deploy-record";
+import { RegistryError, ValidationError } from "../lib/errors";
+import { buildOverview, formatOverview, gatherOverview, overviewJson } from "../lib/overview";
+import { parseReference } from "../lib/reference";
+import { clientFromEnv } from "../lib/registry/client";
+import { CliIO, Command, EXIT } from "./io";
+
+/** Used when neither --registry, the repository argument nor IMAGE_LIFECYCLE_REGISTRY names one. */
+export const DEFAULT_REGISTRY = "127.0.0.1:5000";
+
+const USAGE = `Usage: image-lifecycle overview <repository> [options]
+
+Shows every tag of one repository, newest first, with → on tags whose digest is deployed.
+
+  <repository>          e.g. rednaw/hello-world or registry.example.com:5000/rednaw/hello-world
+  --registry <host[:port]>  registry to ask (default: $IMAGE_LIFECYCLE_REGISTRY, then ${DEFAULT_REGISTRY})
+  --deployed <file>     deploy-info.yml or the program's deployments JSON; repeatable
+  --json                print JSON for scripts instead of the table
+  --insecure            plain HTTP to a registry that is not on loopback
+  --width <N>           cut descriptions so rows fit N columns (default: the terminal's width)
+  -h, --help            this help
+
+Credentials: REGISTRY_USERNAME and REGISTRY_PASSWORD (basic or token auth).
+Exit codes: 0 ok, 1 unknown repository or no tags, 2 bad usage or input, 3 registry unreachable or answering badly.
+`;
+
+/** Progress on stderr only when it is a terminal and the work has already taken a while. */
+function progress(io: CliIO): { update(done: number, total: number): void; clear(): void } {
+    const start = Date.now();
+    let shown = false;
+    let last = 0;
+    return {
+        update(done, total) {
+            const now = Date.now();
+            if (!io.stderrIsTTY || now - start < 1000 || now - last < 100) return;
+            last = now;
+            shown = true;
+            io.stderr(`\rreading ${done}/${total} tags…`);
+        },
+        clear() {
+            if (shown) io.stderr("\r\x1b[K");
+        },
+    };
+}
+
+function deployedDigests(files: string[], registry: string, repository: string, io: CliIO): Set<string> {
+    const digests = new Set<string>();
+    for (const file of files) {
+        let text: string;
+        try {
+            text = fs.readFileSync(file, "utf8");
+        } catch (e) {
+            throw new ValidationError("--deployed", `Cannot read deployed file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check the path.`);
+        }
+        let matched = false;
+        for (const [image, set] of readDeployed(text, file)) {
+            let ref;
+            try {
+                ref = parseReference(image, registry, `${file}: image`);
+            } catch {
+                continue;
+            }
+            if (ref.registry === registry && ref.repository === repository) {
+                matched = true;
+                for (const d of set) digests.add(d);
+            }
+        }
+        if (!matched) io.stderr(`note: ${file} records nothing deployed from ${registry}/${repository}.\n`);
+    }
+    return digests;
+}
+
+export const overview: Command = async (argv, io) => {
+    let values;
+    let positionals: string[];
+    try {
+        ({ values, positionals } = parseArgs({
+            args: argv,
+            allowPositionals: true,
+            options: {
+                registry: { type: "string" },
+                deployed: { type: "string", multiple: true },
+                json: { type: "boolean" },
+                insecure: { type: "boolean" },
+                width: { type: "string" },
+                help: { type: "boolean", short: "h" },
+            },
+        }));
+    } catch (e) {
+        io.stderr(`overview: ${(e as Error).message}\n\n${USAGE}`);
+        return EXIT.usage;
+    }
+    if (values.help) {
+        io.stdout(USAGE);
+        return EXIT.ok;
+    }
+    if (positionals.length !== 1) {
+        io.stderr(`overview: expected exactly one repository, got ${positionals.length}.\n\n${USAGE}`);
+        return EXIT.usage;
+    }
+    let width: number | undefined;
+    if (values.width !== undefined) {
+        width = Number(values.width);
+        if (!Number.isInteger(width) || width < 20) {
+            io.stderr(`overview: --width must be a whole number of columns, at least 20; got "${values.width}".\n`);
+            return EXIT.usage;
+        }
+    } else if (io.isTTY && io.columns) {
+        width = io.columns;
+    }
+
+    try {
+        const defaultRegistry = values.registry ?? (io.env.IMAGE_LIFECYCLE_REGISTRY || DEFAULT_REGISTRY);
+        const ref = parseReference(positionals[0], defaultRegistry, "repository");
+        if (values.registry) parseReference(`${values.registry}/x`, undefined, "--registry");
+        if (values.registry && ref.registry !== values.registry) {
+            throw new ValidationError("repository", `The repository names registry ${ref.registry} but --registry says ${values.registry}. Give the registry once.`);
+        }
+        if (ref.tag !== undefined || ref.digest !== undefined) {
+            throw new ValidationError("repository", `overview takes a repository, not one image: drop the ${ref.digest ? "digest" : "tag"} from "${positionals[0]}".`);
+        }
+        const deployed = deployedDigests(values.deployed ?? [], ref.registry, ref.repository, io);
+        const client = clientFromEnv(ref.registry, io.env, { insecure: values.insecure === true });
+        const bar = progress(io);
+        let tags;
+        try {
+            tags = await gatherOverview(client, ref.repository, { onProgress: bar.update });
+        } finally {
+            bar.clear();
+        }
+        if (tags.length === 0) {
+            io.stderr(`overview: repository ${ref.repository} in ${ref.registry} has no tags. Push an image with a tag, or check the repository name.\n`);
+            return EXIT.failed;
+        }
+        const result = buildOverview(ref.registry, ref.repository, tags, deployed);
+        for (const d of result.deployedWithoutTag) {
+            io.stderr(`note: deployed digest ${d} has no tag in ${ref.registry}/${ref.repository} any more.\n`);
+        }
+        io.stdout(values.json ? `${JSON.stringify(overviewJson(result), null, 2)}\n` : formatOverview(result, width !== undefined ? { width } : {}));
+        return EXIT.ok;
+    } catch (e) {
+        if (e instanceof ValidationError) {
+            io.stderr(`overview: ${e.message}\n`);
+            return EXIT.usage;
+        }
+        if (e instanceof RegistryError) {
+            if (e.code === "NAME_UNKNOWN") {
+                io.stderr(`overview: ${e.message}\n`);
+                return EXIT.failed;
+            }
+            io.stderr(`overview: ${e.message}\n`);
+            return EXIT.unavailable;
+        }
+        throw e;
+    }
+};

@@ -1,0 +1,183 @@
+import { OCI } from "./labels";
+import { RegistryError } from "./errors";
+import { mapLimit } from "./registry/limit";
+import { ImageInfo, Manifest } from "./registry/types";
+
+/** One row of the overview: one tag (several tags on one digest give several rows). */
+export interface OverviewRow {
+    tag: string;
+    digest: string;
+    /** `org.opencontainers.image.created` (else the config's `created`), as the registry holds it. */
+    created?: string;
+    description?: string;
+    revision?: string;
+    source?: string;
+    /** True when `digest` is in the deployed set. */
+    deployed: boolean;
+}
+
+/** The overview of one repository, rows newest first. */
+export interface Overview {
+    registry: string;
+    repository: string;
+    rows: OverviewRow[];
+    /** Deployed digests no tag points at any more (still runnable by digest). */
+    deployedWithoutTag: string[];
+}
+
+/** What the gathering step learned about one tag. */
+export interface TagInfo {
+    tag: string;
+    info: ImageInfo;
+}
+
+function createdMs(created: string | undefined): number | undefined {
+    if (!created) return undefined;
+    const ms = Date.parse(created);
+    return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
+ * Orders the rows: newest `created` first; unknown or unparsable dates last; then by digest (so the
+ * tags of one image stay together), then by tag, so the order never depends on the registry's.
+ */
+export function buildOverview(registry: string, repository: string, tags: readonly TagInfo[], deployed: ReadonlySet<string>): Overview {
+    const rows: OverviewRow[] = tags.map(({ tag, info }) => {
+        const row: OverviewRow = { tag, digest: info.digest, deployed: deployed.has(info.digest) };
+        if (info.created !== undefined) row.created = info.created;
+        const description = info.labels[OCI.description];
+        if (description !== undefined) row.description = description;
+        if (info.labels[OCI.revision] !== undefined) row.revision = info.labels[OCI.revision];
+        if (info.labels[OCI.source] !== undefined) row.source = info.labels[OCI.source];
+        return row;
+    });
+    const keyed = rows.map((row) => ({ row, ms: createdMs(row.created) }));
+    keyed.sort((a, b) => {
+        if (a.ms !== b.ms) {
+            if (a.ms === undefined) return 1;
+            if (b.ms === undefined) return -1;
+            return b.ms - a.ms;
+        }
+        if (a.row.digest !== b.row.digest) return a.row.digest < b.row.digest ? -1 : 1;
+        return a.row.tag < b.row.tag ? -1 : a.row.tag > b.row.tag ? 1 : 0;
+    });
+    const tagged = new Set(rows.map((r) => r.digest));
+    return {
+        registry,
+        repository,
+        rows: keyed.map((k) => k.row),
+        deployedWithoutTag: [...deployed].filter((d) => !tagged.has(d)).sort(),
+    };
+}
+
+/** `YYYY-MM-DD HH:MM` in UTC, or `-` when the date is missing or not a date. */
+export function formatCreated(created: string | undefined): string {
+    const ms = createdMs(created);
+    if (ms === undefined) return "-";
+    return new Date(ms).toISOString().slice(0, 16).replace("T", " ");
+}
+
+/** Control characters (newlines, terminal escapes) in a commit subject must not reach the terminal. */
+function printable(text: string): string {
+    return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").trim();
+}
+
+/** Cuts `text` to `max` characters (code points), ending in `…` when cut. */
+export function truncate(text: string, max: number): string {
+    const chars = Array.from(text);
+    if (chars.length <= max) return text;
+    if (max <= 1) return "…".slice(0, Math.max(0, max));
+    return `${chars.slice(0, max - 1).join("")}…`;
+}
+
+const CREATED_WIDTH = 21;
+const MIN_DESCRIPTION = 10;
+
+/**
+ * Seed 002's table: `IMAGE:` line, blank line, header, dashes, one row per tag with `→` on deployed
+ * digests. The tag column grows with the longest tag; descriptions are cut so a row fits `width`
+ * (but keep at least 10 characters).
+ */
+export function formatOverview(overview: Overview, opts: { width?: number } = {}): string {
+    const longestTag = Math.max(3, ...overview.rows.map((r) => Array.from(r.tag).length));
+    const tagWidth = Math.max(9, 2 + longestTag) + 2;
+    const room = opts.width === undefined ? Infinity : Math.max(MIN_DESCRIPTION, opts.width - tagWidth - CREATED_WIDTH);
+    const lines = [
+        `IMAGE: ${overview.repository}`,
+        "",
+        `${"TAG".padEnd(tagWidth)}${"CREATED".padEnd(CREATED_WIDTH)}DESCRIPTION`,
+        `${"---".padEnd(tagWidth)}${"-------".padEnd(CREATED_WIDTH)}-----------`,
+    ];
+    for (const row of overview.rows) {
+        const tag = `${row.deployed ? "→" : " "} ${row.tag}`;
+        const description = truncate(printable(row.description ?? "") || "-", room);
+        lines.push(`${tag.padEnd(tagWidth)}${formatCreated(row.created).padEnd(CREATED_WIDTH)}${description}`);
+    }
+    return `${lines.join("\n")}\n`;
+}
+
+/** The `--json` form: stable keys for scripts. */
+export function overviewJson(overview: Overview): object {
+    return {
+        image: `${overview.registry}/${overview.repository}`,
+        registry: overview.registry,
+        repository: overview.repository,
+        tags: overview.rows.map((r) => ({
+            tag: r.tag,
+            digest: r.digest,
+            created: r.created ?? null,
+            description: r.description ?? null,
+            revision: r.revision ?? null,
+            source: r.source ?? null,
+            deployed: r.deployed,
+        })),
+        deployedWithoutTag: overview.deployedWithoutTag,
+    };
+}
+
+/** The client calls the overview needs (RegistryClient has them all). */
+export interface OverviewSource {
+    readonly registry: string;
+    listTags(repository: string, opts?: { pageSize?: number }): Promise<string[]>;
+    getManifest(repository: string, reference: string): Promise<Manifest>;
+    imageInfoFromManifest(repository: string, manifest: Manifest): Promise<ImageInfo>;
+}
+
+export interface GatherOptions {
+    /** Requests in flight at once; default 16. */
+    concurrency?: number;
+    /** Tag list page size (`n`); default: the registry's own (usually all in one page). */
+    pageSize?: number;
+    /** Called after each tag is done. */
+    onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Lists the tags, then GETs each tag's manifest once (its digest is the hash of the body, so no HEAD
+ * is needed) and reads each distinct image's config once. Requests: list pages + one manifest per
+ * tag + one config per distinct config (+ one platform manifest per distinct index). A tag deleted
+ * while we look is left out.
+ */
+export async function gatherOverview(source: OverviewSource, repository: string, opts: GatherOptions = {}): Promise<TagInfo[]> {
+    const tags = await source.listTags(repository, opts.pageSize !== undefined ? { pageSize: opts.pageSize } : {});
+    const infos = new Map<string, Promise<ImageInfo>>();
+    let done = 0;
+    const found = await mapLimit(tags, opts.concurrency ?? 16, async (tag): Promise<TagInfo | undefined> => {
+        let manifest: Manifest;
+        try {
+            manifest = await source.getManifest(repository, tag);
+        } catch (e) {
+            if (e instanceof RegistryError && e.code === "MANIFEST_UNKNOWN") return undefined;
+            throw e;
+        }
+        let info = infos.get(manifest.digest);
+        if (!info) {
+            info = source.imageInfoFromManifest(repository, manifest);
+            infos.set(manifest.digest, info);
+        }
+        const result = { tag, info: await info };
+        opts.onProgress?.(++done, tags.length);
+        return result;
+    });
+    return found.filter((t): t is TagInfo => t !== undefined);
+}
