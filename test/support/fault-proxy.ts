@@ -1,0 +1,137 @@
+/**
+ * A loopback HTTP proxy in front of a real registry that injects faults into chosen requests: an
+ * error status (503, 429 with Retry-After), a dropped connection, or a rewrite of the registry's real
+ * answer (a wrong digest header, an unknown media type, a body that is not JSON).
+ */
+import * as http from "node:http";
+import * as net from "node:net";
+
+export interface ProxiedRequest {
+    method: string;
+    /** Path and query, e.g. `/v2/app/manifests/v1`. */
+    path: string;
+    /** 0-based count of requests seen so far by the proxy. */
+    index: number;
+}
+
+export interface UpstreamAnswer {
+    status: number;
+    headers: Record<string, string>;
+    body: Buffer;
+}
+
+export type Fault =
+    | { kind: "status"; status: number; headers?: Record<string, string>; body?: string }
+    | { kind: "drop" }
+    /** Accept the request and never answer (until the proxy closes). */
+    | { kind: "hang" }
+    | { kind: "rewrite"; rewrite: (answer: UpstreamAnswer) => UpstreamAnswer };
+
+export interface FaultProxy {
+    /** `127.0.0.1:<port>`, to give the client as its registry. */
+    registry: string;
+    /** Every request that reached the proxy, faulted or not. */
+    requests: ProxiedRequest[];
+    /** Replaces the rule deciding each request's fault (`undefined`: pass through). */
+    setFault(rule: (req: ProxiedRequest) => Fault | undefined): void;
+    close(): Promise<void>;
+}
+
+/** Starts a proxy to `upstream` (e.g. `http://127.0.0.1:5000`) on a free loopback port. */
+export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
+    const target = new URL(upstream);
+    let rule: (req: ProxiedRequest) => Fault | undefined = () => undefined;
+    const requests: ProxiedRequest[] = [];
+    const sockets = new Set<net.Socket>();
+
+    const server = http.createServer((req, res) => {
+        const seen: ProxiedRequest = { method: req.method ?? "GET", path: req.url ?? "/", index: requests.length };
+        requests.push(seen);
+        const fault = rule(seen);
+        if (fault?.kind === "drop") {
+            req.socket.destroy();
+            return;
+        }
+        if (fault?.kind === "hang") {
+            req.resume();
+            return;
+        }
+        if (fault?.kind === "status") {
+            req.resume();
+            res.writeHead(fault.status, { "content-type": "text/plain", ...(fault.headers ?? {}) });
+            res.end(fault.body ?? "");
+            return;
+        }
+        const chunks: Buffer[] = [];
+        req.on("data", (c: Buffer) => chunks.push(c));
+        req.on("end", () => {
+            const headers = { ...req.headers, host: target.host };
+            const up = http.request(
+                { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
+                (upRes) => {
+                    const body: Buffer[] = [];
+                    upRes.on("data", (c: Buffer) => body.push(c));
+                    upRes.on("end", () => {
+                        const flat: Record<string, string> = {};
+                        for (const [k, v] of Object.entries(upRes.headers)) {
+                            if (v === undefined || k === "transfer-encoding" || k === "connection") continue;
+                            flat[k] = Array.isArray(v) ? v.join(", ") : v;
+                        }
+                        let answer: UpstreamAnswer = { status: upRes.statusCode ?? 502, headers: flat, body: Buffer.concat(body) };
+                        if (fault?.kind === "rewrite") answer = fault.rewrite(answer);
+                        // Location headers name the upstream; rewrite them to the proxy so uploads stay proxied.
+                        if (answer.headers.location) answer.headers.location = answer.headers.location.replace(upstream, `http://${registry}`);
+                        if (req.method !== "HEAD") answer.headers["content-length"] = String(answer.body.length);
+                        res.writeHead(answer.status, answer.headers);
+                        res.end(req.method === "HEAD" ? undefined : answer.body);
+                    });
+                },
+            );
+            up.on("error", () => res.destroy());
+            up.end(Buffer.concat(chunks));
+        });
+    });
+    server.on("connection", (s) => {
+        sockets.add(s);
+        s.on("close", () => sockets.delete(s));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const registry = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    return {
+        registry,
+        requests,
+        setFault: (r) => { rule = r; },
+        close: () =>
+            new Promise<void>((resolve) => {
+                for (const s of sockets) s.destroy();
+                server.close(() => resolve());
+            }),
+    };
+}
+
+/**
+ * Debian's docker-registry (Distribution 2.8.2) ignores `n` and `last` on the tag list and never
+ * sends `Link`; Distribution 3 and most hosted registries paginate. This rewrite applies the
+ * distribution spec's pagination to the registry's real tag list: lexical order, the `n` tags after
+ * `last`, and a `Link: <…>; rel="next"` header while more remain.
+ */
+export function paginateTagList(req: ProxiedRequest): Fault | undefined {
+    const url = new URL(req.path, "http://proxy");
+    const m = /^\/v2\/(.+)\/tags\/list$/.exec(url.pathname);
+    const n = Number(url.searchParams.get("n"));
+    if (!m || !Number.isInteger(n) || n < 1) return undefined;
+    const last = url.searchParams.get("last");
+    return {
+        kind: "rewrite",
+        rewrite: (answer) => {
+            if (answer.status !== 200) return answer;
+            const json = JSON.parse(answer.body.toString()) as { name: string; tags: string[] | null };
+            const all = [...(json.tags ?? [])].sort();
+            const after = last === null ? all : all.filter((t) => t > last);
+            const page = after.slice(0, n);
+            const headers = { ...answer.headers };
+            if (after.length > n) headers.link = `</v2/${m[1]}/tags/list?n=${n}&last=${encodeURIComponent(page[page.length - 1])}>; rel="next"`;
+            return { ...answer, headers, body: Buffer.from(JSON.stringify({ name: json.name, tags: page })) };
+        },
+    };
+}
