@@ -1,0 +1,375 @@
+/**
+ * Promotion of a verified digest to an immutable, human tag (seed 004): the preflight checks and the
+ * server-side retag. Engine-free: the Pulumi resource, the CLI and the benchmark all call this.
+ */
+import { RegistryError } from "./errors";
+import { parseReference } from "./reference";
+import { checkDigestInput, checkTagCharset, checkTagPolicy, MESSAGES } from "./rules";
+import { Manifest, RegistryApi } from "./registry/types";
+
+/** What to promote: the release inputs without the policy marker. */
+export interface PromotionSpec {
+    /** `host[:port]`. */
+    registry: string;
+    repository: string;
+    /** 64 lowercase hex, no `sha256:` prefix. */
+    digest: string;
+    tag: string;
+    allowNonSemver?: boolean;
+    justification?: string;
+}
+
+/** Identifiers of the preflight checks, in the order seed 004 runs them. */
+export type CheckId = "digest-format" | "image-reference" | "tag-charset" | "tag-policy" | "tag-immutable" | "digest-exists";
+
+/** One preflight check's outcome; `message` is seed 004's text when the check failed. */
+export interface CheckResult {
+    id: CheckId;
+    /** Human label, e.g. "Tag policy". */
+    name: string;
+    ok: boolean;
+    /** Set when the check could not run because an earlier one failed. */
+    skipped?: boolean;
+    message?: string;
+    fix?: string;
+}
+
+const NAMES: Record<CheckId, string> = {
+    "digest-format": "Digest format",
+    "image-reference": "Image reference",
+    "tag-charset": "Tag characters",
+    "tag-policy": "Tag policy",
+    "tag-immutable": "Tag immutability",
+    "digest-exists": "Source digest exists",
+};
+
+function pass(id: CheckId): CheckResult {
+    return { id, name: NAMES[id], ok: true };
+}
+
+function fail(id: CheckId, message: string, fix: string): CheckResult {
+    return { id, name: NAMES[id], ok: false, message, fix };
+}
+
+function skipped(id: CheckId, why: string): CheckResult {
+    return { id, name: NAMES[id], ok: false, skipped: true, message: `Not checked: ${why}`, fix: "Fix the failed checks above first." };
+}
+
+/** The checks that need no registry: digest format, image reference, tag charset, tag policy. */
+export function inputChecks(spec: PromotionSpec): CheckResult[] {
+    const out: CheckResult[] = [];
+    const digest = checkDigestInput(spec.digest);
+    out.push(digest.ok ? pass("digest-format") : fail("digest-format", digest.message, digest.fix));
+    out.push(checkImage(spec.registry, spec.repository));
+    const charset = checkTagCharset(spec.tag);
+    out.push(charset.ok ? pass("tag-charset") : fail("tag-charset", charset.message, charset.fix));
+    if (!charset.ok) {
+        out.push(skipped("tag-policy", "the tag has invalid characters"));
+    } else {
+        const policy = checkTagPolicy(spec.tag, { allowNonSemver: spec.allowNonSemver, justification: spec.justification });
+        out.push(policy.ok ? pass("tag-policy") : fail("tag-policy", policy.message, policy.fix));
+    }
+    return out;
+}
+
+function checkImage(registry: unknown, repository: unknown): CheckResult {
+    const image = `${String(registry ?? "")}/${String(repository ?? "")}`;
+    const fix = "Give the registry as host[:port] and the repository as lowercase path components, e.g. registry.example.com:5000/team/app, without tag or digest.";
+    if (typeof registry !== "string" || typeof repository !== "string" || registry === "" || repository === "") {
+        return fail("image-reference", "Image must be <registry>/<repository>", fix);
+    }
+    try {
+        const ref = parseReference(image);
+        if (ref.registry !== registry || ref.repository !== repository || ref.tag !== undefined || ref.digest !== undefined) {
+            return fail("image-reference", `Image must be <registry>/<repository>: "${image}" does not split into registry "${registry}" and repository "${repository}"`, fix);
+        }
+    } catch (e) {
+        return fail("image-reference", `Image must be <registry>/<repository>: ${(e as Error).message}`, fix);
+    }
+    return pass("image-reference");
+}
+
+/** Pinned `host/repo@sha256:…` of the spec (assumes the digest check passed). */
+export function sourceReference(spec: PromotionSpec): string {
+    return `${spec.registry}/${spec.repository}@sha256:${spec.digest}`;
+}
+
+/** `host/repo:tag`. */
+export function targetReference(spec: PromotionSpec): string {
+    return `${spec.registry}/${spec.repository}:${spec.tag}`;
+}
+
+/** Seed 004's immutability message with the image named. */
+export function tagExistsMessage(spec: PromotionSpec): string {
+    return `${MESSAGES.tagExists}: ${targetReference(spec)}`;
+}
+
+function immutabilityResult(spec: PromotionSpec, current: string | undefined): CheckResult {
+    if (current === undefined) return pass("tag-immutable");
+    return fail(
+        "tag-immutable",
+        tagExistsMessage(spec),
+        `It points at ${current}. Tags are immutable: promote under a new tag (e.g. the next patch version).`,
+    );
+}
+
+function missingDigestResult(spec: PromotionSpec): CheckResult {
+    return fail(
+        "digest-exists",
+        MESSAGES.digestMissing,
+        `${sourceReference(spec)} is not in the registry. Check the digest and that the build was pushed to ${spec.registry}/${spec.repository}.`,
+    );
+}
+
+function isUnknown(e: unknown): boolean {
+    return e instanceof RegistryError && (e.code === "MANIFEST_UNKNOWN" || e.code === "NAME_UNKNOWN" || e.code === "NOT_FOUND");
+}
+
+/**
+ * Every preflight check of seed 004, in its order. The registry checks (2 HEAD requests) run only
+ * when the input checks pass. Registry failures (unreachable, unauthorized) are thrown, not reported
+ * as failed checks, so callers can tell "the answer is no" from "no answer".
+ */
+export async function preflight(api: RegistryApi, spec: PromotionSpec): Promise<CheckResult[]> {
+    const checks = inputChecks(spec);
+    if (checks.some((c) => !c.ok)) {
+        return [...checks, skipped("tag-immutable", "the inputs are invalid"), skipped("digest-exists", "the inputs are invalid")];
+    }
+    const [current, source] = await Promise.all([
+        api.resolve(spec.repository, spec.tag),
+        api.resolve(spec.repository, `sha256:${spec.digest}`),
+    ]);
+    checks.push(immutabilityResult(spec, current));
+    checks.push(source === undefined ? missingDigestResult(spec) : pass("digest-exists"));
+    return checks;
+}
+
+/** Thrown when a promotion stops; carries every check so the caller can record what happened. */
+export class PromotionError extends Error {
+    override readonly name = "PromotionError";
+    constructor(
+        message: string,
+        readonly checks: CheckResult[],
+        /** True only when the tag was written and then found pointing elsewhere (a lost race). */
+        readonly wroteTag = false,
+    ) {
+        super(message);
+    }
+}
+
+/** Formats failed checks as `<message>. <fix>` lines. */
+export function describeFailures(checks: CheckResult[]): string {
+    return checks
+        .filter((c) => !c.ok && !c.skipped)
+        .map((c) => `${c.name}: ${c.message}. ${c.fix}`)
+        .join("\n");
+}
+
+/** What the sanity hook reports; a failed one stops the promotion before the tag is written. */
+export interface SanityOutcome {
+    ok: boolean;
+    /** Why it failed, or why it was skipped. */
+    reason?: string;
+    output?: string;
+    skipped?: boolean;
+}
+
+export interface PromoteOptions {
+    /** Runs the smoke test on the pinned source reference; called after the digest is verified, before any write. */
+    sanity?: (pinned: string) => Promise<SanityOutcome>;
+    /**
+     * Longest time between the HEAD that saw the tag absent and sending the PUT. Beyond it the
+     * promotion gives up before writing. Must stay well below `settleMs` (docs/adr/0040).
+     */
+    claimWindowMs?: number;
+    /** Wait after the PUT before reading the tag back, so a racing writer's PUT has landed. */
+    settleMs?: number;
+    /** Clock, for tests of the claim window. */
+    now?: () => number;
+}
+
+/** A successful promotion. */
+export interface PromotionOutcome {
+    /** `sha256:…`, as the registry reported it for the new tag. */
+    digest: string;
+    mediaType: string;
+    checks: CheckResult[];
+    sanity?: SanityOutcome;
+    /** The source manifest, for release notes. */
+    manifest: Manifest;
+}
+
+/** Defaults chosen so a racing writer on loopback or a LAN has landed long before the read-back. */
+export const RACE_DEFAULTS = { claimWindowMs: 500, settleMs: 1500 } as const;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Writes `tag` server-side so it points at the same digest: GET the manifest by digest (exact bytes;
+ * proves it exists), HEAD the tag (must be absent), PUT the same bytes under the tag (the registry's
+ * digest is verified equal). Three requests, no blob moved, an index stays an index. Then, after
+ * `settleMs`, one read-back: if the tag no longer names our digest another promotion won the race
+ * and this one fails (docs/adr/0040-racing-promotions.md).
+ */
+export async function promote(api: RegistryApi, spec: PromotionSpec, opts: PromoteOptions = {}): Promise<PromotionOutcome> {
+    const claimWindowMs = opts.claimWindowMs ?? RACE_DEFAULTS.claimWindowMs;
+    const settleMs = opts.settleMs ?? RACE_DEFAULTS.settleMs;
+    const now = opts.now ?? Date.now;
+    const checks = inputChecks(spec);
+    if (checks.some((c) => !c.ok)) {
+        throw new PromotionError(`Promotion of ${targetReference(spec)} refused by preflight:\n${describeFailures(checks)}`, checks);
+    }
+    const full = `sha256:${spec.digest}`;
+
+    let manifest: Manifest;
+    try {
+        manifest = await api.getManifest(spec.repository, full);
+    } catch (e) {
+        if (!isUnknown(e)) throw e;
+        const all = [...checks, missingDigestResult(spec)];
+        throw new PromotionError(`Promotion of ${targetReference(spec)} refused by preflight:\n${describeFailures(all)}`, all);
+    }
+    checks.push(pass("digest-exists"));
+
+    let sanity: SanityOutcome | undefined;
+    if (opts.sanity) {
+        sanity = await opts.sanity(sourceReference(spec));
+        if (!sanity.ok && !sanity.skipped) {
+            throw new PromotionError(`Sanity check failed for ${sourceReference(spec)}: ${sanity.reason}. The tag was not written; fix the image or its smoke command and promote again.`, checks);
+        }
+    }
+
+    // The immutability HEAD comes last before the PUT so the gap a racer can slip into is short.
+    const current = await api.resolve(spec.repository, spec.tag);
+    const claimedAt = now();
+    const immutable = immutabilityResult(spec, current);
+    if (!immutable.ok) {
+        const all = [...checks.slice(0, 4), immutable, ...checks.slice(4)];
+        throw new PromotionError(`Promotion of ${targetReference(spec)} refused by preflight:\n${describeFailures(all)}`, all);
+    }
+    checks.splice(4, 0, immutable);
+    if (now() - claimedAt > claimWindowMs) {
+        throw new PromotionError(`Promotion of ${targetReference(spec)} stopped before writing: more than ${claimWindowMs} ms passed between checking the tag and writing it. Nothing was written; run it again.`, checks);
+    }
+
+    const written = await api.putManifest(spec.repository, spec.tag, { bytes: manifest.bytes, mediaType: manifest.mediaType });
+    if (written !== full) {
+        throw new PromotionError(`The registry stored ${targetReference(spec)} as ${written}, not ${full}. Check the registry; the tag may need the break-glass procedure (docs/promotion.md).`, checks, true);
+    }
+
+    if (settleMs > 0) await sleep(settleMs);
+    const after = await api.resolve(spec.repository, spec.tag);
+    if (after !== full) {
+        throw new PromotionError(
+            `Lost a race for ${targetReference(spec)}: after writing ${full} the tag points at ${after ?? "nothing"}. ` +
+                `Another promotion of the same tag won; this one reports failure. Promote ${full} under a new tag.`,
+            checks,
+            true,
+        );
+    }
+    return { digest: full, mediaType: manifest.mediaType, checks, sanity, manifest };
+}
+
+/** Who is promoting: GitHub's actor in Actions, else the login name. */
+export function promotedBy(env: NodeJS.ProcessEnv): string {
+    return env.GITHUB_ACTOR || env.USER || env.LOGNAME || "unknown";
+}
+
+/** The audit record of one promotion (stack output and JSON file). */
+export interface PromotionRecord {
+    image: string;
+    tag: string;
+    /** `sha256:…`. */
+    digest: string;
+    mediaType: string;
+    promotedBy: string;
+    /** ISO 8601. */
+    promotedAt: string;
+    preflight: { check: CheckId; ok: boolean; message?: string }[];
+    sanity: { ran: boolean; ok: boolean; reason?: string; output?: string; command?: string };
+    /** Set when the tag policy was bypassed. */
+    bypass?: { allowNonSemver: true; justification: string };
+    /** Set when destroy may delete the tag. */
+    breakGlass?: { deleteTagOnDestroy: true; reason: string };
+    /** GitHub Actions run URL when known. */
+    run?: string;
+}
+
+/** Builds the record; pure. */
+export function buildRecord(input: {
+    spec: PromotionSpec;
+    outcome: Pick<PromotionOutcome, "digest" | "mediaType" | "checks" | "sanity">;
+    env: NodeJS.ProcessEnv;
+    at: Date;
+    smokeCommand?: string;
+    deleteTagOnDestroy?: { reason: string };
+}): PromotionRecord {
+    const { spec, outcome, env } = input;
+    const record: PromotionRecord = {
+        image: `${spec.registry}/${spec.repository}`,
+        tag: spec.tag,
+        digest: outcome.digest,
+        mediaType: outcome.mediaType,
+        promotedBy: promotedBy(env),
+        promotedAt: input.at.toISOString(),
+        preflight: outcome.checks.map((c) => ({ check: c.id, ok: c.ok, ...(c.message ? { message: c.message } : {}) })),
+        sanity: outcome.sanity
+            ? {
+                  ran: !outcome.sanity.skipped,
+                  ok: outcome.sanity.ok,
+                  ...(outcome.sanity.reason ? { reason: outcome.sanity.reason } : {}),
+                  ...(outcome.sanity.output !== undefined ? { output: outcome.sanity.output } : {}),
+                  ...(input.smokeCommand ? { command: input.smokeCommand } : {}),
+              }
+            : { ran: false, ok: true, reason: "no smokeCommand configured" },
+    };
+    if (spec.allowNonSemver && spec.justification) record.bypass = { allowNonSemver: true, justification: spec.justification };
+    if (input.deleteTagOnDestroy) record.breakGlass = { deleteTagOnDestroy: true, reason: input.deleteTagOnDestroy.reason };
+    if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID) {
+        record.run = `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
+    }
+    return record;
+}
+
+/** `<root>/<registry with ":" as "_">/<repository>/<tag>.json`: one file per promoted tag. */
+export function recordPath(root: string, spec: Pick<PromotionSpec, "registry" | "repository" | "tag">, suffix = ""): string {
+    return `${root.replace(/\/+$/, "")}/${spec.registry.replace(/:/g, "_")}/${spec.repository}/${spec.tag}${suffix}.json`;
+}
+
+/** Writes JSON atomically (temp file + rename), creating directories. */
+export function writeRecordFile(path: string, value: unknown): void {
+    // Required lazily so this module stays loadable where fs is not wanted (policy pack).
+    const fs: typeof import("node:fs") = require("node:fs");
+    const p: typeof import("node:path") = require("node:path");
+    fs.mkdirSync(p.dirname(path), { recursive: true });
+    const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(value, null, 2) + "\n");
+    fs.renameSync(tmp, path);
+}
+
+/**
+ * Break-glass removal of a promoted tag. The registry API deletes by digest only (which removes every
+ * tag on it), so this refuses when the tag moved or when other tags share the digest.
+ */
+export async function deleteReleaseTag(api: RegistryApi, spec: PromotionSpec): Promise<{ deleted: boolean; reason: string }> {
+    const full = `sha256:${spec.digest}`;
+    const current = await api.resolve(spec.repository, spec.tag);
+    if (current === undefined) return { deleted: false, reason: `${targetReference(spec)} no longer exists` };
+    if (current !== full) {
+        return { deleted: false, reason: `${targetReference(spec)} now points at ${current}, not ${full}; left in place` };
+    }
+    const tags = await api.listTags(spec.repository);
+    const others: string[] = [];
+    for (const t of tags) {
+        if (t === spec.tag) continue;
+        if ((await api.resolve(spec.repository, t)) === full) others.push(t);
+    }
+    if (others.length) {
+        throw new Error(
+            `Cannot delete ${targetReference(spec)}: the registry deletes by digest, and ${full} also carries ${others.join(", ")}. ` +
+                `Remove those tags first, or drop deleteTagOnDestroy to leave the tag in place.`,
+        );
+    }
+    await api.deleteManifest(spec.repository, full);
+    return { deleted: true, reason: `deleted ${full} (only ${spec.tag} pointed at it)` };
+}

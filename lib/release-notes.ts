@@ -1,0 +1,161 @@
+/**
+ * Release notes in the shape of seed 004: release information, manifest details (collapsed),
+ * verification and pull commands, a deployment snippet. Pure: the caller fetches the facts.
+ */
+import type { ImageInfo, Manifest } from "./registry/types";
+
+export interface ReleaseNotesInput {
+    registry: string;
+    repository: string;
+    tag: string;
+    /** `sha256:…`. */
+    digest: string;
+    /** The promoted manifest (an index lists its platform manifests). */
+    manifest: Pick<Manifest, "mediaType" | "json">;
+    info: Pick<ImageInfo, "platforms" | "layers" | "size">;
+    /** GitHub Actions run URL, when known. */
+    run?: string;
+    /** Set when cosign signing is enabled: verification then shows `cosign verify`. */
+    cosign?: CosignOptions;
+    /** Service name for the compose snippet; default: the repository's last path component. */
+    service?: string;
+}
+
+/** Humanised byte count (binary units, one decimal). */
+export function formatSize(bytes: number): string {
+    const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let v = bytes;
+    let i = 0;
+    while (v >= 1024 && i < units.length - 1) {
+        v /= 1024;
+        i++;
+    }
+    return i === 0 ? `${bytes} B` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+/** Keyless (GitHub OIDC) identity or a key, for cosign commands. */
+export interface CosignOptions {
+    /** `cosign.pub` path or KMS URI; keyless when absent. */
+    key?: string;
+    /** Keyless: the signer identity regexp; default any GitHub workflow. */
+    identityRegexp?: string;
+    /** Keyless: the OIDC issuer; default GitHub Actions. */
+    oidcIssuer?: string;
+}
+
+const GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
+const GITHUB_IDENTITY = "^https://github.com/.+/.+@";
+
+/** `cosign sign` of the pinned reference (signatures attach to the digest, never to a tag). */
+export function cosignSignArgs(pinned: string, opts: CosignOptions = {}): string[] {
+    return ["cosign", "sign", "--yes", ...(opts.key ? ["--key", opts.key] : []), pinned];
+}
+
+/** `cosign verify` of a tag or digest reference. */
+export function cosignVerifyArgs(reference: string, opts: CosignOptions = {}): string[] {
+    if (opts.key) return ["cosign", "verify", "--key", opts.key, reference];
+    return [
+        "cosign", "verify",
+        `--certificate-identity-regexp=${opts.identityRegexp ?? GITHUB_IDENTITY}`,
+        `--certificate-oidc-issuer=${opts.oidcIssuer ?? GITHUB_ISSUER}`,
+        reference,
+    ];
+}
+
+/** Joins argv into a POSIX shell line, quoting where needed. */
+export function shellLine(argv: string[]): string {
+    return argv.map((s) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`)).join(" ");
+}
+
+function platformLines(input: ReleaseNotesInput): string[] {
+    const base = `${input.registry}/${input.repository}`;
+    const list = Array.isArray(input.manifest.json.manifests) ? (input.manifest.json.manifests as Record<string, unknown>[]) : [];
+    if (list.length === 0) return [];
+    const lines = ["", "Manifests:"];
+    for (const m of list) {
+        const p = (m.platform ?? {}) as Record<string, unknown>;
+        const platform = [p.os, p.architecture, p.variant].filter((x) => typeof x === "string" && x !== "").join("/") || "unknown";
+        lines.push(`  Name:      ${base}@${String(m.digest)}`, `  MediaType: ${String(m.mediaType)}`, `  Platform:  ${platform}`, "");
+    }
+    return lines;
+}
+
+/** The Markdown release notes. */
+export function renderReleaseNotes(input: ReleaseNotesInput): string {
+    const base = `${input.registry}/${input.repository}`;
+    const byTag = `${base}:${input.tag}`;
+    const pinned = `${base}@${input.digest}`;
+    const service = input.service ?? input.repository.split("/").pop()!;
+    const lines: string[] = [
+        "## Release Information",
+        "",
+        `**Image**: \`${byTag}\``,
+        `**Digest**: \`${input.digest}\``,
+    ];
+    if (input.run) lines.push(`**Workflow Run**: [${input.run.split("/").pop()}](${input.run})`);
+    lines.push(
+        `**Platforms**: ${input.info.platforms.length ? input.info.platforms.join(", ") : "unknown"}`,
+        `**Total size**: ${formatSize(input.info.size)} (${input.info.size} bytes, config + layers${input.info.platforms.length > 1 ? " of the first platform" : ""})`,
+        "",
+        "### Manifest Details",
+        "",
+        "<details>",
+        "<summary>Click to view the manifest</summary>",
+        "",
+        "```",
+        `Name:      ${byTag}`,
+        `MediaType: ${input.manifest.mediaType}`,
+        `Digest:    ${input.digest}`,
+        ...platformLines(input),
+        "",
+        "Layers:",
+        ...input.info.layers.map((l) => `  ${l}`),
+        "```",
+        "",
+        "</details>",
+        "",
+        "### Verification",
+        "",
+        "```bash",
+    );
+    if (input.cosign) {
+        lines.push(shellLine(cosignVerifyArgs(byTag, input.cosign)), shellLine(cosignVerifyArgs(pinned, input.cosign)));
+    }
+    lines.push(
+        `docker buildx imagetools inspect ${byTag}`,
+        `docker pull ${pinned}`,
+        "```",
+        "",
+        "### Deployment",
+        "",
+        "Run it pinned by digest (the tag is for humans):",
+        "",
+        "```yaml",
+        "services:",
+        `  ${service}:`,
+        `    image: ${pinned}`,
+        "    restart: unless-stopped",
+        "```",
+        "",
+    );
+    return lines.join("\n");
+}
+
+/**
+ * The shell script the release's `local.Command` runs: sign the digest, then verify both the tag and
+ * the digest. Without cosign on PATH it signs nothing and prints why, so the skip is visible.
+ */
+export function cosignScript(pinned: string, byTag: string, opts: CosignOptions = {}): string {
+    return [
+        "if ! command -v cosign >/dev/null 2>&1; then",
+        `  echo ${shellLine([`cosign skipped: cosign is not on PATH, so ${pinned} was not signed. Install cosign (docs/promotion.md) and run pulumi up again.`])} >&2`,
+        "  echo skipped: cosign not installed",
+        "  exit 0",
+        "fi",
+        "set -e",
+        shellLine(cosignSignArgs(pinned, opts)),
+        shellLine(cosignVerifyArgs(byTag, opts)) + " >/dev/null",
+        shellLine(cosignVerifyArgs(pinned, opts)) + " >/dev/null",
+        `echo ${shellLine([`signed and verified: ${pinned}`])}`,
+    ].join("\n");
+}
