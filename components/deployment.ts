@@ -1,0 +1,192 @@
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { AppConfig } from "../lib/config";
+import { DeploymentSummary, deployRecordPath, renderDeployRecord } from "../lib/deploy-record";
+import { LIFECYCLE, OCI } from "../lib/labels";
+import { LxcClass } from "./lxcClass";
+import { PinnedImage } from "./pinnedImage";
+import { ImageResolver } from "./resolver";
+
+/** Stand-in for the deploy time in the rendered record; the host replaces it when it writes the file. */
+export const DEPLOYED_AT_PLACEHOLDER = "@DEPLOYED_AT@";
+
+export interface DeploymentArgs {
+    /** The app as parsed from the stack config. */
+    app: Omit<AppConfig, "class">;
+    lxcClass: LxcClass;
+    resolver: ImageResolver;
+    /** `<org>` of `/opt/<org>/<app>/deploy-info.yml`. */
+    org: string;
+    /** Who the deploy record names. */
+    deployedBy: string;
+}
+
+/** SSH connection to the class host, from its Docker endpoint `ssh://user@host[:port]`. */
+export function connectionFor(endpoint: string): command.types.input.remote.ConnectionArgs {
+    const url = new URL(endpoint);
+    if (url.protocol !== "ssh:" || !url.hostname || !url.username) {
+        throw new Error(`Cannot derive an SSH connection from "${endpoint}". Use ssh://user@host[:port] as the class host.`);
+    }
+    return { host: url.hostname, user: decodeURIComponent(url.username), port: url.port ? Number(url.port) : 22 };
+}
+
+const SAFE_PATH = /^\/[A-Za-z0-9._/-]+$/;
+
+/**
+ * The shell script that writes the deploy record: content on stdin (never interpolated into the
+ * script, so a commit subject is never executed), written to a temp file beside the target and
+ * renamed over it, so readers see the old or the new record, never half of one.
+ */
+export function deployRecordScript(recordPath: string): string {
+    if (!SAFE_PATH.test(recordPath) || recordPath.includes("..")) {
+        throw new Error(`Refusing deploy record path "${recordPath}": expected an absolute path of letters, digits, . _ - and /.`);
+    }
+    const dir = recordPath.slice(0, recordPath.lastIndexOf("/"));
+    return [
+        "set -eu",
+        `dir='${dir}'`,
+        `target='${recordPath}'`,
+        'mkdir -p "$dir"',
+        'tmp=$(mktemp "$dir/.deploy-info.yml.XXXXXX")',
+        "trap 'rm -f \"$tmp\"' EXIT",
+        "now=$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+        `sed "s/^deployed_at: \\"${DEPLOYED_AT_PLACEHOLDER}\\"\\$/deployed_at: \\"$now\\"/" > "$tmp"`,
+        'chmod 0644 "$tmp"',
+        'mv -f "$tmp" "$target"',
+        "trap - EXIT",
+    ].join("\n") + "\n";
+}
+
+/** The verification: the container runs, and is healthy when it has a healthcheck. Waits up to `seconds`. */
+export function verifyScript(containerName: string, healthcheck: boolean, seconds = 120): string {
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(containerName)) throw new Error(`Refusing container name "${containerName}" in a shell script.`);
+    // An image may bring its own HEALTHCHECK; without one configured, "healthy" is accepted too.
+    const accept = healthcheck ? `"running healthy"` : `"running healthy"|"running "`;
+    return [
+        "set -u",
+        `name='${containerName}'`,
+        "got=''",
+        "i=0",
+        `while [ "$i" -lt ${seconds} ]; do`,
+        `  got=$(docker inspect -f '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' "$name" 2>/dev/null || true)`,
+        `  case "$got" in ${accept}) echo "$name: $got"; exit 0 ;; esac`,
+        "  i=$((i+1)); sleep 1",
+        "done",
+        `echo "$name is not ${healthcheck ? "running and healthy" : "running"} after ${seconds}s (state: $got). Check: docker logs $name" >&2`,
+        "exit 1",
+    ].join("\n") + "\n";
+}
+
+/**
+ * One app on Proxima: the image resolved to a digest, pulled and run pinned `repo@sha256:…` through
+ * its class's provider on its class's network, then the deploy record written and the container
+ * verified on the class host.
+ */
+export class Deployment extends pulumi.ComponentResource {
+    /** `host[:port]/repository@sha256:…`. */
+    public readonly pinned: pulumi.Output<string>;
+    /** `sha256:<64 hex>`. */
+    public readonly digest: pulumi.Output<string>;
+    /** The entry of the `deployments` stack output. */
+    public readonly summary: pulumi.Output<DeploymentSummary>;
+    /** Exactly what is written to the record (deploy time as a placeholder the host fills in). */
+    public readonly record: pulumi.Output<string>;
+    /** `/opt/<org>/<app>/deploy-info.yml`. */
+    public readonly recordPath: string;
+    public readonly container: docker.Container;
+
+    constructor(name: string, args: DeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("image-lifecycle:proxima:Deployment", name, {}, opts);
+        const { app, lxcClass } = args;
+        const klass = lxcClass.className;
+        this.recordPath = deployRecordPath(args.org, app.name);
+        const resolved = new PinnedImage(`${name}-resolved`, {
+            repository: app.image,
+            resolver: args.resolver,
+            ...(app.tag !== undefined ? { tag: app.tag } : {}),
+            ...(app.digest !== undefined ? { digest: app.digest } : {}),
+        }, { parent: this });
+        this.pinned = resolved.pinned;
+        this.digest = resolved.digest;
+        const childOpts = { parent: this, provider: lxcClass.provider };
+
+        const remote = new docker.RemoteImage(`${name}-image`, {
+            name: resolved.pinned,
+            // Older digests stay on the host so a rollback starts without a pull.
+            keepLocally: true,
+        }, childOpts);
+
+        const labels = resolved.resolved.apply((r) => {
+            const out: { label: string; value: string }[] = [
+                { label: LIFECYCLE.class, value: klass },
+                { label: LIFECYCLE.stack, value: "proxima" },
+                { label: LIFECYCLE.app, value: app.name },
+                { label: LIFECYCLE.digest, value: r.digest },
+                { label: LIFECYCLE.record, value: this.recordPath },
+            ];
+            if (r.tag !== undefined) out.push({ label: LIFECYCLE.tag, value: r.tag });
+            for (const key of [OCI.description, OCI.created, OCI.revision, OCI.source]) {
+                if (r.labels[key] !== undefined) out.push({ label: key, value: r.labels[key] });
+            }
+            return out;
+        });
+
+        const hc = app.healthcheck;
+        this.container = new docker.Container(`${name}-container`, {
+            name: app.name,
+            image: resolved.pinned,
+            labels,
+            envs: Object.entries(app.env).map(([k, v]) => `${k}=${v}`),
+            ports: app.ports.map((p) => ({ internal: p.internal, external: p.external, protocol: p.protocol })),
+            networksAdvanced: [{ name: lxcClass.networkName }],
+            volumes: app.volumes.map((v) => ({ volumeName: `${klass}-${app.name}-${v.name}`, containerPath: v.containerPath, readOnly: v.readOnly })),
+            restart: app.restart,
+            memory: app.limits.memoryMb,
+            cpus: String(app.limits.cpus),
+            privileged: false,
+            ...(app.command ? { command: app.command } : {}),
+            ...(hc ? { healthcheck: { tests: hc.test, interval: hc.interval, timeout: hc.timeout, retries: hc.retries, startPeriod: hc.startPeriod } } : {}),
+            logDriver: "json-file",
+            logOpts: { "max-size": "10m", "max-file": "3" },
+        }, {
+            ...childOpts,
+            dependsOn: [remote, lxcClass.network, ...app.volumes.map((v) => lxcClass.volumes[`${app.name}/${v.name}`]).filter((x) => x !== undefined)],
+        });
+
+        const image = resolved.image;
+        this.record = pulumi.all([image, resolved.resolved]).apply(([img, r]) => renderDeployRecord({
+            app: app.name,
+            image: img,
+            digest: r.digest,
+            ...(r.tag !== undefined ? { tag: r.tag } : {}),
+            ...(r.description !== undefined ? { description: r.description } : {}),
+            deployed_at: DEPLOYED_AT_PLACEHOLDER,
+            deployed_by: args.deployedBy,
+        }));
+        const connection = connectionFor(lxcClass.host);
+        const record = new command.remote.Command(`${name}-record`, {
+            connection,
+            create: deployRecordScript(this.recordPath),
+            stdin: this.record,
+            // A new digest replaces the command, so the record is rewritten with a fresh deploy time.
+            triggers: [resolved.digest],
+        }, { parent: this, dependsOn: [this.container] });
+
+        new command.remote.Command(`${name}-verify`, {
+            connection,
+            create: verifyScript(app.name, hc !== undefined && hc.test[0] !== "NONE"),
+            triggers: [this.container.id, resolved.digest],
+        }, { parent: this, dependsOn: [this.container, record] });
+
+        this.summary = pulumi.all([image, resolved.resolved]).apply(([img, r]): DeploymentSummary => ({
+            class: klass,
+            image: img,
+            ...(r.tag !== undefined ? { tag: r.tag } : {}),
+            digest: r.digest,
+            ...(r.description !== undefined ? { description: r.description } : {}),
+            host: lxcClass.host,
+        }));
+        this.registerOutputs({ pinned: this.pinned, digest: this.digest, summary: this.summary, recordPath: this.recordPath });
+    }
+}

@@ -1,0 +1,78 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { Limits } from "../lib/config";
+import { LIFECYCLE, LxcClassName } from "../lib/labels";
+
+/** Registry credentials the class's Docker endpoint pulls with. */
+export interface RegistryAuth {
+    /** `host[:port]`. */
+    address: string;
+    username?: string;
+    /** Keep it a secret Output: it ends up only in the provider's (encrypted) state. */
+    password?: pulumi.Input<string>;
+}
+
+export interface LxcClassArgs {
+    /** Docker endpoint of the class's LXC container, `ssh://user@host[:port]`. */
+    host: string;
+    sshOpts?: string[];
+    budget: Limits;
+    registryAuth?: RegistryAuth;
+    /** Volumes the class owns, one per app volume; named `<class>-<app>-<volume>`. */
+    volumes?: { app: string; volume: string }[];
+}
+
+/**
+ * One LXC responsibility class on Proxima (seed 000): its own Docker endpoint (provider), network and
+ * volumes, all labelled with the class. The resource name is the class name.
+ */
+export class LxcClass extends pulumi.ComponentResource {
+    /** The class name: `core`, `monitoring` or `experimental`. */
+    public readonly className: LxcClassName;
+    /** The class's Docker endpoint; every container of the class uses it. */
+    public readonly provider: docker.Provider;
+    /** `proxima-<class>`: the only network containers of the class join. */
+    public readonly network: docker.Network;
+    /** The Docker name of the class network. */
+    public readonly networkName: string;
+    /** Class-owned volumes by `<app>/<volume>`. */
+    public readonly volumes: Record<string, docker.Volume>;
+    /** The endpoint, for deploy records and the `deployments` output. */
+    public readonly host: string;
+    /** The class budget the config was checked against. */
+    public readonly budget: Limits;
+
+    constructor(name: LxcClassName, args: LxcClassArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("image-lifecycle:proxima:LxcClass", name, {}, opts);
+        this.className = name;
+        this.host = args.host;
+        this.budget = args.budget;
+        const classLabel = [{ label: LIFECYCLE.class, value: name }];
+        this.provider = new docker.Provider(`${name}-docker`, {
+            host: args.host,
+            sshOpts: args.sshOpts ?? [],
+            ...(args.registryAuth ? {
+                registryAuth: [{
+                    address: args.registryAuth.address,
+                    ...(args.registryAuth.username ? { username: args.registryAuth.username } : {}),
+                    ...(args.registryAuth.password !== undefined ? { password: pulumi.secret(args.registryAuth.password) } : {}),
+                }],
+            } : {}),
+        }, { parent: this });
+        this.networkName = `proxima-${name}`;
+        this.network = new docker.Network(`${name}-network`, {
+            name: this.networkName,
+            driver: "bridge",
+            labels: classLabel,
+        }, { parent: this, provider: this.provider });
+        this.volumes = {};
+        for (const v of args.volumes ?? []) {
+            const volumeName = `${name}-${v.app}-${v.volume}`;
+            this.volumes[`${v.app}/${v.volume}`] = new docker.Volume(volumeName, {
+                name: volumeName,
+                labels: [...classLabel, { label: LIFECYCLE.app, value: v.app }],
+            }, { parent: this, provider: this.provider, retainOnDelete: true });
+        }
+        this.registerOutputs({ networkName: this.networkName, host: this.host });
+    }
+}

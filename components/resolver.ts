@@ -1,0 +1,72 @@
+import { OCI } from "../lib/labels";
+import { RegistryApi } from "../lib/registry/types";
+
+/** What the program knows about the image it deploys, fixed at preview time. */
+export interface ResolvedImage {
+    /** `host[:port]`. */
+    registry: string;
+    repository: string;
+    /** `sha256:<64 hex>`. */
+    digest: string;
+    /** The human tag, when one was configured. */
+    tag?: string;
+    /** OCI labels of the image config (description, created, revision, source, …). */
+    labels: Record<string, string>;
+    description?: string;
+    created?: string;
+    revision?: string;
+    source?: string;
+}
+
+/** Resolves a configured tag/digest to a digest and its labels. A configured digest wins over the tag. */
+export type ImageResolver = (repository: string, choice: { tag?: string; digest?: string }) => Promise<ResolvedImage>;
+
+/**
+ * An ImageResolver over a registry client. Each distinct (repository, reference) is asked once per
+ * run: many apps on one image cost one HEAD and one manifest + config read, not one per app.
+ */
+export function createResolver(api: RegistryApi): ImageResolver {
+    const digests = new Map<string, Promise<string>>();
+    const infos = new Map<string, Promise<Record<string, string>>>();
+    const digestOf = (repository: string, tag: string): Promise<string> => {
+        const key = `${repository}:${tag}`;
+        let p = digests.get(key);
+        if (!p) {
+            p = api.resolve(repository, tag).then((d) => {
+                if (!d) {
+                    throw new Error(`Tag "${tag}" of ${api.registry}/${repository} was not found in the registry. Push it, or pick an existing tag from "image-lifecycle overview ${api.registry}/${repository}".`);
+                }
+                return d;
+            });
+            digests.set(key, p);
+        }
+        return p;
+    };
+    const labelsOf = (repository: string, digest: string): Promise<Record<string, string>> => {
+        const key = `${repository}@${digest}`;
+        let p = infos.get(key);
+        if (!p) {
+            p = api.getImageInfo(repository, digest).then((info) => info.labels, (e: Error) => {
+                throw new Error(`Digest ${digest} of ${api.registry}/${repository} could not be read (${e.message}). Check the digest in the stack config, or push the image.`);
+            });
+            infos.set(key, p);
+        }
+        return p;
+    };
+    return async (repository, choice) => {
+        if (!choice.digest && !choice.tag) throw new Error(`No tag or digest given for ${repository}. Set one in the stack config.`);
+        const digest = choice.digest ?? (await digestOf(repository, choice.tag!));
+        const labels = await labelsOf(repository, digest);
+        return {
+            registry: api.registry,
+            repository,
+            digest,
+            ...(choice.tag !== undefined ? { tag: choice.tag } : {}),
+            labels: { ...labels },
+            ...(labels[OCI.description] !== undefined ? { description: labels[OCI.description] } : {}),
+            ...(labels[OCI.created] !== undefined ? { created: labels[OCI.created] } : {}),
+            ...(labels[OCI.revision] !== undefined ? { revision: labels[OCI.revision] } : {}),
+            ...(labels[OCI.source] !== undefined ? { source: labels[OCI.source] } : {}),
+        };
+    };
+}

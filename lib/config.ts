@@ -1,0 +1,490 @@
+import * as path from "node:path";
+import { z } from "zod";
+import { ValidationError } from "./errors";
+import { CLASSES, LxcClassName } from "./labels";
+import { parseReference } from "./reference";
+import { checkDigestInput, checkTagCharset, checkTagPolicy } from "./rules";
+
+/** The two stacks of the project. */
+export const STACKS = ["lyra", "proxima"] as const;
+export type StackName = (typeof STACKS)[number];
+
+/** The Pulumi project name: the prefix of every key in `Pulumi.<stack>.yaml`. */
+export const PROJECT = "image-lifecycle";
+
+export interface RegistryConfig {
+    /** `host[:port]`. */
+    host: string;
+    insecure: boolean;
+    username?: string;
+    /** From the `registryPassword` secret; never put it in outputs, labels or records. */
+    password?: string;
+}
+
+export interface Limits {
+    /** Hard memory limit in MiB (docker `memory`). */
+    memoryMb: number;
+    /** CPU quota in CPUs, e.g. 0.5 (docker `cpus`). */
+    cpus: number;
+}
+
+export interface Healthcheck {
+    /** Docker form: `["CMD", …]` or `["CMD-SHELL", "…"]`. */
+    test: string[];
+    interval: string;
+    timeout: string;
+    retries: number;
+    startPeriod: string;
+}
+
+export interface Port {
+    internal: number;
+    external: number;
+    protocol: "tcp" | "udp";
+}
+
+/** Which image to run: the tag humans chose, the digest machines run; a configured digest wins. */
+export interface ImageChoice {
+    /** Repository path in the registry, e.g. `rednaw/hello-world`. */
+    image: string;
+    tag?: string;
+    /** `sha256:<64 hex>`. */
+    digest?: string;
+}
+
+export interface ClassConfig {
+    name: LxcClassName;
+    /** Docker endpoint of the class's LXC container, `ssh://user@host[:port]`. */
+    host: string;
+    sshOpts: string[];
+    budget: Limits;
+}
+
+export interface AppVolume {
+    /** Volume name within the app; the Docker volume is `<class>-<app>-<name>`. */
+    name: string;
+    containerPath: string;
+    readOnly: boolean;
+}
+
+export interface AppConfig extends ImageChoice {
+    name: string;
+    class: LxcClassName;
+    env: Record<string, string>;
+    ports: Port[];
+    volumes: AppVolume[];
+    restart: "unless-stopped" | "always" | "on-failure";
+    limits: Limits;
+    healthcheck?: Healthcheck;
+    command?: string[];
+}
+
+export interface ReleaseConfig {
+    name: string;
+    /** Repository path in the registry. */
+    image: string;
+    /** 64 lowercase hex, no `sha256:` prefix (seed 004). */
+    digest: string;
+    tag: string;
+    allowNonSemver?: boolean;
+    justification?: string;
+    smokeCommand?: string;
+    deleteTagOnDestroy?: { reason: string };
+}
+
+export interface ReleaseGateConfig {
+    /** `owner/name` on GitHub. */
+    repository: string;
+    environment: string;
+    reviewers: { users: number[]; teams: number[] };
+    deploymentBranchPolicy: { protectedBranches: boolean; customBranchPolicies: boolean };
+    /** Publish each app's pinned digest as an Actions variable `DIGEST_<APP>`. */
+    pinDigests: boolean;
+}
+
+export interface DevVolume {
+    containerPath: string;
+    /** A bind mount below the workspace; without it the volume is temporary (a labelled Docker volume). */
+    hostPath?: string;
+    readOnly: boolean;
+}
+
+export interface DevContainerConfig extends ImageChoice {
+    name: string;
+    env: Record<string, string>;
+    ports: Port[];
+    volumes: DevVolume[];
+    limits: Limits;
+    healthcheck?: Healthcheck;
+    command?: string[];
+    /** The class this would be promoted to; only a hint for "prepare for promotion". */
+    suggestedClass?: LxcClassName;
+}
+
+interface CommonEstate {
+    registry: RegistryConfig;
+    /** Who the deploy records name; config.ts fills it from the environment when the stack does not. */
+    deployedBy?: string;
+}
+
+export interface ProximaEstate extends CommonEstate {
+    stack: "proxima";
+    /** `<org>` of `/opt/<org>/<app>/deploy-info.yml`. */
+    org: string;
+    classes: Partial<Record<LxcClassName, ClassConfig>>;
+    apps: AppConfig[];
+    releases: ReleaseConfig[];
+    releaseGate?: ReleaseGateConfig;
+}
+
+export interface LyraEstate extends CommonEstate {
+    stack: "lyra";
+    lyra: { host: string; workspace: string };
+    devContainers: DevContainerConfig[];
+}
+
+export type Estate = ProximaEstate | LyraEstate;
+
+// ---- schemas ---------------------------------------------------------------------------------
+
+const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const nameMessage = "must be lowercase letters, digits and dashes (at most 63), starting with a letter or digit";
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const DURATION = /^[0-9]+(ms|s|m|h)$/;
+
+const limitsSchema = z.strictObject({
+    memoryMb: z.number().int().positive(),
+    cpus: z.number().positive().max(256),
+});
+
+const healthcheckSchema = z.strictObject({
+    test: z.array(z.string().min(1)).min(1).refine((t) => ["CMD", "CMD-SHELL", "NONE"].includes(t[0]), 'must start with "CMD", "CMD-SHELL" or "NONE"'),
+    interval: z.string().regex(DURATION, "expected a duration like 30s").default("30s"),
+    timeout: z.string().regex(DURATION, "expected a duration like 5s").default("5s"),
+    retries: z.number().int().min(1).max(100).default(3),
+    startPeriod: z.string().regex(DURATION, "expected a duration like 10s").default("10s"),
+});
+
+const portSchema = z.strictObject({
+    internal: z.number().int().min(1).max(65535),
+    external: z.number().int().min(1).max(65535),
+    protocol: z.enum(["tcp", "udp"]).default("tcp"),
+});
+
+const envSchema = z.record(z.string().regex(ENV_NAME, "environment variable names must match [A-Za-z_][A-Za-z0-9_]*"), z.string()).default({});
+const absolutePath = z.string().refine((p) => path.posix.isAbsolute(p) && path.posix.normalize(p) === p && !p.split("/").includes(".."), "expected a normalised absolute path");
+
+const imageChoice = {
+    image: z.string().min(1),
+    tag: z.string().optional(),
+    digest: z.string().optional(),
+};
+
+const registrySchema = z.strictObject({
+    host: z.string().min(1),
+    insecure: z.boolean().default(false),
+    username: z.string().min(1).optional(),
+});
+
+const classSchema = z.strictObject({
+    host: z.string().regex(/^ssh:\/\/[A-Za-z0-9._-]+@[A-Za-z0-9.-]+(:[0-9]{1,5})?$/, "expected ssh://user@host[:port], the Docker endpoint of the class's LXC container"),
+    sshOpts: z.array(z.string()).default([]),
+    budget: limitsSchema,
+});
+
+const appSchema = z.strictObject({
+    ...imageChoice,
+    class: z.string(),
+    env: envSchema,
+    ports: z.array(portSchema).default([]),
+    volumes: z.array(z.strictObject({
+        name: z.string().regex(NAME, `volume names ${nameMessage}`),
+        containerPath: absolutePath,
+        readOnly: z.boolean().default(false),
+    })).default([]),
+    restart: z.enum(["unless-stopped", "always", "on-failure"]).default("unless-stopped"),
+    limits: limitsSchema,
+    healthcheck: healthcheckSchema.optional(),
+    command: z.array(z.string()).min(1).optional(),
+});
+
+const releaseSchema = z.strictObject({
+    image: z.string().min(1),
+    digest: z.string(),
+    tag: z.string(),
+    allowNonSemver: z.boolean().optional(),
+    justification: z.string().optional(),
+    smokeCommand: z.string().min(1).optional(),
+    deleteTagOnDestroy: z.strictObject({ reason: z.string().trim().min(1, "give the reason for deleting the tag on destroy") }).optional(),
+});
+
+const releaseGateSchema = z.strictObject({
+    repository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "expected owner/name"),
+    environment: z.string().min(1).default("production"),
+    reviewers: z.strictObject({
+        users: z.array(z.number().int().positive()).default([]),
+        teams: z.array(z.number().int().positive()).default([]),
+    }).refine((r) => r.users.length + r.teams.length > 0, "name at least one reviewer (GitHub user or team id)"),
+    deploymentBranchPolicy: z.strictObject({
+        protectedBranches: z.boolean(),
+        customBranchPolicies: z.boolean(),
+    }).refine((p) => p.protectedBranches !== p.customBranchPolicies, "set exactly one of protectedBranches and customBranchPolicies to true")
+        .default({ protectedBranches: true, customBranchPolicies: false }),
+    pinDigests: z.boolean().default(true),
+});
+
+const devContainerSchema = z.strictObject({
+    ...imageChoice,
+    env: envSchema,
+    ports: z.array(portSchema).default([]),
+    volumes: z.array(z.strictObject({
+        containerPath: absolutePath,
+        hostPath: absolutePath.optional(),
+        readOnly: z.boolean().default(false),
+    })).default([]),
+    limits: limitsSchema,
+    healthcheck: healthcheckSchema.optional(),
+    command: z.array(z.string()).min(1).optional(),
+    suggestedClass: z.enum(CLASSES).optional(),
+});
+
+const common = {
+    registry: registrySchema,
+    registryPassword: z.string().min(1).optional(),
+    deployedBy: z.string().min(1).optional(),
+};
+
+const proximaRoot = z.strictObject({
+    ...common,
+    org: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, "expected a lowercase directory name, e.g. giftfinder"),
+    classes: z.record(z.string(), z.unknown()),
+    apps: z.record(z.string(), z.unknown()),
+    releases: z.record(z.string(), z.unknown()).default({}),
+    releaseGate: releaseGateSchema.optional(),
+});
+
+const lyraRoot = z.strictObject({
+    ...common,
+    lyra: z.strictObject({
+        host: z.string().regex(/^(unix|ssh|tcp):\/\/\S+$/, "expected unix://…, ssh://user@host or tcp://host:port"),
+        workspace: absolutePath,
+    }),
+    devContainers: z.record(z.string(), z.unknown()),
+});
+
+// ---- parsing ---------------------------------------------------------------------------------
+
+type Problem = { path: string; message: string };
+
+function collect(problems: Problem[], prefix: string, error: z.ZodError): void {
+    for (const issue of error.issues) {
+        const keys = issue.code === "unrecognized_keys" ? issue.keys : [undefined];
+        for (const key of keys) {
+            const parts = [prefix, ...issue.path.map(String), ...(key !== undefined ? [key] : [])].filter((p) => p !== "");
+            const message = key !== undefined ? "unknown key; remove it or check its spelling (see docs/program.md)" : issue.message;
+            problems.push({ path: parts.join(".") || "(root)", message });
+        }
+    }
+}
+
+function parseItems<T>(problems: Problem[], prefix: string, raw: Record<string, unknown>, schema: z.ZodType<T>): [string, T][] {
+    const out: [string, T][] = [];
+    for (const [name, value] of Object.entries(raw)) {
+        if (!NAME.test(name)) problems.push({ path: `${prefix}.${name}`, message: `the name ${nameMessage}` });
+        const parsed = schema.safeParse(value);
+        if (parsed.success) out.push([name, parsed.data]);
+        else collect(problems, `${prefix}.${name}`, parsed.error);
+    }
+    return out;
+}
+
+function checkRepository(problems: Problem[], at: string, image: string): void {
+    try {
+        const ref = parseReference(image, "registry.invalid", at);
+        if (ref.registry !== "registry.invalid") {
+            problems.push({ path: at, message: `give the repository path only (e.g. ${ref.repository}); the registry comes from registry.host` });
+        } else if (ref.tag !== undefined || ref.digest !== undefined) {
+            problems.push({ path: at, message: `give the repository path only (e.g. ${ref.repository}); put the tag in "tag" and the digest in "digest"` });
+        }
+    } catch (e) {
+        problems.push({ path: at, message: (e as Error).message });
+    }
+}
+
+/** Digests in the stack file are `sha256:<64 hex>`; the bare 64 hex is accepted and completed. */
+function normaliseDigest(problems: Problem[], at: string, digest: string | undefined): string | undefined {
+    if (digest === undefined) return undefined;
+    const hex = digest.startsWith("sha256:") ? digest.slice("sha256:".length) : digest;
+    const rule = checkDigestInput(hex);
+    if (!rule.ok) {
+        problems.push({ path: at, message: `${rule.message}: expected sha256:<64 lowercase hex>, e.g. from "image-lifecycle overview --json"` });
+        return undefined;
+    }
+    return `sha256:${hex}`;
+}
+
+function checkChoice(problems: Problem[], at: string, choice: { image: string; tag?: string; digest?: string }): ImageChoice {
+    checkRepository(problems, `${at}.image`, choice.image);
+    if (choice.tag === undefined && choice.digest === undefined) {
+        problems.push({ path: at, message: "neither tag nor digest given; set tag (resolved at preview) or digest (wins over the tag)" });
+    }
+    if (choice.tag !== undefined) {
+        const rule = checkTagCharset(choice.tag);
+        if (!rule.ok) problems.push({ path: `${at}.tag`, message: `${rule.message}. ${rule.fix}` });
+    }
+    const digest = normaliseDigest(problems, `${at}.digest`, choice.digest);
+    return { image: choice.image, ...(choice.tag !== undefined ? { tag: choice.tag } : {}), ...(digest ? { digest } : {}) };
+}
+
+function checkPorts(problems: Problem[], group: string, items: { at: string; ports: Port[] }[]): void {
+    const seen = new Map<string, string>();
+    for (const { at, ports } of items) {
+        ports.forEach((p, i) => {
+            const key = `${p.external}/${p.protocol}`;
+            const other = seen.get(key);
+            if (other) problems.push({ path: `${at}.ports.${i}.external`, message: `port ${key} is already published by ${other} in ${group}; choose another external port` });
+            else seen.set(key, at);
+        });
+    }
+}
+
+function fail(problems: Problem[]): never {
+    const lines = problems.map((p) => `  ${p.path}: ${p.message}`);
+    throw new ValidationError("config", `The stack configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was deployed. Fix each:\n${lines.join("\n")}`);
+}
+
+/**
+ * Turns the stack's raw config (keys without the `image-lifecycle:` prefix) into the typed estate of
+ * `stack`, or throws one ValidationError listing every problem as `path: message`.
+ */
+export function parseConfig(raw: unknown, stack: StackName): Estate {
+    const problems: Problem[] = [];
+    if (!(STACKS as readonly string[]).includes(stack)) fail([{ path: "(stack)", message: `unknown stack "${stack}"; expected lyra or proxima` }]);
+    const root = (stack === "proxima" ? proximaRoot : lyraRoot).safeParse(raw);
+    if (!root.success) {
+        collect(problems, "", root.error);
+        fail(problems);
+    }
+    const registry: RegistryConfig = {
+        host: root.data.registry.host,
+        insecure: root.data.registry.insecure,
+        ...(root.data.registry.username !== undefined ? { username: root.data.registry.username } : {}),
+        ...(root.data.registryPassword !== undefined ? { password: root.data.registryPassword } : {}),
+    };
+    if (!/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9a-fA-F:]+\](:[0-9]{1,5})?$/.test(registry.host)) {
+        problems.push({ path: "registry.host", message: "expected host or host:port without scheme or path, e.g. registry.example.org:5000" });
+    }
+    if (registry.password !== undefined && registry.username === undefined) {
+        problems.push({ path: "registry.username", message: "registryPassword is set but registry.username is not; set both or neither" });
+    }
+    const deployedBy = root.data.deployedBy !== undefined ? { deployedBy: root.data.deployedBy } : {};
+
+    if (stack === "lyra") {
+        const data = root.data as z.infer<typeof lyraRoot>;
+        const devs = parseItems(problems, "devContainers", data.devContainers, devContainerSchema).map(([name, d]): DevContainerConfig => {
+            const at = `devContainers.${name}`;
+            d.volumes.forEach((v, i) => {
+                if (v.hostPath !== undefined && v.hostPath !== data.lyra.workspace && !v.hostPath.startsWith(`${data.lyra.workspace}/`)) {
+                    problems.push({ path: `${at}.volumes.${i}.hostPath`, message: `bind mount outside the workspace ${data.lyra.workspace}; mount a path below it or drop hostPath for a temporary volume` });
+                }
+            });
+            return { name, ...d, ...checkChoice(problems, at, d) };
+        });
+        checkPorts(problems, "lyra", devs.map((d) => ({ at: `devContainers.${d.name}`, ports: d.ports })));
+        if (problems.length) fail(problems);
+        return { stack: "lyra", registry, ...deployedBy, lyra: data.lyra, devContainers: devs };
+    }
+
+    const data = root.data as z.infer<typeof proximaRoot>;
+    const classes: Partial<Record<LxcClassName, ClassConfig>> = {};
+    for (const [name, value] of Object.entries(data.classes)) {
+        if (!(CLASSES as readonly string[]).includes(name)) {
+            problems.push({ path: `classes.${name}`, message: `unknown class; expected one of ${CLASSES.join(", ")}` });
+            continue;
+        }
+        const parsed = classSchema.safeParse(value);
+        if (parsed.success) classes[name as LxcClassName] = { name: name as LxcClassName, ...parsed.data };
+        else collect(problems, `classes.${name}`, parsed.error);
+    }
+    const apps = parseItems(problems, "apps", data.apps, appSchema).map(([name, a]): AppConfig | undefined => {
+        const at = `apps.${name}`;
+        const choice = checkChoice(problems, at, a);
+        if (!(CLASSES as readonly string[]).includes(a.class)) {
+            problems.push({ path: `${at}.class`, message: `expected one of ${CLASSES.join(", ")}` });
+            return undefined;
+        }
+        if (!classes[a.class as LxcClassName] && !(a.class in data.classes)) {
+            problems.push({ path: `${at}.class`, message: `class "${a.class}" is not configured under classes; add it or choose another class` });
+        }
+        return { name, ...a, ...choice, class: a.class as LxcClassName };
+    }).filter((a): a is AppConfig => a !== undefined);
+
+    for (const klass of CLASSES) {
+        const members = apps.filter((a) => a.class === klass);
+        checkPorts(problems, `class ${klass}`, members.map((a) => ({ at: `apps.${a.name}`, ports: a.ports })));
+        const budget = classes[klass]?.budget;
+        if (!budget || members.length === 0) continue;
+        const memory = members.reduce((s, a) => s + a.limits.memoryMb, 0);
+        // Sum in hundredths so 0.1 + 0.2 does not exceed a 0.3 budget.
+        const cpus = members.reduce((s, a) => s + Math.round(a.limits.cpus * 100), 0) / 100;
+        if (memory > budget.memoryMb) {
+            problems.push({ path: `classes.${klass}.budget.memoryMb`, message: `apps of class ${klass} need ${memory} MiB in total, over the budget of ${budget.memoryMb}; lower their limits.memoryMb or raise the budget` });
+        }
+        if (cpus > budget.cpus) {
+            problems.push({ path: `classes.${klass}.budget.cpus`, message: `apps of class ${klass} need ${cpus} CPUs in total, over the budget of ${budget.cpus}; lower their limits.cpus or raise the budget` });
+        }
+    }
+
+    const releases = parseItems(problems, "releases", data.releases, releaseSchema).map(([name, r]): ReleaseConfig => {
+        const at = `releases.${name}`;
+        checkRepository(problems, `${at}.image`, r.image);
+        const digest = checkDigestInput(r.digest);
+        if (!digest.ok) problems.push({ path: `${at}.digest`, message: `${digest.message}. ${digest.fix}` });
+        const charset = checkTagCharset(r.tag);
+        if (!charset.ok) problems.push({ path: `${at}.tag`, message: `${charset.message}. ${charset.fix}` });
+        else {
+            const policy = checkTagPolicy(r.tag, { allowNonSemver: r.allowNonSemver, justification: r.justification });
+            if (!policy.ok) problems.push({ path: `${at}.tag`, message: `${policy.message}. ${policy.fix}` });
+        }
+        return { name, ...r };
+    });
+
+    if (problems.length) fail(problems);
+    return {
+        stack: "proxima",
+        registry,
+        ...deployedBy,
+        org: data.org,
+        classes,
+        apps,
+        releases,
+        ...(data.releaseGate ? { releaseGate: data.releaseGate } : {}),
+    };
+}
+
+/**
+ * The `config:` block of a `Pulumi.<stack>.yaml` (already parsed from YAML) with the project prefix
+ * stripped: the raw input of parseConfig. Keys of other namespaces (e.g. `docker:host`) are an error.
+ */
+export function configFromStackFile(stackFile: unknown): Record<string, unknown> {
+    const config = (stackFile as { config?: unknown } | null)?.config ?? {};
+    if (typeof config !== "object" || config === null || Array.isArray(config)) {
+        throw new ValidationError("config", "The stack file's config: is not a mapping. Fix Pulumi.<stack>.yaml.");
+    }
+    const out: Record<string, unknown> = {};
+    const foreign: string[] = [];
+    for (const [key, value] of Object.entries(config)) {
+        if (key.startsWith(`${PROJECT}:`)) out[key.slice(PROJECT.length + 1)] = unwrapSecure(value);
+        else foreign.push(key);
+    }
+    if (foreign.length) {
+        throw new ValidationError("config", `The stack file has keys outside the ${PROJECT}: namespace: ${foreign.join(", ")}. Move them under ${PROJECT}: or remove them.`);
+    }
+    return out;
+}
+
+/** `{ secure: "…" }` is an encrypted value only the Pulumi CLI can read; leave it out of offline parsing. */
+function unwrapSecure(value: unknown): unknown {
+    if (typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value) return undefined;
+    return value;
+}

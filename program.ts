@@ -1,0 +1,109 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { Deployment } from "./components/deployment";
+import { DevContainer, PromotionPlan } from "./components/devContainer";
+import { LxcClass } from "./components/lxcClass";
+import { Release } from "./components/release";
+import { ReleaseGate } from "./components/releaseGate";
+import { ImageResolver } from "./components/resolver";
+import { Estate, LyraEstate, ProximaEstate, RegistryConfig } from "./lib/config";
+import { DeploymentSummary } from "./lib/deploy-record";
+import { CLASSES } from "./lib/labels";
+
+/** What the program needs from outside: the only way it reaches the registry. */
+export interface ProgramDeps {
+    resolver: ImageResolver;
+}
+
+/** Outputs of the proxima stack. */
+export interface ProximaOutputs {
+    /** app → class, image, tag, digest, description, host (what `overview --deployed` reads). */
+    deployments: pulumi.Output<Record<string, DeploymentSummary>>;
+}
+
+/** Outputs of the lyra stack. */
+export interface LyraOutputs {
+    /** dev container → what to carry to Proxima (seed 001, "prepare for promotion"). */
+    promotions: pulumi.Output<Record<string, PromotionPlan>>;
+}
+
+function registryAuth(registry: RegistryConfig) {
+    if (registry.username === undefined) return undefined;
+    return {
+        address: registry.host,
+        username: registry.username,
+        ...(registry.password !== undefined ? { password: pulumi.secret(registry.password) } : {}),
+    };
+}
+
+/** The proxima estate: one LxcClass per configured class, one Deployment per app, releases, the gate. */
+export function buildProxima(estate: ProximaEstate, deps: ProgramDeps): ProximaOutputs {
+    const auth = registryAuth(estate.registry);
+    const classes = new Map<string, LxcClass>();
+    for (const name of CLASSES) {
+        const config = estate.classes[name];
+        if (!config) continue;
+        classes.set(name, new LxcClass(name, {
+            host: config.host,
+            sshOpts: config.sshOpts,
+            budget: config.budget,
+            ...(auth ? { registryAuth: auth } : {}),
+            volumes: estate.apps.filter((a) => a.class === name).flatMap((a) => a.volumes.map((v) => ({ app: a.name, volume: v.name }))),
+        }));
+    }
+    const deployments: Record<string, pulumi.Output<DeploymentSummary>> = {};
+    const pins: Record<string, pulumi.Output<string>> = {};
+    for (const app of estate.apps) {
+        const lxcClass = classes.get(app.class);
+        if (!lxcClass) throw new Error(`apps.${app.name}.class: class "${app.class}" is not configured. Add it under classes.`);
+        const deployment = new Deployment(app.name, {
+            app,
+            lxcClass,
+            resolver: deps.resolver,
+            org: estate.org,
+            deployedBy: estate.deployedBy ?? "unknown",
+        });
+        deployments[app.name] = deployment.summary;
+        pins[`DIGEST_${app.name.toUpperCase().replace(/-/g, "_")}`] = deployment.digest;
+    }
+    for (const r of estate.releases) {
+        new Release(r.name, {
+            registry: estate.registry.host,
+            repository: r.image,
+            digest: r.digest,
+            tag: r.tag,
+            ...(r.allowNonSemver !== undefined ? { allowNonSemver: r.allowNonSemver } : {}),
+            ...(r.justification !== undefined ? { justification: r.justification } : {}),
+            ...(r.smokeCommand !== undefined ? { smokeCommand: r.smokeCommand } : {}),
+            ...(r.deleteTagOnDestroy !== undefined ? { deleteTagOnDestroy: r.deleteTagOnDestroy } : {}),
+            ...(estate.registry.insecure ? { insecure: true } : {}),
+            ...(estate.registry.username !== undefined && estate.registry.password !== undefined
+                ? { credentials: pulumi.secret({ username: estate.registry.username, password: estate.registry.password }) }
+                : {}),
+        });
+    }
+    if (estate.releaseGate) {
+        new ReleaseGate("release-gate", { ...estate.releaseGate, variables: estate.releaseGate.pinDigests ? pins : {} });
+    }
+    return { deployments: pulumi.output(deployments) as pulumi.Output<Record<string, DeploymentSummary>> };
+}
+
+/** The lyra estate: Lyra's Docker provider and one DevContainer per configured dev container. */
+export function buildLyra(estate: LyraEstate, deps: ProgramDeps): LyraOutputs {
+    const auth = registryAuth(estate.registry);
+    const provider = new docker.Provider("lyra-docker", {
+        host: estate.lyra.host,
+        ...(auth ? { registryAuth: [auth] } : {}),
+    });
+    const promotions: Record<string, pulumi.Output<PromotionPlan>> = {};
+    for (const dev of estate.devContainers) {
+        const c = new DevContainer(dev.name, { container: dev, provider, resolver: deps.resolver });
+        promotions[dev.name] = c.promotion;
+    }
+    return { promotions: pulumi.output(promotions) as pulumi.Output<Record<string, PromotionPlan>> };
+}
+
+/** Builds the estate of the selected stack and nothing else; returns the stack outputs. */
+export function buildStack(estate: Estate, deps: ProgramDeps): ProximaOutputs | LyraOutputs {
+    return estate.stack === "proxima" ? buildProxima(estate, deps) : buildLyra(estate, deps);
+}

@@ -1,0 +1,212 @@
+/**
+ * Runs the real program (program.ts) under Pulumi mocks against the shipped stack files, with image
+ * resolution through the real registry client against a real test registry, and captures every
+ * resource registration in the shape the engine hands CrossGuard policies.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
+import { createResolver, ImageResolver } from "../../components/resolver";
+import { configFromStackFile, Estate, parseConfig, StackName } from "../../lib/config";
+import { OCI } from "../../lib/labels";
+import { RegistryClient } from "../../lib/registry/client";
+import { RegistryApi } from "../../lib/registry/types";
+import { buildStack } from "../../program";
+import { buildAndPush, sharedTestRegistry } from "./services";
+
+// Internal runtime modules: the mock monitor sees exactly the RegisterResourceRequest the engine would.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const rpc = require("@pulumi/pulumi/runtime/rpc") as { deserializeProperties(struct: unknown): Record<string, unknown> };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const state = require("@pulumi/pulumi/runtime/state") as { getStore(): { settings: { rpcDone: Promise<unknown> } } };
+
+/** One registered resource, as a CrossGuard stack policy sees it. */
+export interface CapturedResource {
+    type: string;
+    urn: string;
+    name: string;
+    /** The inputs sent to the engine (for components: what the SDK sends, `{}`). */
+    props: Record<string, any>;
+    /** `<provider urn>::<provider id>` for an explicit provider; absent for the default provider. */
+    provider?: string;
+    /** URN of the parent; absent for top-level resources (whose parent is the stack). */
+    parent?: string;
+    /** URNs this resource depends on (dependsOn and property dependencies), as the SDK sends them. */
+    dependencies: string[];
+    /** Property name → URNs the property's value came from. */
+    propertyDependencies: Record<string, string[]>;
+    /** False for component resources. */
+    custom: boolean;
+}
+
+export interface RunOptions {
+    /** Resolve through this client instead of seeding the shared test registry (e.g. a registry with auth). */
+    registry?: RegistryApi;
+    /** Resolve through this function (takes precedence over `registry`). */
+    resolver?: ImageResolver;
+    /** Stack-file name to load instead of the shipped `Pulumi.<stack>.yaml` (absolute path). */
+    stackFile?: string;
+}
+
+export interface ProgramRun {
+    resources: CapturedResource[];
+    /** Stack outputs, resolved. */
+    outputs: Record<string, any>;
+    estate: Estate;
+}
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+/** The raw config of a stack file (keys without the project prefix). */
+export function loadStackConfig(stack: StackName, file = path.join(ROOT, `Pulumi.${stack}.yaml`)): Record<string, any> {
+    return configFromStackFile(parseYaml(fs.readFileSync(file, "utf8")));
+}
+
+/** Images (repository → tags) that a raw stack config refers to by tag. */
+export function imagesOf(raw: Record<string, any>): Map<string, Set<string>> {
+    const out = new Map<string, Set<string>>();
+    for (const section of [raw.apps, raw.devContainers]) {
+        for (const item of Object.values((section ?? {}) as Record<string, any>)) {
+            if (typeof item?.image !== "string" || typeof item?.tag !== "string") continue;
+            if (!out.has(item.image)) out.set(item.image, new Set());
+            out.get(item.image)!.add(item.tag);
+        }
+    }
+    return out;
+}
+
+/** The OCI labels a test build of `repository:tag` carries (seed 002's four, from "git"). */
+export function testLabels(repository: string, tag: string, description = `build ${tag} of ${repository}`): Record<string, string> {
+    return {
+        [OCI.description]: description,
+        [OCI.created]: "2026-01-25T01:10:00Z",
+        [OCI.revision]: createHash("sha1").update(`${repository}:${tag}`).digest("hex"),
+        [OCI.source]: `https://github.com/${repository}`,
+    };
+}
+
+const seeded = new Map<string, Promise<string>>();
+
+/** Builds and pushes `repository:tag` to the shared test registry once per run; returns its digest. */
+export async function seedImage(repository: string, tag: string, labels?: Record<string, string>): Promise<string> {
+    const { registry } = await sharedTestRegistry();
+    const key = `${registry}/${repository}:${tag}`;
+    let p = seeded.get(key);
+    if (!p) {
+        p = buildAndPush({ repository: `${registry}/${repository}`, tags: [tag], labels: labels ?? testLabels(repository, tag), payload: key });
+        seeded.set(key, p);
+    }
+    return p;
+}
+
+/**
+ * Pushes every image the shipped stack file refers to by tag into the shared test registry and
+ * returns the registry's `host:port`.
+ */
+export async function seedRegistryFor(stack: StackName): Promise<string> {
+    const { registry } = await sharedTestRegistry();
+    for (const [repository, tags] of imagesOf(loadStackConfig(stack))) {
+        for (const tag of tags) await seedImage(repository, tag);
+    }
+    return registry;
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Serialises runs: the Pulumi runtime's state is process-global. */
+function exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const next = queue.then(work, work);
+    queue = next.catch(() => undefined);
+    return next;
+}
+
+/**
+ * Loads the shipped `Pulumi.<stack>.yaml` (its registry switched to the test registry, then
+ * `overrides` applied to the raw config), runs the program under mocks (preview=false) and returns
+ * every registered resource. Config errors are thrown as parseConfig throws them.
+ */
+export async function runProgram(stack: StackName, overrides?: (raw: any) => any, opts: RunOptions = {}): Promise<CapturedResource[]> {
+    return (await runProgramFull(stack, overrides, opts)).resources;
+}
+
+/** runProgram, plus the resolved stack outputs and the parsed estate. */
+export async function runProgramFull(stack: StackName, overrides?: (raw: any) => any, opts: RunOptions = {}): Promise<ProgramRun> {
+    let raw = structuredClone(loadStackConfig(stack, opts.stackFile));
+    let api = opts.registry;
+    if (!opts.resolver && !api) {
+        const host = await seedRegistryFor(stack);
+        raw.registry = { ...raw.registry, host };
+        api = new RegistryClient({ registry: host });
+    } else if (api) {
+        raw.registry = { ...raw.registry, host: api.registry };
+    }
+    if (overrides) raw = overrides(raw) ?? raw;
+    const estate = parseConfig(raw, stack);
+    const resolver = opts.resolver ?? createResolver(api!);
+    return exclusive(() => capture(stack, estate, resolver));
+}
+
+async function capture(stack: StackName, estate: Estate, resolver: ImageResolver): Promise<ProgramRun> {
+    const resources: CapturedResource[] = [];
+    let pending = 0;
+    const mocks: pulumi.runtime.Mocks = {
+        newResource: (args) => ({ id: args.custom ? `${args.name}-id` : undefined, state: args.inputs }),
+        call: (args) => args.inputs,
+    };
+    await pulumi.runtime.setMocks(mocks, "image-lifecycle", stack, false);
+    const monitor = pulumi.runtime.getMonitor() as any;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: (err: any, res: any) => void) => {
+        pending++;
+        const propertyDependencies: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((deps: any, key: string) => { propertyDependencies[key] = deps.getUrnsList(); });
+        const entry = {
+            type: req.getType() as string,
+            name: req.getName() as string,
+            props: rpc.deserializeProperties(req.getObject()),
+            provider: (req.getProvider() as string) || undefined,
+            parent: (req.getParent() as string) || undefined,
+            dependencies: req.getDependenciesList() as string[],
+            propertyDependencies,
+            custom: req.getCustom() as boolean,
+        };
+        return register(req, (err: any, res: any) => {
+            if (!err && res) {
+                const captured: CapturedResource = { type: entry.type, urn: res.getUrn(), name: entry.name, props: entry.props, dependencies: entry.dependencies, propertyDependencies: entry.propertyDependencies, custom: entry.custom };
+                if (entry.provider) captured.provider = entry.provider;
+                if (entry.parent) captured.parent = entry.parent;
+                resources.push(captured);
+            }
+            pending--;
+            callback(err, res);
+        });
+    };
+    const outputs = buildStack(estate, { resolver });
+    const resolved = await new Promise<Record<string, any>>((resolve, reject) => {
+        pulumi.output(outputs as unknown as Record<string, pulumi.Output<unknown>>).apply((o) => { resolve(o as Record<string, any>); return o; });
+        // A failed resolution rejects an output; surface it instead of waiting forever.
+        Object.values(outputs).forEach((o: pulumi.Output<unknown>) => (o as any).promise().catch(reject));
+    });
+    // Wait until every registration the program started has reached the monitor and returned.
+    for (;;) {
+        const done = state.getStore().settings.rpcDone;
+        await done;
+        await new Promise((r) => setImmediate(r));
+        if (pending === 0 && state.getStore().settings.rpcDone === done) break;
+    }
+    return { resources, outputs: resolved, estate };
+}
+
+/** Resources of `type`, in registration order. */
+export function ofType(resources: CapturedResource[], type: string): CapturedResource[] {
+    return resources.filter((r) => r.type === type);
+}
+
+/** The resource named `name` (and of `type`, when given); throws naming what exists when absent. */
+export function byName(resources: CapturedResource[], name: string, type?: string): CapturedResource {
+    const found = resources.find((r) => r.name === name && (type === undefined || r.type === type));
+    if (!found) throw new Error(`No resource named ${name}${type ? ` of type ${type}` : ""}; registered: ${resources.map((r) => `${r.type}/${r.name}`).join(", ")}`);
+    return found;
+}
