@@ -1,0 +1,92 @@
+/**
+ * How the policies recognise this product's resources. Types are the engine's type tokens; roles come
+ * from inputs (labels, the release `kind` marker), never from guessing at URNs.
+ */
+import { CLASSES, LIFECYCLE, type LxcClassName } from "../../lib/labels";
+import { RELEASE_KIND } from "../../lib/release";
+import { field, label, labelsOf, type Labels, UNKNOWN } from "./values";
+
+export const TYPES = {
+    container: "docker:index/container:Container",
+    network: "docker:index/network:Network",
+    volume: "docker:index/volume:Volume",
+    dockerProvider: "pulumi:providers:docker",
+    lxcClass: "image-lifecycle:proxima:LxcClass",
+    dynamic: "pulumi-nodejs:dynamic:Resource",
+    remoteCommand: "command:remote:Command",
+    repositoryEnvironment: "github:index/repositoryEnvironment:RepositoryEnvironment",
+} as const;
+
+/** The name of the Lyra stack's Docker provider (contract with the program). */
+export const LYRA_PROVIDER_NAME = "lyra-docker";
+/** Lyra's pseudo-class on container labels. */
+export const LYRA = "lyra";
+
+/** The minimum a policy needs of a provider: what the engine passes as `args.provider`. */
+export interface ProviderRef {
+    type: string;
+    urn: string;
+    name: string;
+    props: Record<string, unknown>;
+}
+
+/** The last `::` segment of a URN: the resource name. */
+export function urnName(urn: string): string {
+    const i = urn.lastIndexOf("::");
+    return i >= 0 ? urn.slice(i + 2) : urn;
+}
+
+/** The qualified type of a URN (`parentType$type`), which names the types of the parent chain. */
+export function urnQualifiedType(urn: string): string {
+    const parts = urn.split("::");
+    return parts.length >= 4 ? parts[parts.length - 2] : "";
+}
+
+export function isKnownClass(value: unknown): value is LxcClassName {
+    return typeof value === "string" && (CLASSES as readonly string[]).includes(value);
+}
+
+/** True for the dynamic resource that writes a release tag (marked with `kind: RELEASE_KIND`). */
+export function isRelease(type: string, props: unknown): boolean {
+    return type === TYPES.dynamic && field(props, "kind") === RELEASE_KIND;
+}
+
+/**
+ * Which host a container targets. The stack label decides; without it, a `lyra` class label or the
+ * `lyra-docker` provider mean Lyra, a Proxima class label means Proxima, anything else is treated as Proxima so that the Proxima rules
+ * (known class, pinned digest, record) fail closed on an unlabelled container.
+ */
+export function containerTarget(labels: Labels, provider?: ProviderRef): "lyra" | "proxima" {
+    const stack = label(labels, LIFECYCLE.stack);
+    if (stack === LYRA) return "lyra";
+    if (stack === "proxima") return "proxima";
+    const cls = label(labels, LIFECYCLE.class);
+    if (cls === LYRA) return "lyra";
+    if (isKnownClass(cls)) return "proxima";
+    if (provider && provider.name === LYRA_PROVIDER_NAME) return "lyra";
+    return "proxima";
+}
+
+/** Container labels, read safely. */
+export function containerLabels(props: unknown): Labels {
+    return labelsOf(field(props, "labels"));
+}
+
+/**
+ * The Proxima class a Docker provider serves: the class of its LxcClass parent (read from `parentName`
+ * when the caller knows it) or, failing that, its `<class>-docker` name with an LxcClass in its URN's
+ * parent chain. `lyra` for Lyra's provider; undefined for any other provider (the default one included).
+ */
+export function providerClass(provider: ProviderRef, parentName?: string): string | undefined {
+    if (provider.name === LYRA_PROVIDER_NAME) return LYRA;
+    const parented = urnQualifiedType(provider.urn).split("$").includes(TYPES.lxcClass);
+    if (parented && parentName !== undefined) return parentName;
+    const m = /^(.+)-docker$/.exec(provider.name);
+    if (m && (parented || isKnownClass(m[1]))) return m[1];
+    return undefined;
+}
+
+/** The class a network or volume declares by label; UNKNOWN when its labels are unknown. */
+export function declaredClass(props: unknown): string | typeof UNKNOWN | undefined {
+    return label(labelsOf(field(props, "labels")), LIFECYCLE.class);
+}

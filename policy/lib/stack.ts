@@ -1,0 +1,89 @@
+/**
+ * One pass over a stack's resources that stack policies query by URN, name or parent, so every stack
+ * policy stays linear in the number of resources.
+ */
+import type { PolicyResource } from "@pulumi/policy";
+import { LIFECYCLE } from "../../lib/labels";
+import { containerLabels, containerTarget, isKnownClass, LYRA, providerClass, type ProviderRef, TYPES } from "./resources";
+import { field, label, type Labels, labelsOf } from "./values";
+
+export interface ContainerView {
+    resource: PolicyResource;
+    labels: Labels;
+    target: "lyra" | "proxima";
+}
+
+export class StackIndex {
+    readonly byUrn = new Map<string, PolicyResource>();
+    readonly containers: ContainerView[] = [];
+    /** Docker networks and volumes by their `name` input (the Docker-side name containers refer to). */
+    readonly networksByName = new Map<string, PolicyResource>();
+    readonly volumesByName = new Map<string, PolicyResource>();
+    /** Children by parent URN, for the record commands beside each container. */
+    readonly childrenByParent = new Map<string, PolicyResource[]>();
+    private readonly classes = new Map<string, string | undefined>();
+
+    constructor(readonly resources: PolicyResource[]) {
+        for (const r of resources) {
+            this.byUrn.set(r.urn, r);
+            const parentUrn = r.parent?.urn ?? r.opts?.parent;
+            if (parentUrn) {
+                const siblings = this.childrenByParent.get(parentUrn);
+                if (siblings) siblings.push(r);
+                else this.childrenByParent.set(parentUrn, [r]);
+            }
+            if (r.type === TYPES.container) {
+                const labels = containerLabels(r.props);
+                this.containers.push({ resource: r, labels, target: containerTarget(labels, r.provider as ProviderRef | undefined) });
+            } else if (r.type === TYPES.network || r.type === TYPES.volume) {
+                const name = field(r.props, "name");
+                const key = typeof name === "string" ? name : r.name;
+                (r.type === TYPES.network ? this.networksByName : this.volumesByName).set(key, r);
+            }
+        }
+    }
+
+    parentOf(r: PolicyResource): PolicyResource | undefined {
+        if (r.parent) return r.parent;
+        const urn = r.opts?.parent;
+        return urn ? this.byUrn.get(urn) : undefined;
+    }
+
+    /** The class a provider reference serves, using its LxcClass parent when the provider is in the stack. */
+    classOfProvider(p: ProviderRef): string | undefined {
+        const registered = this.byUrn.get(p.urn);
+        const parent = registered ? this.parentOf(registered) : undefined;
+        return providerClass(p, parent?.type === TYPES.lxcClass ? parent.name : undefined);
+    }
+
+    /**
+     * The class a resource belongs to: its class label, else the LxcClass it sits under, else the
+     * class of its provider. Undefined for class-free resources (stack-wide ones such as releases).
+     */
+    classOf(r: PolicyResource): string | undefined {
+        if (this.classes.has(r.urn)) return this.classes.get(r.urn);
+        this.classes.set(r.urn, undefined); // guards against a parent cycle in malformed input
+        let cls: string | undefined;
+        if (r.type === TYPES.lxcClass) cls = r.name;
+        else {
+            const own = label(labelsOf(field(r.props, "labels")), LIFECYCLE.class);
+            if (typeof own === "string" && (isKnownClass(own) || own === LYRA)) cls = own;
+            else if (r.type === TYPES.dockerProvider) cls = this.classOfProvider({ type: r.type, urn: r.urn, name: r.name, props: r.props });
+            else {
+                const parent = this.parentOf(r);
+                cls = parent ? this.classOf(parent) : undefined;
+                if (cls === undefined && r.provider) cls = this.classOfProvider(r.provider as ProviderRef);
+            }
+        }
+        this.classes.set(r.urn, cls);
+        return cls;
+    }
+}
+
+/** Every resource `r` depends on: explicit dependencies and property dependencies, once each. */
+export function dependenciesOf(r: PolicyResource): PolicyResource[] {
+    const seen = new Map<string, PolicyResource>();
+    for (const d of r.dependencies ?? []) seen.set(d.urn, d);
+    for (const list of Object.values(r.propertyDependencies ?? {})) for (const d of list) seen.set(d.urn, d);
+    return [...seen.values()];
+}

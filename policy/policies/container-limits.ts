@@ -1,0 +1,43 @@
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { TYPES } from "../lib/resources";
+import { describe, field, positiveNumber, UNKNOWN } from "../lib/values";
+
+/**
+ * The CPU limit a container declares, in CPUs: `cpus`, else `cpuQuota / cpuPeriod` (period defaults to
+ * Docker's 100000 µs). `cpuShares` is a relative weight, not a limit, so it does not count.
+ */
+export function cpuLimit(props: unknown): number | typeof UNKNOWN | undefined {
+    const cpus = positiveNumber(field(props, "cpus"));
+    if (cpus !== undefined) return cpus;
+    const quota = positiveNumber(field(props, "cpuQuota"));
+    if (quota === UNKNOWN) return UNKNOWN;
+    if (quota === undefined) return undefined;
+    const period = positiveNumber(field(props, "cpuPeriod"));
+    if (period === UNKNOWN) return UNKNOWN;
+    return quota / (period ?? 100000);
+}
+
+/** The memory limit in MB (the Docker provider's `memory` unit). */
+export function memoryLimit(props: unknown): number | typeof UNKNOWN | undefined {
+    return positiveNumber(field(props, "memory"));
+}
+
+/** Seed 001 and 000: containers use limited CPU and memory, so one cannot starve its neighbours. */
+export const containerLimits: ResourceValidationPolicy = {
+    name: "container-limits",
+    description: "Every container, on Lyra and on Proxima, declares a memory limit and a CPU limit.",
+    enforcementLevel: "mandatory",
+    validateResource: (args, report) => {
+        if (args.type !== TYPES.container) return;
+        const where = `container ${args.name}`;
+        const memory = memoryLimit(args.props);
+        if (memory === UNKNOWN) report(`${where}: memory is unknown during preview, so its limit cannot be checked. Set a literal memory limit in MB.`);
+        else if (memory === undefined) report(`${where}: memory is ${describe(field(args.props, "memory"))}; a memory limit is required. Set memory (MB), e.g. memory: 256.`);
+        const cpu = cpuLimit(args.props);
+        if (cpu === UNKNOWN) report(`${where}: the CPU limit is unknown during preview, so it cannot be checked. Set a literal cpus value.`);
+        else if (cpu === undefined) {
+            const shares = field(args.props, "cpuShares") !== undefined ? " (cpuShares is a relative weight, not a limit)" : "";
+            report(`${where}: no CPU limit${shares}. Set cpus, e.g. cpus: "0.5".`);
+        }
+    },
+};

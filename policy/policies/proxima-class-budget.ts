@@ -1,0 +1,102 @@
+import type { StackValidationPolicy } from "@pulumi/policy";
+import { CLASSES, LIFECYCLE } from "../../lib/labels";
+import { configWithDefaults } from "../lib/config";
+import { isKnownClass } from "../lib/resources";
+import { StackIndex } from "../lib/stack";
+import { label, labelsOf, field, positiveNumber } from "../lib/values";
+import { cpuLimit, memoryLimit } from "./container-limits";
+
+/** Labels on a class's Docker network that publish its budget, so the policy reads the program's numbers. */
+export const BUDGET_LABELS = {
+    memoryMb: "image-lifecycle.budget.memory",
+    cpus: "image-lifecycle.budget.cpus",
+} as const;
+
+export interface ClassBudget {
+    memoryMb: number;
+    cpus: number;
+}
+
+export interface ClassBudgetConfig {
+    budgets: Record<string, ClassBudget>;
+}
+
+const budgetSchema = {
+    type: "object" as const,
+    properties: { memoryMb: { type: "number" as const, exclusiveMinimum: 0 }, cpus: { type: "number" as const, exclusiveMinimum: 0 } },
+    required: ["memoryMb", "cpus"],
+};
+
+export const classBudgetSchema = {
+    properties: {
+        budgets: {
+            type: "object" as const,
+            description: "Per-class budgets (memory in MB, CPUs), used when a class's network does not publish budget labels.",
+            properties: Object.fromEntries(CLASSES.map((c) => [c, budgetSchema])),
+            default: {
+                core: { memoryMb: 8192, cpus: 4 },
+                monitoring: { memoryMb: 4096, cpus: 2 },
+                experimental: { memoryMb: 2048, cpus: 1 },
+            },
+        },
+    },
+};
+
+const round = (n: number) => Math.round(n * 1000) / 1000;
+
+/** The sum of the declared limits of a class's containers fits the class budget. */
+export const proximaClassBudget: StackValidationPolicy = {
+    name: "proxima-class-budget",
+    description: "The memory and CPU limits of a class's containers add up to no more than the class budget.",
+    enforcementLevel: "mandatory",
+    configSchema: classBudgetSchema,
+    validateStack: (args, report) => {
+        const config = configWithDefaults<ClassBudgetConfig>(classBudgetSchema, args.getConfig());
+        const index = new StackIndex(args.resources);
+        const sums = new Map<string, { memory: number; cpus: number; names: string[]; at: string }>();
+        for (const c of index.containers) {
+            if (c.target !== "proxima") continue;
+            const cls = label(c.labels, LIFECYCLE.class);
+            if (!isKnownClass(cls)) continue;
+            const s = sums.get(cls) ?? { memory: 0, cpus: 0, names: [], at: c.resource.urn };
+            sums.set(cls, s);
+            s.names.push(c.resource.name);
+            // Missing or unknown limits are container-limits' finding; they add nothing here.
+            const m = memoryLimit(c.resource.props);
+            const cpu = cpuLimit(c.resource.props);
+            if (typeof m === "number") s.memory += m;
+            if (typeof cpu === "number") s.cpus += cpu;
+        }
+        const published = new Map<string, { budget: Partial<ClassBudget>; urn: string }>();
+        for (const net of index.networksByName.values()) {
+            const cls = index.classOf(net);
+            if (!isKnownClass(cls)) continue;
+            const labels = labelsOf(field(net.props, "labels"));
+            const memory = positiveNumber(label(labels, BUDGET_LABELS.memoryMb));
+            const cpus = positiveNumber(label(labels, BUDGET_LABELS.cpus));
+            published.set(cls, {
+                urn: net.urn,
+                budget: { ...(typeof memory === "number" ? { memoryMb: memory } : {}), ...(typeof cpus === "number" ? { cpus } : {}) },
+            });
+        }
+        for (const [cls, s] of sums) {
+            const fromNet = published.get(cls);
+            const configured = config.budgets?.[cls];
+            const memoryBudget = fromNet?.budget.memoryMb ?? configured?.memoryMb;
+            const cpuBudget = fromNet?.budget.cpus ?? configured?.cpus;
+            const memorySource = fromNet?.budget.memoryMb !== undefined ? "label on its network" : "policy config";
+            const cpuSource = fromNet?.budget.cpus !== undefined ? "label on its network" : "policy config";
+            const at = fromNet?.urn ?? s.at;
+            if (memoryBudget === undefined || cpuBudget === undefined) {
+                report(`class ${cls}: no budget is declared. Add budget labels (${BUDGET_LABELS.memoryMb}, ${BUDGET_LABELS.cpus}) to network proxima-${cls} or set budgets.${cls} in the policy config.`, at);
+                continue;
+            }
+            if (s.memory > memoryBudget) {
+                report(`class ${cls}: containers ${s.names.join(", ")} ask for ${round(s.memory)} MB of memory, over the class budget of ${memoryBudget} MB (${memorySource}). Lower their memory limits or raise the budget.`, at);
+            }
+            if (s.cpus > cpuBudget + 1e-9) {
+                report(`class ${cls}: containers ${s.names.join(", ")} ask for ${round(s.cpus)} CPUs, over the class budget of ${cpuBudget} CPUs (${cpuSource}). Lower their cpus limits or raise the budget.`, at);
+            }
+        }
+    },
+};

@@ -1,0 +1,56 @@
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { LIFECYCLE } from "../../lib/labels";
+import { configWithDefaults } from "../lib/config";
+import { containerTarget, isKnownClass, LYRA, providerClass, type ProviderRef, TYPES } from "../lib/resources";
+import { field, label, labelsOf } from "../lib/values";
+
+export interface EndpointConfig {
+    lyraHosts: string[];
+    proximaHosts: string[];
+}
+
+const schema = {
+    properties: {
+        lyraHosts: { type: "array" as const, items: { type: "string" as const }, default: [], description: "Docker host URLs of Lyra (a provider's host input)." },
+        proximaHosts: { type: "array" as const, items: { type: "string" as const }, default: [], description: "Docker host URLs of Proxima's class endpoints." },
+    },
+};
+
+const DOCKER_TYPES = new Set<string>([TYPES.container, TYPES.network, TYPES.volume]);
+
+/**
+ * Seed 001: Lyra's workflow must not interfere with Proxima. A Docker resource's side (its stack or
+ * class label) must match its provider's side, known from the provider's name and parent (the
+ * program's contract) and, when configured, its `host`.
+ */
+export const stackEndpointSeparation: ResourceValidationPolicy = {
+    name: "stack-endpoint-separation",
+    description: "No Lyra resource targets a Proxima Docker endpoint and no Proxima resource targets Lyra.",
+    enforcementLevel: "mandatory",
+    configSchema: schema,
+    validateResource: (args, report) => {
+        if (!DOCKER_TYPES.has(args.type) || !args.provider) return;
+        const labels = labelsOf(field(args.props, "labels"));
+        const stack = label(labels, LIFECYCLE.stack);
+        const cls = label(labels, LIFECYCLE.class);
+        // Networks and volumes only say their side by label; unlabelled ones have no side to check.
+        if (args.type !== TYPES.container && stack !== LYRA && stack !== "proxima" && cls !== LYRA && !isKnownClass(cls)) return;
+        const side = containerTarget(labels, args.provider as ProviderRef);
+        const provider = args.provider as ProviderRef;
+        const { lyraHosts, proximaHosts } = configWithDefaults<EndpointConfig>(schema, args.getConfig());
+        const host = field(provider.props, "host");
+        const pc = providerClass(provider);
+        let providerSide: "lyra" | "proxima" | undefined;
+        if (typeof host === "string" && lyraHosts.includes(host)) providerSide = "lyra";
+        else if (typeof host === "string" && proximaHosts.includes(host)) providerSide = "proxima";
+        else if (pc === LYRA) providerSide = "lyra";
+        else if (isKnownClass(pc)) providerSide = "proxima";
+        if (providerSide && providerSide !== side) {
+            const at = typeof host === "string" ? ` (host ${host})` : "";
+            report(
+                `${args.name} is a ${side === "lyra" ? "Lyra" : "Proxima"} resource but its provider ${provider.name}${at} is a ${providerSide === "lyra" ? "Lyra" : "Proxima"} endpoint. ` +
+                    (side === "lyra" ? `Create it with the ${LYRA}-docker provider.` : `Create it with its class's <class>-docker provider.`),
+            );
+        }
+    },
+};
