@@ -79,7 +79,10 @@ export function formatCreated(created: string | undefined): string {
 
 /** Control characters (newlines, terminal escapes) in a commit subject must not reach the terminal. */
 function printable(text: string): string {
-    return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").trim();
+    return text
+        .replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, "")
+        .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ")
+        .trim();
 }
 
 /** Cuts `text` to `max` characters (code points), ending in `…` when cut. */
