@@ -128,13 +128,15 @@ function isUnknown(e: unknown): boolean {
 /**
  * Every preflight check of seed 004, in its order. The registry checks (2 HEAD requests) run only
  * when the input checks pass. Registry failures (unreachable, unauthorized) are thrown, not reported
- * as failed checks, so callers can tell "the answer is no" from "no answer".
+ * as failed checks, so callers can tell "the answer is no" from "no answer". `api` may be undefined only
+ * when the inputs cannot be valid (e.g. no usable registry host).
  */
-export async function preflight(api: RegistryApi, spec: PromotionSpec): Promise<CheckResult[]> {
+export async function preflight(api: RegistryApi | undefined, spec: PromotionSpec): Promise<CheckResult[]> {
     const checks = inputChecks(spec);
     if (checks.some((c) => !c.ok)) {
         return [...checks, skipped("tag-immutable", "the inputs are invalid"), skipped("digest-exists", "the inputs are invalid")];
     }
+    if (!api) throw new Error(`preflight of ${targetReference(spec)} needs a registry client once the inputs are valid.`);
     const [current, source] = await Promise.all([
         api.resolve(spec.repository, spec.tag),
         api.resolve(spec.repository, `sha256:${spec.digest}`),

@@ -1,0 +1,178 @@
+import * as fs from "node:fs";
+import { parseArgs } from "node:util";
+import { readDeployed } from "../lib/deploy-record";
+import { RegistryError, ValidationError } from "../lib/errors";
+import { gatherOverview } from "../lib/overview";
+import { parseReference } from "../lib/reference";
+import { clientFromEnv } from "../lib/registry/client";
+import { DigestFacts, describeReason, parseAge, planRetention, PlannedDigest, RetentionPlan } from "../lib/retention";
+import { CliIO, Command, EXIT } from "./io";
+
+/** Used when neither --registry, the repository argument nor IMAGE_LIFECYCLE_REGISTRY names one. */
+const DEFAULT_REGISTRY = "127.0.0.1:5000";
+const DEFAULT_KEEP_LAST = 10;
+
+const USAGE = `Usage: image-lifecycle cleanup <repository> [options]
+
+Plans which images of one repository may be deleted, and deletes them only with --apply.
+Kept: every deployed digest, every digest with a semver release tag (vX.Y.Z[-pre]) or a channel tag
+(stable, latest), the last N builds by created label, and with --min-age anything younger.
+
+  <repository>              e.g. team/app or registry.example.com:5000/team/app
+  --registry <host[:port]>  registry (default: $IMAGE_LIFECYCLE_REGISTRY, then ${DEFAULT_REGISTRY})
+  --deployed <file>         deploy-info.yml or the program's deployments JSON; repeatable; required with --apply
+  --keep-last <N>           keep the newest N builds (default ${DEFAULT_KEEP_LAST})
+  --min-age <age>           also keep anything younger, e.g. 7d, 12h, 2w
+  --apply                   delete the planned digests (default: print the plan only)
+  --json                    print the plan as JSON
+  --insecure                plain HTTP to a registry that is not on loopback
+  -h, --help                this help
+
+Deleting a digest removes every tag on it; the registry frees the space at its next garbage collection.
+Credentials: REGISTRY_USERNAME and REGISTRY_PASSWORD.
+Exit codes: 0 ok, 1 a deletion failed, 2 bad usage or input, 3 registry unreachable or answering badly.
+`;
+
+/** Deployed digests of `repository`, matched by repository path whatever host name the record uses (so a record naming the registry differently still protects its digest). */
+function deployedDigests(files: string[], repository: string, io: CliIO): Set<string> {
+    const digests = new Set<string>();
+    for (const file of files) {
+        let text: string;
+        try {
+            text = fs.readFileSync(file, "utf8");
+        } catch (e) {
+            throw new ValidationError("--deployed", `Cannot read deployed file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check the path.`);
+        }
+        let matched = false;
+        for (const [image, set] of readDeployed(text, file)) {
+            const slash = image.indexOf("/");
+            const path = slash >= 0 && /[.:]|^localhost$/.test(image.slice(0, slash)) ? image.slice(slash + 1) : image;
+            if (path === repository) {
+                matched = true;
+                for (const d of set) digests.add(d);
+            }
+        }
+        if (!matched) io.stderr(`note: ${file} records nothing deployed from ${repository}.\n`);
+    }
+    return digests;
+}
+
+function row(p: PlannedDigest): string {
+    const created = p.created ? p.created.replace("T", " ").slice(0, 16) : "unknown";
+    return `${p.digest.slice(0, 19)}  ${created.padEnd(16)}  ${p.tags.join(", ")}`;
+}
+
+function formatPlan(image: string, plan: RetentionPlan, rules: { keepLast: number; minAge?: string }, apply: boolean): string {
+    const out = [`IMAGE: ${image}`, "", `DELETE (${plan.delete.length})${apply ? "" : " — dry run, add --apply to delete"}`];
+    if (plan.delete.length === 0) out.push("  nothing");
+    for (const p of plan.delete) out.push(`  ${row(p)}`);
+    out.push("", `KEEP (${plan.keep.length})`);
+    for (const p of plan.keep) out.push(`  ${row(p)}`, `      kept: ${p.reasons.map((r) => describeReason(r, rules)).join("; ")}`);
+    return `${out.join("\n")}\n`;
+}
+
+/** `image-lifecycle cleanup`: the retention plan of one repository; deletes only with --apply. */
+export const cleanup: Command = async (argv, io) => {
+    let values;
+    let positionals: string[];
+    try {
+        ({ values, positionals } = parseArgs({
+            args: argv,
+            allowPositionals: true,
+            options: {
+                registry: { type: "string" },
+                deployed: { type: "string", multiple: true },
+                "keep-last": { type: "string" },
+                "min-age": { type: "string" },
+                apply: { type: "boolean" },
+                json: { type: "boolean" },
+                insecure: { type: "boolean" },
+                help: { type: "boolean", short: "h" },
+            },
+        }));
+    } catch (e) {
+        io.stderr(`cleanup: ${(e as Error).message}\n\n${USAGE}`);
+        return EXIT.usage;
+    }
+    if (values.help) {
+        io.stdout(USAGE);
+        return EXIT.ok;
+    }
+    if (positionals.length !== 1) {
+        io.stderr(`cleanup: expected exactly one repository, got ${positionals.length}.\n\n${USAGE}`);
+        return EXIT.usage;
+    }
+    const keepLast = values["keep-last"] === undefined ? DEFAULT_KEEP_LAST : Number(values["keep-last"]);
+    if (!Number.isInteger(keepLast) || keepLast < 0) {
+        io.stderr(`cleanup: --keep-last must be a whole number ≥ 0, got "${values["keep-last"]}".\n`);
+        return EXIT.usage;
+    }
+    let minAgeMs: number | undefined;
+    try {
+        if (values["min-age"] !== undefined) minAgeMs = parseAge(values["min-age"]);
+    } catch (e) {
+        io.stderr(`cleanup: --min-age: ${(e as Error).message}\n`);
+        return EXIT.usage;
+    }
+    if (values.apply && !values.deployed?.length) {
+        io.stderr("cleanup: --apply needs at least one --deployed file (deploy-info.yml or `pulumi stack output --json deployments`), so nothing deployed is deleted. Pass an empty JSON object {} if truly nothing is deployed.\n");
+        return EXIT.usage;
+    }
+
+    try {
+        const ref = parseReference(positionals[0], values.registry ?? (io.env.IMAGE_LIFECYCLE_REGISTRY || DEFAULT_REGISTRY), "repository");
+        if (values.registry && ref.registry !== values.registry) {
+            throw new ValidationError("repository", `The repository names registry ${ref.registry} but --registry says ${values.registry}. Give the registry once.`);
+        }
+        if (ref.tag !== undefined || ref.digest !== undefined) {
+            throw new ValidationError("repository", `cleanup takes a repository, not one image: drop the ${ref.digest ? "digest" : "tag"} from "${positionals[0]}".`);
+        }
+        const deployed = deployedDigests(values.deployed ?? [], ref.repository, io);
+        const client = clientFromEnv(ref.registry, io.env, { insecure: values.insecure === true });
+        const tags = await gatherOverview(client, ref.repository);
+        const facts: DigestFacts[] = tags.map(({ tag, info }) => ({ digest: info.digest, tags: [tag], ...(info.created ? { created: info.created } : {}) }));
+        const plan = planRetention(facts, deployed, { keepLast, now: new Date(), ...(minAgeMs !== undefined ? { minAgeMs } : {}) });
+        const rules = { keepLast, ...(values["min-age"] ? { minAge: values["min-age"] } : {}) };
+        const image = `${ref.registry}/${ref.repository}`;
+
+        const deleted: string[] = [];
+        const failed: { digest: string; error: string }[] = [];
+        if (values.apply) {
+            for (const p of plan.delete) {
+                try {
+                    await client.deleteManifest(ref.repository, p.digest);
+                    deleted.push(p.digest);
+                    if (!values.json) io.stderr(`deleted ${p.digest} (${p.tags.join(", ")})\n`);
+                } catch (e) {
+                    failed.push({ digest: p.digest, error: (e as Error).message });
+                    io.stderr(`cleanup: could not delete ${p.digest}: ${(e as Error).message}\n`);
+                }
+            }
+        }
+        if (values.json) {
+            const j = (p: PlannedDigest) => ({ digest: p.digest, tags: p.tags, created: p.created ?? null });
+            io.stdout(`${JSON.stringify({
+                image,
+                applied: values.apply === true,
+                rules: { keepLast, minAge: values["min-age"] ?? null },
+                delete: plan.delete.map(j),
+                keep: plan.keep.map((p) => ({ ...j(p), reasons: p.reasons })),
+                ...(values.apply ? { deleted, failed } : {}),
+            }, null, 2)}\n`);
+        } else {
+            io.stdout(formatPlan(image, plan, rules, values.apply === true));
+            if (values.apply) io.stdout(`Deleted ${deleted.length} of ${plan.delete.length}. Run the registry's garbage collection to free the space.\n`);
+        }
+        return failed.length ? EXIT.failed : EXIT.ok;
+    } catch (e) {
+        if (e instanceof ValidationError) {
+            io.stderr(`cleanup: ${e.message}\n`);
+            return EXIT.usage;
+        }
+        if (e instanceof RegistryError) {
+            io.stderr(`cleanup: ${e.message}\n`);
+            return e.code === "NAME_UNKNOWN" ? EXIT.failed : EXIT.unavailable;
+        }
+        throw e;
+    }
+};
