@@ -47,7 +47,7 @@ function time(created: string | undefined): number | undefined {
  * Partitions `digests` (duplicates merged) into keep and delete. Kept: every deployed digest, every
  * digest carrying a semver release tag or a channel tag (`stable`, `latest`), the newest `keepLast`
  * by created date, and with `minAgeMs` everything younger, plus (then) anything whose age is unknown.
- * Both lists are newest first.
+ * Both lists are newest first; each digest's tags are sorted.
  */
 export function planRetention(digests: readonly DigestFacts[], deployed: ReadonlySet<string>, rules: Partial<RetentionRules> & { now: Date }): RetentionPlan {
     const keepLast = rules.keepLast ?? DEFAULT_KEEP_LAST;
@@ -85,7 +85,7 @@ export function planRetention(digests: readonly DigestFacts[], deployed: Readonl
             if (t === undefined) reasons.push("no-created-date");
             else if (now - t < rules.minAgeMs) reasons.push("younger-than-min-age");
         }
-        (reasons.length ? plan.keep : plan.delete).push({ ...d, reasons });
+        (reasons.length ? plan.keep : plan.delete).push({ ...d, tags: [...d.tags].sort(), reasons });
     });
     return plan;
 }

@@ -52,7 +52,7 @@ describe("lib/retention", () => {
     it("merges duplicate digests and their tags", () => {
         const plan = planRetention([{ digest: d(1), tags: ["x"], created: ago(100) }, { digest: d(1), tags: ["v2.0.0"] }], new Set(), { keepLast: 0, now: NOW });
         assert.equal(plan.keep.length, 1);
-        assert.deepEqual(plan.keep[0].tags, ["x", "v2.0.0"]);
+        assert.deepEqual(plan.keep[0].tags, ["v2.0.0", "x"]);
     });
 
     it("parses ages and refuses nonsense", () => {
