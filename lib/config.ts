@@ -192,7 +192,7 @@ const classSchema = z.strictObject({
     budget: limitsSchema,
 });
 
-const appSchema = z.strictObject({
+const appSchema = z.object({
     ...imageChoice,
     class: z.string(),
     env: envSchema,
@@ -208,7 +208,7 @@ const appSchema = z.strictObject({
     command: z.array(z.string()).min(1).optional(),
 });
 
-const releaseSchema = z.strictObject({
+const releaseSchema = z.object({
     image: z.string().min(1),
     digest: z.string(),
     tag: z.string(),
@@ -233,7 +233,7 @@ const releaseGateSchema = z.strictObject({
     pinDigests: z.boolean().default(true),
 });
 
-const devContainerSchema = z.strictObject({
+const devContainerSchema = z.object({
     ...imageChoice,
     env: envSchema,
     ports: z.array(portSchema).default([]),
@@ -254,23 +254,26 @@ const common = {
     deployedBy: z.string().min(1).optional(),
 };
 
-const proximaRoot = z.strictObject({
+/** Top-level keys of each stack, parsed one by one so one bad key does not hide the others' problems. */
+const proximaFields = {
     ...common,
     org: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, "expected a lowercase directory name, e.g. giftfinder"),
     classes: z.record(z.string(), z.unknown()),
     apps: z.record(z.string(), z.unknown()),
     releases: z.record(z.string(), z.unknown()).default({}),
     releaseGate: releaseGateSchema.optional(),
-});
+};
 
-const lyraRoot = z.strictObject({
+const lyraFields = {
     ...common,
     lyra: z.strictObject({
         host: z.string().regex(/^(unix|ssh|tcp):\/\/\S+$/, "expected unix://…, ssh://user@host or tcp://host:port"),
         workspace: absolutePath,
     }),
     devContainers: z.record(z.string(), z.unknown()),
-});
+};
+
+type Fields<T extends Record<string, z.ZodType>> = { [K in keyof T]?: z.infer<T[K]> };
 
 // ---- parsing ---------------------------------------------------------------------------------
 
@@ -287,10 +290,20 @@ function collect(problems: Problem[], prefix: string, error: z.ZodError): void {
     }
 }
 
-function parseItems<T>(problems: Problem[], prefix: string, raw: Record<string, unknown>, schema: z.ZodType<T>): [string, T][] {
-    const out: [string, T][] = [];
+/**
+ * Parses each named item on its own. Unknown keys are reported here rather than by the schema, so
+ * an item with a typo still gets its other fields (and the cross-field rules) checked.
+ */
+function parseItems<S extends z.ZodObject>(problems: Problem[], prefix: string, raw: Record<string, unknown>, schema: S): [string, z.infer<S>][] {
+    const out: [string, z.infer<S>][] = [];
+    const known = new Set(Object.keys(schema.shape));
     for (const [name, value] of Object.entries(raw)) {
         if (!NAME.test(name)) problems.push({ path: `${prefix}.${name}`, message: `the name ${nameMessage}` });
+        if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+            for (const key of Object.keys(value)) {
+                if (!known.has(key)) problems.push({ path: `${prefix}.${name}.${key}`, message: "unknown key; remove it or check its spelling (see docs/program.md)" });
+            }
+        }
         const parsed = schema.safeParse(value);
         if (parsed.success) out.push([name, parsed.data]);
         else collect(problems, `${prefix}.${name}`, parsed.error);
@@ -360,44 +373,55 @@ function fail(problems: Problem[]): never {
 export function parseConfig(raw: unknown, stack: StackName): Estate {
     const problems: Problem[] = [];
     if (!(STACKS as readonly string[]).includes(stack)) fail([{ path: "(stack)", message: `unknown stack "${stack}"; expected lyra or proxima` }]);
-    const root = (stack === "proxima" ? proximaRoot : lyraRoot).safeParse(raw);
-    if (!root.success) {
-        collect(problems, "", root.error);
-        fail(problems);
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) fail([{ path: "(root)", message: "the stack config is not a mapping; check Pulumi.<stack>.yaml" }]);
+    const input = raw as Record<string, unknown>;
+    const fields: Record<string, z.ZodType> = stack === "proxima" ? proximaFields : lyraFields;
+    for (const key of Object.keys(input)) {
+        if (!(key in fields)) problems.push({ path: key, message: `unknown key for the ${stack} stack; remove it or check its spelling (see docs/program.md)` });
     }
+    const parsed: Record<string, unknown> = {};
+    for (const [key, schema] of Object.entries(fields)) {
+        const r = schema.safeParse(input[key]);
+        if (r.success) parsed[key] = r.data;
+        else if (input[key] === undefined) problems.push({ path: key, message: "required; see docs/program.md" });
+        else collect(problems, key, r.error);
+    }
+    const common = parsed as Fields<typeof proximaFields>;
     const registry: RegistryConfig = {
-        host: root.data.registry.host,
-        insecure: root.data.registry.insecure,
-        ...(root.data.registry.username !== undefined ? { username: root.data.registry.username } : {}),
-        ...(root.data.registryPassword !== undefined ? { password: root.data.registryPassword } : {}),
+        host: common.registry?.host ?? "",
+        insecure: common.registry?.insecure ?? false,
+        ...(common.registry?.username !== undefined ? { username: common.registry.username } : {}),
+        ...(common.registryPassword !== undefined ? { password: common.registryPassword } : {}),
     };
-    if (!/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9a-fA-F:]+\](:[0-9]{1,5})?$/.test(registry.host)) {
+    if (common.registry && !/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9a-fA-F:]+\](:[0-9]{1,5})?$/.test(registry.host)) {
         problems.push({ path: "registry.host", message: "expected host or host:port without scheme or path, e.g. registry.example.org:5000" });
     }
-    if (registry.password !== undefined && registry.username === undefined) {
+    if (registry.password !== undefined && common.registry && registry.username === undefined) {
         problems.push({ path: "registry.username", message: "registryPassword is set but registry.username is not; set both or neither" });
     }
-    const deployedBy = root.data.deployedBy !== undefined ? { deployedBy: root.data.deployedBy } : {};
+    const deployedBy = common.deployedBy !== undefined ? { deployedBy: common.deployedBy } : {};
 
     if (stack === "lyra") {
-        const data = root.data as z.infer<typeof lyraRoot>;
-        const devs = parseItems(problems, "devContainers", data.devContainers, devContainerSchema).map(([name, d]): DevContainerConfig => {
+        const data = parsed as Fields<typeof lyraFields>;
+        const workspace = data.lyra?.workspace;
+        const devs = parseItems(problems, "devContainers", data.devContainers ?? {}, devContainerSchema).map(([name, d]): DevContainerConfig => {
             const at = `devContainers.${name}`;
             d.volumes.forEach((v, i) => {
-                if (v.hostPath !== undefined && v.hostPath !== data.lyra.workspace && !v.hostPath.startsWith(`${data.lyra.workspace}/`)) {
-                    problems.push({ path: `${at}.volumes.${i}.hostPath`, message: `bind mount outside the workspace ${data.lyra.workspace}; mount a path below it or drop hostPath for a temporary volume` });
+                if (v.hostPath !== undefined && workspace !== undefined && v.hostPath !== workspace && !v.hostPath.startsWith(`${workspace}/`)) {
+                    problems.push({ path: `${at}.volumes.${i}.hostPath`, message: `bind mount outside the workspace ${workspace}; mount a path below it or drop hostPath for a temporary volume` });
                 }
             });
             return { name, ...d, ...checkChoice(problems, at, d) };
         });
         checkPorts(problems, "lyra", devs.map((d) => ({ at: `devContainers.${d.name}`, ports: d.ports })));
         if (problems.length) fail(problems);
-        return { stack: "lyra", registry, ...deployedBy, lyra: data.lyra, devContainers: devs };
+        return { stack: "lyra", registry, ...deployedBy, lyra: data.lyra!, devContainers: devs };
     }
 
-    const data = root.data as z.infer<typeof proximaRoot>;
+    const data = parsed as Fields<typeof proximaFields>;
+    const rawClasses = data.classes ?? {};
     const classes: Partial<Record<LxcClassName, ClassConfig>> = {};
-    for (const [name, value] of Object.entries(data.classes)) {
+    for (const [name, value] of Object.entries(rawClasses)) {
         if (!(CLASSES as readonly string[]).includes(name)) {
             problems.push({ path: `classes.${name}`, message: `unknown class; expected one of ${CLASSES.join(", ")}` });
             continue;
@@ -406,14 +430,14 @@ export function parseConfig(raw: unknown, stack: StackName): Estate {
         if (parsed.success) classes[name as LxcClassName] = { name: name as LxcClassName, ...parsed.data };
         else collect(problems, `classes.${name}`, parsed.error);
     }
-    const apps = parseItems(problems, "apps", data.apps, appSchema).map(([name, a]): AppConfig | undefined => {
+    const apps = parseItems(problems, "apps", data.apps ?? {}, appSchema).map(([name, a]): AppConfig | undefined => {
         const at = `apps.${name}`;
         const choice = checkChoice(problems, at, a);
         if (!(CLASSES as readonly string[]).includes(a.class)) {
             problems.push({ path: `${at}.class`, message: `expected one of ${CLASSES.join(", ")}` });
             return undefined;
         }
-        if (!classes[a.class as LxcClassName] && !(a.class in data.classes)) {
+        if (data.classes !== undefined && !(a.class in rawClasses)) {
             problems.push({ path: `${at}.class`, message: `class "${a.class}" is not configured under classes; add it or choose another class` });
         }
         return { name, ...a, ...choice, class: a.class as LxcClassName };
@@ -435,7 +459,7 @@ export function parseConfig(raw: unknown, stack: StackName): Estate {
         }
     }
 
-    const releases = parseItems(problems, "releases", data.releases, releaseSchema).map(([name, r]): ReleaseConfig => {
+    const releases = parseItems(problems, "releases", data.releases ?? {}, releaseSchema).map(([name, r]): ReleaseConfig => {
         const at = `releases.${name}`;
         checkRepository(problems, `${at}.image`, r.image);
         const digest = checkDigestInput(r.digest);
@@ -454,7 +478,7 @@ export function parseConfig(raw: unknown, stack: StackName): Estate {
         stack: "proxima",
         registry,
         ...deployedBy,
-        org: data.org,
+        org: data.org!,
         classes,
         apps,
         releases,

@@ -1,0 +1,124 @@
+import * as assert from "node:assert/strict";
+import { ValidationError } from "../../lib/errors";
+import { configFromStackFile, parseConfig, ProximaEstate, LyraEstate } from "../../lib/config";
+import { loadStackConfig } from "../support/program";
+
+const HEX = "a".repeat(64);
+
+function proxima(): any {
+    return {
+        registry: { host: "registry.example.org" },
+        org: "giftfinder",
+        classes: {
+            core: { host: "ssh://deploy@core.lan", budget: { memoryMb: 1024, cpus: 1 } },
+            monitoring: { host: "ssh://deploy@mon.lan", budget: { memoryMb: 512, cpus: 1 } },
+        },
+        apps: {
+            web: { class: "core", image: "team/web", tag: "6350192", ports: [{ internal: 80, external: 8080 }], limits: { memoryMb: 256, cpus: 0.5 } },
+            metrics: { class: "monitoring", image: "team/metrics", digest: `sha256:${HEX}`, limits: { memoryMb: 128, cpus: 0.25 } },
+        },
+    };
+}
+
+function lyra(): any {
+    return {
+        registry: { host: "127.0.0.1:5000" },
+        lyra: { host: "unix:///var/run/docker.sock", workspace: "/home/dev/work" },
+        devContainers: {
+            web: { image: "team/web", tag: "dev", volumes: [{ containerPath: "/src", hostPath: "/home/dev/work/web" }, { containerPath: "/tmp/cache" }], limits: { memoryMb: 256, cpus: 0.5 } },
+        },
+    };
+}
+
+function problems(fn: () => unknown): string {
+    try {
+        fn();
+    } catch (e) {
+        assert.ok(e instanceof ValidationError, `expected a ValidationError, got ${e}`);
+        return e.message;
+    }
+    assert.fail("expected parseConfig to throw");
+}
+
+describe("lib/config parseConfig", () => {
+    it("parses the shipped stack files", () => {
+        const p = parseConfig(loadStackConfig("proxima"), "proxima") as ProximaEstate;
+        assert.equal(p.stack, "proxima");
+        assert.deepEqual(Object.keys(p.classes).sort(), ["core", "experimental", "monitoring"]);
+        for (const klass of ["core", "monitoring", "experimental"]) assert.ok(p.apps.some((a) => a.class === klass), `no app in ${klass}`);
+        assert.ok(p.releases.length >= 1);
+        const l = parseConfig(loadStackConfig("lyra"), "lyra") as LyraEstate;
+        assert.ok(l.devContainers.length >= 1);
+    });
+
+    it("normalises defaults and a bare 64-hex digest", () => {
+        const raw = proxima();
+        raw.apps.metrics.digest = HEX;
+        const e = parseConfig(raw, "proxima") as ProximaEstate;
+        const metrics = e.apps.find((a) => a.name === "metrics")!;
+        assert.equal(metrics.digest, `sha256:${HEX}`);
+        assert.equal(metrics.restart, "unless-stopped");
+        assert.deepEqual(metrics.env, {});
+        assert.equal(e.apps.find((a) => a.name === "web")!.ports[0].protocol, "tcp");
+        assert.equal(e.registry.insecure, false);
+    });
+
+    const invalid: { name: string; stack: "proxima" | "lyra"; mutate: (raw: any) => void; expect: string[] }[] = [
+        { name: "unknown class of an app", stack: "proxima", mutate: (r) => { r.apps.web.class = "database"; }, expect: ["apps.web.class: expected one of core, monitoring, experimental"] },
+        { name: "class not configured", stack: "proxima", mutate: (r) => { r.apps.web.class = "experimental"; }, expect: ['apps.web.class: class "experimental" is not configured'] },
+        { name: "unknown class under classes", stack: "proxima", mutate: (r) => { r.classes.storage = r.classes.core; }, expect: ["classes.storage: unknown class"] },
+        { name: "neither tag nor digest", stack: "proxima", mutate: (r) => { delete r.apps.web.tag; }, expect: ["apps.web: neither tag nor digest given"] },
+        { name: "malformed tag", stack: "proxima", mutate: (r) => { r.apps.web.tag = "-bad tag"; }, expect: ["apps.web.tag: Tag contains invalid characters"] },
+        { name: "malformed digest", stack: "proxima", mutate: (r) => { r.apps.metrics.digest = "sha256:1234"; }, expect: ["apps.metrics.digest: Digest must be 64 hex characters"] },
+        { name: "image with a host", stack: "proxima", mutate: (r) => { r.apps.web.image = "docker.io/team/web"; }, expect: ["apps.web.image: give the repository path only"] },
+        { name: "image with a tag", stack: "proxima", mutate: (r) => { r.apps.web.image = "team/web:latest"; }, expect: ['apps.web.image: give the repository path only (e.g. team/web); put the tag in "tag"'] },
+        { name: "malformed reference", stack: "proxima", mutate: (r) => { r.apps.web.image = "Team/Web"; }, expect: ["apps.web.image: Invalid image reference"] },
+        { name: "port collision within a class", stack: "proxima", mutate: (r) => { r.apps.api = { ...r.apps.web, tag: "x1" }; r.classes.core.budget.memoryMb = 4096; }, expect: ["apps.api.ports.0.external: port 8080/tcp is already published by apps.web in class core"] },
+        { name: "limits missing", stack: "proxima", mutate: (r) => { delete r.apps.web.limits; }, expect: ["apps.web.limits:"] },
+        { name: "memory over the class budget", stack: "proxima", mutate: (r) => { r.apps.web.limits.memoryMb = 2000; }, expect: ["classes.core.budget.memoryMb: apps of class core need 2000 MiB in total, over the budget of 1024"] },
+        { name: "cpus over the class budget", stack: "proxima", mutate: (r) => { r.apps.metrics.limits.cpus = 1.5; }, expect: ["classes.monitoring.budget.cpus: apps of class monitoring need 1.5 CPUs"] },
+        { name: "unknown key in an app", stack: "proxima", mutate: (r) => { r.apps.web.replicas = 2; }, expect: ["apps.web.replicas: unknown key"] },
+        { name: "unknown top-level key", stack: "proxima", mutate: (r) => { r.devContainers = {}; }, expect: ["devContainers: unknown key"] },
+        { name: "bad app name", stack: "proxima", mutate: (r) => { r.apps.Web_1 = r.apps.web; delete r.apps.web; }, expect: ["apps.Web_1: the name must be lowercase"] },
+        { name: "release digest with prefix", stack: "proxima", mutate: (r) => { r.releases = { rel: { image: "team/web", digest: `sha256:${HEX}`, tag: "v1.0.0" } }; }, expect: ["releases.rel.digest: Digest must be 64 hex characters. Remove the sha256: prefix"] },
+        { name: "release tag policy", stack: "proxima", mutate: (r) => { r.releases = { rel: { image: "team/web", digest: HEX, tag: "v1.2" } }; }, expect: ["releases.rel.tag: Tag does not match required patterns"] },
+        { name: "release bypass without justification", stack: "proxima", mutate: (r) => { r.releases = { rel: { image: "team/web", digest: HEX, tag: "hotfix", allowNonSemver: true } }; }, expect: ["releases.rel.tag: Tag does not match required patterns: allowNonSemver needs a justification"] },
+        { name: "release break-glass without a reason", stack: "proxima", mutate: (r) => { r.releases = { rel: { image: "team/web", digest: HEX, tag: "v1.0.0", deleteTagOnDestroy: { reason: " " } } }; }, expect: ["releases.rel.deleteTagOnDestroy.reason: give the reason"] },
+        { name: "gate without reviewers", stack: "proxima", mutate: (r) => { r.releaseGate = { repository: "team/web", reviewers: {} }; }, expect: ["releaseGate.reviewers: name at least one reviewer"] },
+        { name: "password without username", stack: "proxima", mutate: (r) => { r.registryPassword = "pw"; }, expect: ["registry.username: registryPassword is set but registry.username is not"] },
+        { name: "class host not ssh", stack: "proxima", mutate: (r) => { r.classes.core.host = "tcp://core:2375"; }, expect: ["classes.core.host: expected ssh://user@host[:port]"] },
+        { name: "lyra bind mount outside the workspace", stack: "lyra", mutate: (r) => { r.devContainers.web.volumes[0].hostPath = "/etc"; }, expect: ["devContainers.web.volumes.0.hostPath: bind mount outside the workspace /home/dev/work"] },
+        { name: "lyra bind mount escaping with ..", stack: "lyra", mutate: (r) => { r.devContainers.web.volumes[0].hostPath = "/home/dev/work/../../../etc"; }, expect: ["devContainers.web.volumes.0.hostPath: expected a normalised absolute path"] },
+        { name: "lyra limits missing", stack: "lyra", mutate: (r) => { delete r.devContainers.web.limits; }, expect: ["devContainers.web.limits:"] },
+        { name: "lyra restart policy is not configurable", stack: "lyra", mutate: (r) => { r.devContainers.web.restart = "always"; }, expect: ["devContainers.web.restart: unknown key"] },
+    ];
+    for (const c of invalid) {
+        it(`rejects: ${c.name}`, () => {
+            const raw = c.stack === "proxima" ? proxima() : lyra();
+            c.mutate(raw);
+            const message = problems(() => parseConfig(raw, c.stack));
+            for (const e of c.expect) assert.ok(message.includes(e), `expected "${e}" in:\n${message}`);
+        });
+    }
+
+    it("lists every problem at once, one line per problem with its path", () => {
+        const raw = proxima();
+        raw.apps.web.class = "database";
+        delete raw.apps.metrics.digest;
+        raw.apps.metrics.limits.memoryMb = 10000;
+        raw.apps.metrics.oops = true;
+        raw.org = "Bad Org";
+        const message = problems(() => parseConfig(raw, "proxima"));
+        assert.match(message, /^The stack configuration has 5 problems; nothing was deployed\./);
+        const lines = message.split("\n").slice(1).map((l) => l.trim());
+        assert.equal(lines.length, 5, message);
+        for (const path of ["org:", "apps.web.class:", "apps.metrics:", "apps.metrics.oops:"]) {
+            assert.ok(lines.some((l) => l.startsWith(path)), `no line for ${path} in:\n${message}`);
+        }
+    });
+
+    it("configFromStackFile strips the project prefix, drops encrypted values and refuses foreign keys", () => {
+        assert.deepEqual(configFromStackFile({ config: { "image-lifecycle:org": "x", "image-lifecycle:registryPassword": { secure: "AAE=" } } }), { org: "x", registryPassword: undefined });
+        assert.throws(() => configFromStackFile({ config: { "docker:host": "x" } }), /keys outside the image-lifecycle: namespace: docker:host/);
+    });
+});
