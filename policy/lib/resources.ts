@@ -12,7 +12,8 @@ export const TYPES = {
     volume: "docker:index/volume:Volume",
     dockerProvider: "pulumi:providers:docker",
     lxcClass: "image-lifecycle:proxima:LxcClass",
-    dynamic: "pulumi-nodejs:dynamic:Resource",
+    /** Dynamic resources: `pulumi-nodejs:dynamic:Resource`, or `pulumi-nodejs:dynamic/<module>:<Type>` when named. */
+    dynamic: "pulumi-nodejs:dynamic",
     remoteCommand: "command:remote:Command",
     repositoryEnvironment: "github:index/repositoryEnvironment:RepositoryEnvironment",
 } as const;
@@ -48,7 +49,8 @@ export function isKnownClass(value: unknown): value is LxcClassName {
 
 /** True for the dynamic resource that writes a release tag (marked with `kind: RELEASE_KIND`). */
 export function isRelease(type: string, props: unknown): boolean {
-    return type === TYPES.dynamic && field(props, "kind") === RELEASE_KIND;
+    const dynamic = type === `${TYPES.dynamic}:Resource` || type.startsWith(`${TYPES.dynamic}/`);
+    return dynamic && field(props, "kind") === RELEASE_KIND;
 }
 
 /**

@@ -149,7 +149,8 @@ export function addApp(e: Estate, stack: string, c: ClassHandles, spec: AppSpec)
 
 export function addRelease(e: Estate, stack: string, name: string, inputs: Partial<ReleaseInputs> = {}): CapturedResource {
     const props: ReleaseInputs = { kind: RELEASE_KIND, registry: REGISTRY, repository: "acme/web", digest: DIGEST_A, tag: "v1.0.0", ...inputs };
-    return e.add(res({ type: TYPES.dynamic, urn: urn(stack, TYPES.dynamic, name), name, props: { ...props } }));
+    const type = `${TYPES.dynamic}/image-lifecycle:Release`;
+    return e.add(res({ type, urn: urn(stack, type, name, ["image-lifecycle:release:Release"]), name, props: { ...props } }));
 }
 
 /** Proxima: core (web with a data volume, api) and monitoring (metrics), a release, the production gate. */
