@@ -9,8 +9,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { policies } from "../../policy/policies";
-import { byName, runProgram } from "../support/program";
-import { type CapturedResource, runPolicies, type Violation } from "./harness";
+import { byName, type CapturedResource, runProgram } from "../support/program";
+import { runPolicies, type Violation } from "./harness";
 
 const CONFIG = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "policy-pack-config.example.json"), "utf8"));
 
