@@ -14,7 +14,8 @@ import { OCI } from "../../lib/labels";
 import { RegistryClient } from "../../lib/registry/client";
 import { RegistryApi } from "../../lib/registry/types";
 import { buildStack } from "../../program";
-import { buildAndPush, sharedTestRegistry } from "./services";
+import { buildAndPush, dockerEngine, sharedTestRegistry } from "./services";
+import * as os from "node:os";
 
 // Internal runtime modules: the mock monitor sees exactly the RegisterResourceRequest the engine would.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -99,6 +100,29 @@ export async function seedImage(repository: string, tag: string, labels?: Record
         seeded.set(key, p);
     }
     return p;
+}
+
+/**
+ * Builds `repository:tag` FROM an image already pushed by seedImage, with `labels` given verbatim as
+ * `--label` arguments (so a value may hold a real newline, which a Dockerfile LABEL cannot), pushes
+ * it and returns its digest.
+ */
+export async function seedRelabelled(from: { repository: string; tag: string }, tag: string, labels: Record<string, string>): Promise<string> {
+    await seedImage(from.repository, from.tag);
+    const { registry } = await sharedTestRegistry();
+    const { docker } = await dockerEngine();
+    const ctx = fs.mkdtempSync(path.join(os.tmpdir(), "image-lifecycle-relabel-"));
+    try {
+        fs.writeFileSync(path.join(ctx, "Dockerfile"), `FROM ${registry}/${from.repository}:${from.tag}\n`);
+        const ref = `${registry}/${from.repository}:${tag}`;
+        await docker(["build", "-q", "-t", ref, ...Object.entries(labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]), ctx]);
+        const { stdout } = await docker(["push", ref]);
+        const m = /digest: (sha256:[0-9a-f]{64})/.exec(stdout);
+        if (!m) throw new Error(`docker push ${ref} printed no digest:\n${stdout}`);
+        return m[1];
+    } finally {
+        fs.rmSync(ctx, { recursive: true, force: true });
+    }
 }
 
 /**

@@ -1,0 +1,252 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { spawnSync } from "node:child_process";
+import { parse as parseYaml } from "yaml";
+import { DEPLOYED_AT_PLACEHOLDER, deployRecordScript } from "../../components/deployment";
+import { loadStackConfig, ofType, byName, runProgramFull, seedImage, seedRegistryFor, seedRelabelled, testLabels, CapturedResource } from "../support/program";
+import { LIFECYCLE, OCI } from "../../lib/labels";
+import { readDeployed } from "../../lib/deploy-record";
+import { RELEASE_KIND } from "../../lib/release";
+
+const CONTAINER = "docker:index/container:Container";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+function labelsOf(r: CapturedResource): Record<string, string> {
+    return Object.fromEntries((r.props.labels as { label: string; value: string }[]).map((l) => [l.label, l.value]));
+}
+
+describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real registry)", function () {
+    this.timeout(300000);
+    let host: string;
+    const digests = new Map<string, string>();
+    const shipped = loadStackConfig("proxima");
+
+    before(async () => {
+        host = await seedRegistryFor("proxima");
+        for (const [app, a] of Object.entries(shipped.apps as Record<string, any>)) digests.set(app, await seedImage(a.image, a.tag));
+    });
+
+    it("runs every app pinned by the registry's digest, through its class's provider, on its class's network, with the labels", async () => {
+        const { resources } = await runProgramFull("proxima", (raw) => ({ ...raw, deployedBy: "tester" }));
+        const containers = ofType(resources, CONTAINER);
+        assert.equal(containers.length, Object.keys(shipped.apps).length);
+        for (const [app, a] of Object.entries(shipped.apps as Record<string, any>)) {
+            const c = byName(resources, `${app}-container`, CONTAINER);
+            const klass = a.class as string;
+            assert.equal(c.props.image, `${host}/${a.image}@${digests.get(app)}`, `${app} not pinned to the pushed digest`);
+            const provider = byName(resources, `${klass}-docker`, "pulumi:providers:docker");
+            assert.equal(c.provider, `${provider.urn}::${klass}-docker-id`);
+            assert.equal(provider.parent, byName(resources, klass, "image-lifecycle:proxima:LxcClass").urn);
+            assert.deepEqual(c.props.networksAdvanced, [{ name: `proxima-${klass}` }]);
+            assert.equal(c.parent, byName(resources, app, "image-lifecycle:proxima:Deployment").urn);
+            const labels = labelsOf(c);
+            assert.equal(labels[LIFECYCLE.class], klass);
+            assert.equal(labels[LIFECYCLE.stack], "proxima");
+            assert.equal(labels[LIFECYCLE.app], app);
+            assert.equal(labels[LIFECYCLE.tag], a.tag);
+            assert.equal(labels[LIFECYCLE.digest], digests.get(app));
+            assert.equal(labels[LIFECYCLE.record], `/opt/${shipped.org}/${app}/deploy-info.yml`);
+            const oci = testLabels(a.image, a.tag);
+            for (const key of [OCI.description, OCI.created, OCI.revision, OCI.source]) assert.equal(labels[key], oci[key], `${app} ${key}`);
+            assert.equal(c.props.memory, a.limits.memoryMb);
+            assert.equal(c.props.cpus, String(a.limits.cpus));
+            assert.equal(c.props.restart, a.restart ?? "unless-stopped");
+            assert.equal(c.props.privileged, false);
+            for (const v of (a.volumes ?? []) as { name: string; containerPath: string }[]) {
+                const volumeName = `${klass}-${app}-${v.name}`;
+                assert.ok((c.props.volumes as any[]).some((m) => m.volumeName === volumeName && m.containerPath === v.containerPath), `${app} lacks ${volumeName}`);
+                const volume = byName(resources, volumeName, "docker:index/volume:Volume");
+                assert.equal(volume.props.name, volumeName);
+                assert.equal(volume.provider, c.provider);
+                assert.deepEqual(volume.props.labels[0], { label: LIFECYCLE.class, value: klass });
+                assert.ok(c.dependencies.includes(volume.urn));
+            }
+            const remote = byName(resources, `${app}-image`, "docker:index/remoteImage:RemoteImage");
+            assert.equal(remote.props.name, c.props.image);
+            assert.equal(remote.provider, c.provider);
+            if (a.healthcheck) assert.deepEqual(c.props.healthcheck.tests, a.healthcheck.test);
+        }
+    });
+
+    it("gives each class its own provider, labelled network and nothing shared across classes", async () => {
+        const { resources } = await runProgramFull("proxima");
+        for (const klass of Object.keys(shipped.classes)) {
+            const component = byName(resources, klass, "image-lifecycle:proxima:LxcClass");
+            const provider = byName(resources, `${klass}-docker`, "pulumi:providers:docker");
+            assert.equal(provider.props.host, shipped.classes[klass].host);
+            const network = byName(resources, `${klass}-network`, "docker:index/network:Network");
+            assert.equal(network.props.name, `proxima-${klass}`);
+            assert.deepEqual(network.props.labels, [{ label: LIFECYCLE.class, value: klass }]);
+            assert.equal(network.parent, component.urn);
+            assert.equal(network.provider, `${provider.urn}::${klass}-docker-id`);
+        }
+        // Every dependency of a class's container stays within that class's resources.
+        for (const c of ofType(resources, CONTAINER)) {
+            const klass = labelsOf(c)[LIFECYCLE.class];
+            for (const dep of c.dependencies) {
+                const target = resources.find((r) => r.urn === dep)!;
+                const owner = target.provider ?? "";
+                assert.ok(owner.includes(`::${klass}-docker::`), `${c.name} depends on ${dep} outside class ${klass}`);
+            }
+        }
+    });
+
+    it("writes the exact deploy record over SSH to the class host, then verifies the container", async () => {
+        const subject = `fix "quotes" $(touch /tmp/image-lifecycle-pwned) \`id\` and a\nsecond line: with: colons`;
+        const digest = await seedRelabelled({ repository: "rednaw/hello-world", tag: shipped.apps["hello-world"].tag }, "nasty01", { [OCI.description]: subject });
+        const { resources } = await runProgramFull("proxima", (raw) => {
+            raw.apps["hello-world"].tag = "nasty01";
+            raw.deployedBy = "alice";
+            return raw;
+        });
+        const record = byName(resources, "hello-world-record", "command:remote:Command");
+        const expected = [
+            `app: "hello-world"`,
+            `image: "${host}/rednaw/hello-world"`,
+            `digest: "${digest}"`,
+            `tag: "nasty01"`,
+            // YAML folds the newline of a double-quoted scalar into an empty line; indented, so no
+            // line of the description can ever start a key.
+            'description: "fix \\"quotes\\" $(touch /tmp/image-lifecycle-pwned) `id` and a',
+            "",
+            '  second line: with: colons"',
+            `deployed_at: "${DEPLOYED_AT_PLACEHOLDER}"`,
+            `deployed_by: "alice"`,
+            "",
+        ].join("\n");
+        assert.equal(record.props.stdin, expected);
+        assert.deepEqual(parseYaml(record.props.stdin).description, subject);
+        assert.equal(record.props.create, deployRecordScript("/opt/giftfinder/hello-world/deploy-info.yml"));
+        assert.deepEqual(record.props.connection, { host: "proxima-core.lan", user: "deploy", port: 22 });
+        assert.deepEqual(record.props.triggers, [digest]);
+        const container = byName(resources, "hello-world-container", CONTAINER);
+        assert.ok(record.dependencies.includes(container.urn));
+        const verify = byName(resources, "hello-world-verify", "command:remote:Command");
+        assert.ok(verify.dependencies.includes(container.urn) && verify.dependencies.includes(record.urn));
+        assert.match(verify.props.create, /name='hello-world'/);
+
+        // Run the registered script itself (its target moved into a temp dir) on the registered stdin.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "image-lifecycle-opt-"));
+        try {
+            const script = (record.props.create as string).replaceAll("/opt/giftfinder", dir);
+            const result = spawnSync("sh", ["-c", script], { input: record.props.stdin, encoding: "utf8" });
+            assert.equal(result.status, 0, result.stderr);
+            assert.equal(fs.existsSync("/tmp/image-lifecycle-pwned"), false);
+            const written = parseYaml(fs.readFileSync(path.join(dir, "hello-world", "deploy-info.yml"), "utf8"));
+            assert.equal(written.description, subject);
+            assert.equal(written.digest, digest);
+            assert.match(written.deployed_at, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("re-runs the record when the digest changes, and only then", async () => {
+        const other = await seedImage("rednaw/hello-world", "eb53023", testLabels("rednaw/hello-world", "eb53023", "initial deploy"));
+        const record = async (tag: string) => byName((await runProgramFull("proxima", (raw) => { raw.apps["hello-world"].tag = tag; raw.deployedBy = "t"; return raw; })).resources, "hello-world-record");
+        const first = await record(shipped.apps["hello-world"].tag);
+        const again = await record(shipped.apps["hello-world"].tag);
+        const moved = await record("eb53023");
+        assert.deepEqual(again.props, first.props, "the same digest must register identical record inputs (no spurious re-run)");
+        assert.deepEqual(moved.props.triggers, [other]);
+        assert.notDeepEqual(moved.props.triggers, first.props.triggers);
+        assert.match(moved.props.stdin, /description: "initial deploy"/);
+    });
+
+    it("rolls back by tag and by digest; a configured digest wins over the tag", async () => {
+        const older = await seedImage("rednaw/hello-world", "eb53023", testLabels("rednaw/hello-world", "eb53023", "initial deploy"));
+        const current = digests.get("hello-world")!;
+        assert.notEqual(older, current);
+        const byTag = await runProgramFull("proxima", (raw) => { raw.apps["hello-world"].tag = "eb53023"; return raw; });
+        assert.equal(byName(byTag.resources, "hello-world-container").props.image, `${host}/rednaw/hello-world@${older}`);
+        assert.equal(byTag.outputs.deployments["hello-world"].tag, "eb53023");
+
+        const byDigest = await runProgramFull("proxima", (raw) => { raw.apps["hello-world"].digest = older; return raw; });
+        const c = byName(byDigest.resources, "hello-world-container");
+        assert.equal(c.props.image, `${host}/rednaw/hello-world@${older}`);
+        assert.equal(labelsOf(c)[OCI.description], "initial deploy");
+        assert.equal(byDigest.outputs.deployments["hello-world"].digest, older);
+        assert.deepEqual(byName(byDigest.resources, "hello-world-record").props.triggers, [older]);
+
+        const digestOnly = await runProgramFull("proxima", (raw) => { delete raw.apps["hello-world"].tag; raw.apps["hello-world"].digest = older; return raw; });
+        const d = byName(digestOnly.resources, "hello-world-container");
+        assert.equal(d.props.image, `${host}/rednaw/hello-world@${older}`);
+        assert.equal(labelsOf(d)[LIFECYCLE.tag], undefined);
+    });
+
+    it("fails with the registry's answer when a tag does not exist, naming how to fix it", async () => {
+        await assert.rejects(
+            runProgramFull("proxima", (raw) => { raw.apps.metrics.tag = "nope123"; return raw; }),
+            /Tag "nope123" of .*giftfinder\/metrics-exporter was not found in the registry\. Push it, or pick an existing tag/,
+        );
+    });
+
+    it("stops on a half-valid estate before registering anything", async () => {
+        await assert.rejects(
+            runProgramFull("proxima", (raw) => { raw.apps.metrics.class = "database"; delete raw.apps.uptime.limits; return raw; }),
+            (e: Error) => /apps\.metrics\.class: expected one of/.test(e.message) && /apps\.uptime\.limits:/.test(e.message),
+        );
+    });
+
+    it("outputs deployments in the form overview --deployed reads", async () => {
+        const { outputs } = await runProgramFull("proxima");
+        const deployed = readDeployed(JSON.stringify({ deployments: outputs.deployments }), "stack output");
+        for (const [app, a] of Object.entries(shipped.apps as Record<string, any>)) {
+            assert.ok(deployed.get(`${host}/${a.image}`)?.has(digests.get(app)!), `${app} missing from deployments`);
+            assert.equal(outputs.deployments[app].class, a.class);
+            assert.equal(outputs.deployments[app].host, shipped.classes[a.class].host);
+            assert.equal(outputs.deployments[app].description, testLabels(a.image, a.tag)[OCI.description]);
+        }
+    });
+
+    it("instantiates the configured releases with the inputs the policy pack reads", async () => {
+        const { resources } = await runProgramFull("proxima");
+        const releases = resources.filter((r) => r.props.kind === RELEASE_KIND);
+        assert.equal(releases.length, Object.keys(shipped.releases).length);
+        for (const [name, r] of Object.entries(shipped.releases as Record<string, any>)) {
+            const release = releases.find((x) => x.name === `${name}-promotion`)!;
+            assert.ok(release, `no release resource for ${name}`);
+            assert.equal(release.props.registry, host);
+            assert.equal(release.props.repository, r.image);
+            assert.equal(release.props.digest, r.digest);
+            assert.equal(release.props.tag, r.tag);
+            assert.equal(release.props.smokeCommand, r.smokeCommand);
+        }
+    });
+
+    it("creates the production gate with reviewers, no self-review, a branch policy and digest pins", async () => {
+        const { resources } = await runProgramFull("proxima");
+        const env = ofType(resources, "github:index/repositoryEnvironment:RepositoryEnvironment");
+        assert.equal(env.length, 1);
+        assert.equal(env[0].props.environment, "production");
+        assert.equal(env[0].props.repository, "hello-world");
+        assert.equal(env[0].props.preventSelfReview, true);
+        assert.deepEqual(env[0].props.reviewers, [{ users: shipped.releaseGate.reviewers.users, teams: [] }]);
+        assert.deepEqual(env[0].props.deploymentBranchPolicy, { protectedBranches: true, customBranchPolicies: false });
+        const vars = ofType(resources, "github:index/actionsVariable:ActionsVariable");
+        assert.equal(vars.length, Object.keys(shipped.apps).length);
+        assert.equal(byName(resources, "release-gate-digest-hello-world").props.value, digests.get("hello-world"));
+        assert.equal(byName(resources, "release-gate-digest-hello-world").props.variableName, "DIGEST_HELLO_WORLD");
+    });
+
+    it("never puts the registry password in outputs, records, labels or any unencrypted input", async () => {
+        const password = "pa55-Very$ecret-7Q";
+        const { resources, outputs } = await runProgramFull("proxima", (raw) => ({ ...raw, registryPassword: password }));
+        assert.ok(!JSON.stringify(outputs).includes(password), "password in stack outputs");
+        const leaks: string[] = [];
+        let secretCarriers = 0;
+        const walk = (value: unknown, where: string): void => {
+            if (typeof value === "string") { if (value.includes(password)) leaks.push(where); return; }
+            if (typeof value !== "object" || value === null) return;
+            const obj = value as Record<string, unknown>;
+            if (Object.values(obj).includes(SECRET_SIG)) { if (JSON.stringify(obj).includes(password)) secretCarriers++; return; }
+            for (const [k, v] of Object.entries(obj)) walk(v, `${where}.${k}`);
+        };
+        for (const r of resources) walk(r.props, `${r.type}/${r.name}`);
+        assert.deepEqual(leaks, []);
+        // It does reach the class providers (to pull), but only as a secret.
+        assert.ok(secretCarriers >= Object.keys(shipped.classes).length, `password reached only ${secretCarriers} secret inputs`);
+    });
+});
