@@ -6,11 +6,9 @@ import { TYPES } from "../lib/resources";
 import { StackIndex } from "../lib/stack";
 import { field, label, UNKNOWN } from "../lib/values";
 
-/**
- * The record command of a container: a `command:remote:Command` beside it (same parent, the app's
- * Deployment) whose `create` script names the path in the container's record label. Matching on the
- * path rather than on a resource name keeps two apps' records apart even if names change.
- */
+// The record command of a container: a `command:remote:Command` beside it (same parent, the app's
+// Deployment) whose `create` script names the path in the container's record label. Matching on the
+// path rather than on a resource name keeps two apps' records apart even if names change.
 function recordCommandFor(index: StackIndex, container: PolicyResource, recordPath: string): { siblings: number; match?: PolicyResource } {
     const parent = index.parentOf(container);
     const siblings = parent ? (index.childrenByParent.get(parent.urn) ?? []).filter((r) => r.type === TYPES.remoteCommand) : [];
