@@ -1,0 +1,186 @@
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+
+const DIR = path.resolve(__dirname, "../../.github/workflows");
+
+interface Step { name?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string>; id?: string }
+interface Job { "runs-on": string; needs?: string | string[]; permissions?: Record<string, string>; environment?: string; steps: Step[]; strategy?: { matrix: Record<string, unknown[]> }; env?: Record<string, string> }
+interface Workflow { name: string; on: Record<string, any>; permissions?: Record<string, string>; concurrency?: { group: string; "cancel-in-progress": boolean }; jobs: Record<string, Job>; env?: Record<string, string> }
+
+function load(file: string): Workflow {
+    return parse(fs.readFileSync(path.join(DIR, file), "utf8"), { strict: true }) as Workflow;
+}
+
+const FILES = ["build-and-push.yml", "preview.yml", "promote-release.yml"];
+
+describe(".github/workflows", () => {
+    describe("every workflow", () => {
+        for (const file of FILES) {
+            it(`${file}: no permissions at the top, every job declares its own, actions pinned to a version`, () => {
+                const wf = load(file);
+                assert.deepEqual(wf.permissions, {}, "top-level permissions must be {}");
+                for (const [name, job] of Object.entries(wf.jobs)) {
+                    assert.ok(job.permissions && typeof job.permissions === "object", `${name} has no permissions block`);
+                    for (const step of job.steps) {
+                        if (step.uses) assert.match(step.uses, /^[\w.-]+\/[\w.-]+@(v\d+|\d+\.\d+\.\d+|[0-9a-f]{40})$/, `${name}: ${step.uses} is not pinned`);
+                    }
+                }
+            });
+
+            it(`${file}: run scripts never expand inputs or git text in the shell (script injection) and parse as bash`, () => {
+                const wf = load(file);
+                for (const [name, job] of Object.entries(wf.jobs)) {
+                    for (const step of job.steps.filter((s) => s.run)) {
+                        assert.ok(!/\$\{\{\s*(inputs\.|github\.event\.|steps\.[\w-]+\.outputs\.subject|github\.head_ref)/.test(step.run!), `${name}/${step.name ?? step.run}: pass it through env instead`);
+                        const text = step.run!.replace(/\$\{\{[^}]*\}\}/g, "X");
+                        const r = spawnSync("bash", ["-n"], { input: text, encoding: "utf8" });
+                        assert.equal(r.status, 0, `${name}/${step.name}: ${r.stderr}`);
+                    }
+                }
+            });
+        }
+    });
+
+    describe("promote-release.yml (seed 004)", () => {
+        const wf = load("promote-release.yml");
+
+        it("is dispatched by hand with image, digest, tag, allow_non_semver and justification", () => {
+            assert.deepEqual(Object.keys(wf.on), ["workflow_dispatch"]);
+            const inputs = wf.on.workflow_dispatch.inputs;
+            for (const k of ["image", "digest", "tag"]) assert.equal(inputs[k].required, true, k);
+            assert.deepEqual({ type: inputs.allow_non_semver.type, default: inputs.allow_non_semver.default, required: inputs.allow_non_semver.required }, { type: "boolean", default: false, required: false });
+            assert.equal(inputs.justification.required, false);
+            assert.match(inputs.digest.description, /without the sha256: prefix/i);
+        });
+
+        it("queues promotions of one tag and never cancels one in progress", () => {
+            assert.equal(wf.concurrency!.group, "promote-release-${{ inputs.image }}-${{ inputs.tag }}");
+            assert.equal(wf.concurrency!["cancel-in-progress"], false);
+        });
+
+        it("runs preflight first with read-only permissions, then promote behind the production environment", () => {
+            assert.deepEqual(Object.keys(wf.jobs), ["preflight", "promote"]);
+            const { preflight, promote } = wf.jobs;
+            assert.deepEqual(preflight.permissions, { contents: "read", packages: "read" });
+            assert.equal(preflight.environment, undefined, "preflight runs before the approval");
+            const run = preflight.steps.map((s) => s.run ?? "").join("\n");
+            assert.match(run, /npm run --silent release:preflight -- --image "\$IMAGE" --digest "\$DIGEST" --tag "\$TAG"/);
+            assert.match(run, /--allow-non-semver --justification "\$JUSTIFICATION"/);
+            assert.equal(preflight.steps.find((s) => s.run?.includes("release:preflight"))!.env!.DIGEST, "${{ inputs.digest }}");
+
+            assert.equal(promote.needs, "preflight");
+            assert.equal(promote.environment, "production");
+            assert.deepEqual(promote.permissions, { contents: "write", packages: "write", "id-token": "write" });
+        });
+
+        it("promotes with pulumi up of the release only, then signs and verifies tag and digest", () => {
+            const steps = wf.jobs.promote.steps;
+            const up = steps.find((s) => s.uses?.startsWith("pulumi/actions") && s.with?.command === "up")!;
+            assert.ok(up, "no pulumi up step");
+            assert.equal(up.with!["stack-name"], "proxima");
+            assert.equal(up.with!.target, "${{ steps.release.outputs.urn }}");
+            assert.equal(up.with!.policyPacks, "policy");
+            const config = steps.find((s) => s.id === "release")!.run!;
+            assert.match(config, /urn:pulumi:proxima::image-lifecycle::image-lifecycle:release:Release::\$name/);
+            for (const field of ["image", "digest", "tag", "allowNonSemver", "justification"]) assert.match(config, new RegExp(`releases\\.\\$name\\.${field}`));
+            const order = steps.map((s) => s.name ?? s.uses ?? s.run);
+            const sign = steps.findIndex((s) => s.run?.includes("cosign sign"));
+            assert.ok(sign > steps.indexOf(up), `cosign signs after the tag exists: ${order.join(" | ")}`);
+            assert.match(steps[sign].run!, /for ref in "\$IMAGE:\$TAG" "\$IMAGE@sha256:\$DIGEST"/);
+        });
+    });
+
+    describe("build-and-push.yml (seed 002/003)", () => {
+        const wf = load("build-and-push.yml");
+        const job = wf.jobs.build;
+        const step = (re: RegExp) => job.steps.findIndex((s) => re.test(s.run ?? "") || re.test(s.uses ?? ""));
+
+        it("builds on pushes to main with read-only repository access", () => {
+            assert.deepEqual(wf.on.push.branches, ["main"]);
+            assert.deepEqual(job.permissions, { contents: "read" });
+            assert.equal(wf.env!.PLATFORMS, "linux/amd64,linux/arm64");
+        });
+
+        it("fills the four OCI labels from git", () => {
+            const meta = job.steps.find((s) => s.id === "meta")!.run!;
+            assert.match(meta, /subject="\$\(git log -1 --format=%s HEAD\)"/);
+            assert.match(meta, /created="\$\(git log -1 --format=%cI HEAD\)"/);
+            assert.match(meta, /revision="\$\(git rev-parse HEAD\)"/);
+            const push = job.steps[step(/--push/)];
+            for (const [label, v] of [["description", "DESCRIPTION"], ["created", "CREATED"], ["revision", "REVISION"], ["source", "SOURCE"]]) {
+                assert.match(push.run!, new RegExp(`--label "org\\.opencontainers\\.image\\.${label}=\\$${v}"`));
+            }
+            assert.equal(push.env!.SOURCE, "${{ steps.meta.outputs.source }}");
+            assert.equal(job.steps.find((s) => s.id === "meta")!.env!.SOURCE_URL, "${{ github.server_url }}/${{ github.repository }}");
+        });
+
+        it("tags short SHA first, then the branch, then latest on main", () => {
+            const meta = job.steps.find((s) => s.id === "meta")!.run!;
+            assert.match(meta, /short="\$\(git rev-parse --short=7 HEAD\)"/);
+            assert.match(meta, /tags="\$image:\$short \$image:\$branch_tag"\n\s*if \[ "\$BRANCH" = "main" \]; then tags="\$tags \$image:latest"; fi/);
+        });
+
+        it("the meta script, run in a real git repository, emits the labels and tags (a hostile subject stays data)", () => {
+            const meta = job.steps.find((s) => s.id === "meta")!.run!;
+            const repo = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "wf-git-"));
+            const git = (...args: string[]) => spawnSync("git", args, { cwd: repo, encoding: "utf8", env: { ...process.env, GIT_AUTHOR_NAME: "a", GIT_AUTHOR_EMAIL: "a@b", GIT_COMMITTER_NAME: "a", GIT_COMMITTER_EMAIL: "a@b", GIT_COMMITTER_DATE: "2026-01-25T01:10:00+00:00" } });
+            git("init", "-q");
+            const marker = path.join(repo, "pwned");
+            const subject = `add healthcheck "quoted" $(touch ${marker}) \`touch ${marker}\``;
+            assert.equal(git("commit", "-q", "--allow-empty", "-m", subject).status, 0);
+            const out = path.join(repo, "out");
+            const run = (branch: string) => {
+                fs.writeFileSync(out, "");
+                const r = spawnSync("bash", ["-c", meta], { cwd: repo, encoding: "utf8", env: { ...process.env, GITHUB_OUTPUT: out, BRANCH: branch, SOURCE_URL: "https://github.com/o/r", REGISTRY: "reg:5000", REPOSITORY: "team/app" } });
+                assert.equal(r.status, 0, r.stderr);
+                return fs.readFileSync(out, "utf8");
+            };
+            const text = run("main");
+            const sha = git("rev-parse", "HEAD").stdout.trim();
+            assert.match(text, new RegExp(`^revision=${sha}$`, "m"));
+            assert.match(text, /^created=2026-01-25T01:10:00\+00:00$/m);
+            assert.match(text, /^source=https:\/\/github\.com\/o\/r$/m);
+            assert.ok(text.includes(`subject<<EOF_SUBJECT_${sha}\n${subject}\nEOF_SUBJECT_${sha}\n`), text);
+            assert.match(text, new RegExp(`^tags=reg:5000/team/app:${sha.slice(0, 7)} reg:5000/team/app:main reg:5000/team/app:latest$`, "m"));
+            assert.equal(fs.existsSync(marker), false, "the subject was executed");
+            assert.match(run("feature/x y"), new RegExp(`^tags=reg:5000/team/app:${sha.slice(0, 7)} reg:5000/team/app:feature-x-y$`, "m"));
+        });
+
+        it("scans for HIGH/CRITICAL and checks the size budget before the one and only push", () => {
+            const pushes = job.steps.filter((s) => /--push/.test(s.run ?? ""));
+            assert.equal(pushes.length, 1, "pushed once");
+            assert.match(pushes[0].run!, /--platform "\$PLATFORMS" --push/);
+            const scanAt = step(/aquasecurity\/trivy-action/);
+            const scan = job.steps[scanAt];
+            assert.equal(scan.with!.severity, "HIGH,CRITICAL");
+            assert.equal(scan.with!["exit-code"], "1");
+            const sizeAt = step(/GITHUB_STEP_SUMMARY[\s\S]*SIZE_BUDGET_MB|SIZE_BUDGET_MB[\s\S]*GITHUB_STEP_SUMMARY/);
+            assert.ok(scanAt >= 0 && sizeAt >= 0);
+            assert.ok(scanAt < step(/--push/) && sizeAt < step(/--push/), "scan and size come before the push");
+            const build = job.steps.findIndex((s) => /--load/.test(s.run ?? ""));
+            assert.ok(build >= 0 && build < scanAt, "the scanned image is built (not pushed) first");
+        });
+    });
+
+    describe("preview.yml", () => {
+        const wf = load("preview.yml");
+
+        it("runs on pull requests: tests, then a preview of both stacks with the policy pack", () => {
+            assert.deepEqual(Object.keys(wf.on), ["pull_request"]);
+            const { test, preview } = wf.jobs;
+            assert.deepEqual(test.permissions, { contents: "read" });
+            assert.deepEqual(preview.permissions, { contents: "read" });
+            const runs = test.steps.map((s) => s.run ?? "");
+            assert.ok(runs.includes("npm ci"));
+            assert.ok(runs.some((r) => /npm test$/.test(r)));
+            assert.equal(preview.needs, "test");
+            assert.deepEqual(preview.strategy!.matrix.stack, ["lyra", "proxima"]);
+            const p = preview.steps.find((s) => s.uses?.startsWith("pulumi/actions@"))!;
+            assert.deepEqual(p.with, { command: "preview", "stack-name": "${{ matrix.stack }}", "work-dir": ".", policyPacks: "policy", policyPackConfigs: "policy-pack-config.example.json" });
+            assert.ok(fs.existsSync(path.resolve(DIR, "../../policy-pack-config.example.json")), "the policy config the preview uses exists");
+        });
+    });
+});
