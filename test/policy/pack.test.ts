@@ -8,6 +8,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { resetTagLookups } from "../../policy/lib/tag-lookup";
 import { policies } from "../../policy/policies";
 import { byName, type CapturedResource, runProgram } from "../support/program";
 import { runPolicies, type Violation } from "./harness";
@@ -33,6 +34,8 @@ describe("policy pack over the program's real registrations", function () {
         proxima = await runProgram("proxima");
         lyra = await runProgram("lyra");
     });
+    // Each run asks the registry afresh, as each preview would.
+    beforeEach(() => resetTagLookups());
     const edit = (base: CapturedResource[], change: (rs: CapturedResource[]) => void) => {
         const rs = structuredClone(base);
         change(rs);
