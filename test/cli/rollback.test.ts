@@ -1,0 +1,175 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { CliIO, EXIT } from "../../cli/io";
+import { configPath, editStackFile, findPulumi, pulumiCommands, rollback } from "../../cli/rollback";
+import { configFromStackFile, parseConfig, ProximaEstate } from "../../lib/config";
+import { OCI } from "../../lib/labels";
+import { RegistryClient } from "../../lib/registry/client";
+import { byName, runProgramFull, seedImage, seedRegistryFor, testLabels } from "../support/program";
+
+function capture(env: NodeJS.ProcessEnv) {
+    let out = "";
+    let err = "";
+    const io: CliIO = { stdout: (t) => { out += t; }, stderr: (t) => { err += t; }, isTTY: false, stderrIsTTY: false, env };
+    return { io, out: () => out, err: () => err };
+}
+
+const SHIPPED = fs.readFileSync(path.join(__dirname, "..", "..", "Pulumi.proxima.yaml"), "utf8");
+const comments = (text: string) => text.split("\n").filter((l) => l.trim().startsWith("#"));
+
+describe("cli/rollback (real registry, shipped stack file as the fixture)", function () {
+    this.timeout(300000);
+    let host: string;
+    let newer: string;
+    let older: string;
+    let dir: string;
+    let file: string;
+    // A PATH with the usual tools but no Pulumi CLI (it cannot be installed here anyway).
+    const noPulumi = { PATH: "/usr/local/sbin:/usr/sbin:/sbin:/usr/bin:/bin" };
+
+    before(async () => {
+        host = await seedRegistryFor("proxima");
+        newer = await seedImage("rollback/web", "6350192", { ...testLabels("rollback/web", "6350192", "add healthcheck + fix nginx proxy header"), [OCI.created]: "2026-01-25T01:10:00Z" });
+        older = await seedImage("rollback/web", "eb53023", { ...testLabels("rollback/web", "eb53023", "initial deploy"), [OCI.created]: "2026-01-25T01:01:00Z" });
+    });
+    beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "image-lifecycle-rollback-"));
+        file = path.join(dir, "Pulumi.proxima.yaml");
+        fs.writeFileSync(file, SHIPPED.replace("host: registry.example.org", `host: ${host}`).replace("image: rednaw/hello-world\n      tag:", "image: rollback/web\n      tag:"));
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("lists the app's digests newest first with their labels and marks the current one", async () => {
+        const before = fs.readFileSync(file, "utf8");
+        const c = capture(noPulumi);
+        assert.equal(await rollback(["hello-world", "--file", file], c.io), EXIT.ok, c.err());
+        const lines = c.out().split("\n");
+        assert.equal(lines[0], "APP: hello-world (class core)");
+        assert.equal(lines[1], `IMAGE: ${host}/rollback/web`);
+        const rows = lines.filter((l) => l.includes("sha256:"));
+        assert.equal(rows.length, 2);
+        assert.match(rows[0], new RegExp(`^→ ${newer.slice(0, 19)}\\s+6350192\\s+2026-01-25 01:10\\s+add healthcheck \\+ fix nginx proxy header$`));
+        assert.match(rows[1], new RegExp(`^  ${older.slice(0, 19)}\\s+eb53023\\s+2026-01-25 01:01\\s+initial deploy$`));
+        assert.equal(fs.readFileSync(file, "utf8"), before, "listing must not change the stack file");
+    });
+
+    it("lists as JSON for scripts", async () => {
+        const c = capture(noPulumi);
+        assert.equal(await rollback(["hello-world", "--file", file, "--json"], c.io), EXIT.ok, c.err());
+        const json = JSON.parse(c.out());
+        assert.equal(json.current, newer);
+        assert.deepEqual(json.candidates.map((x: any) => [x.digest, x.tags, x.current, x.description]), [
+            [newer, ["6350192"], true, "add healthcheck + fix nginx proxy header"],
+            [older, ["eb53023"], false, "initial deploy"],
+        ]);
+    });
+
+    it("without --yes shows the change and the exact commands, and writes nothing", async () => {
+        const before = fs.readFileSync(file, "utf8");
+        const c = capture(noPulumi);
+        assert.equal(await rollback(["hello-world", "--file", file, "--to", "eb53023"], c.io), EXIT.ok, c.err());
+        assert.match(c.out(), new RegExp(`Would switch hello-world from ${newer} to ${older} \\(tag eb53023\\): initial deploy`));
+        assert.ok(c.out().includes(`pulumi config set --stack proxima --path --type string 'apps["hello-world"].digest' ${older}`), c.out());
+        assert.ok(c.out().includes(`pulumi config set --stack proxima --path --type string 'apps["hello-world"].tag' eb53023`), c.out());
+        assert.equal(fs.readFileSync(file, "utf8"), before);
+    });
+
+    it("without the Pulumi CLI edits the stack file, keeps its comments, and the program then deploys the earlier digest", async () => {
+        assert.equal(findPulumi(noPulumi), undefined, "this test needs a PATH without pulumi");
+        const before = fs.readFileSync(file, "utf8");
+        const c = capture(noPulumi);
+        assert.equal(await rollback(["hello-world", "--file", file, "--to", "eb53023", "--yes"], c.io), EXIT.ok, c.err());
+        assert.match(c.out(), /The Pulumi CLI is not on PATH; the equivalent commands are:/);
+        const after = fs.readFileSync(file, "utf8");
+        assert.deepEqual(comments(after), comments(before));
+        const app = parseYaml(after).config["image-lifecycle:apps"]["hello-world"];
+        assert.equal(app.digest, older);
+        assert.equal(app.tag, "eb53023");
+        assert.ok(after.includes(`tag: "eb53023"`) && after.includes(`digest: "${older}"`));
+        // Only the two values changed.
+        const changed = after.split("\n").filter((l) => !before.split("\n").includes(l));
+        assert.deepEqual(changed.map((l) => l.trim()), [`tag: "eb53023"`, `digest: "${older}"`]);
+
+        const { resources } = await runProgramFull("proxima", undefined, { stackFile: file, registry: new RegistryClient({ registry: host }) });
+        assert.equal(byName(resources, "hello-world-container").props.image, `${host}/rollback/web@${older}`);
+        assert.deepEqual(byName(resources, "hello-world-record").props.triggers, [older]);
+    });
+
+    it("accepts a digest prefix and sets the tag of that digest", async () => {
+        const c = capture(noPulumi);
+        assert.equal(await rollback(["hello-world", "--file", file, "--to", older.slice(7, 7 + 12), "--yes", "--json"], c.io), EXIT.ok, c.err());
+        assert.equal(JSON.parse(c.out()).applied, "file");
+        const estate = parseConfig(configFromStackFile(parseYaml(fs.readFileSync(file, "utf8"))), "proxima") as ProximaEstate;
+        const app = estate.apps.find((a) => a.name === "hello-world")!;
+        assert.equal(app.digest, older);
+        assert.equal(app.tag, "eb53023");
+    });
+
+    it("with the Pulumi CLI on PATH runs exactly the pulumi config commands (a recording stand-in, as the CLI cannot be installed here)", async () => {
+        const bin = path.join(dir, "bin");
+        fs.mkdirSync(bin);
+        const log = path.join(dir, "pulumi.log");
+        fs.writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\nprintf '%s\\n' "$PWD" "$@" "--" >> '${log}'\n`, { mode: 0o755 });
+        const before = fs.readFileSync(file, "utf8");
+        const c = capture({ PATH: `${bin}:${noPulumi.PATH}` });
+        assert.equal(await rollback(["hello-world", "--file", file, "--to", "eb53023", "--yes"], c.io), EXIT.ok, c.err());
+        assert.match(c.out(), /with the Pulumi CLI/);
+        assert.equal(fs.readFileSync(file, "utf8"), before, "the Pulumi CLI owns the file when it is present");
+        const calls = fs.readFileSync(log, "utf8").split("--\n").filter(Boolean).map((b) => b.trim().split("\n"));
+        assert.deepEqual(calls, [
+            [dir, "config", "set", "--stack", "proxima", "--path", "--type", "string", 'apps["hello-world"].digest', older],
+            [dir, "config", "set", "--stack", "proxima", "--path", "--type", "string", 'apps["hello-world"].tag', "eb53023"],
+        ]);
+    });
+
+    it("reports a failing Pulumi CLI with its output and exit code 4", async () => {
+        const bin = path.join(dir, "bin");
+        fs.mkdirSync(bin);
+        fs.writeFileSync(path.join(bin, "pulumi"), "#!/bin/sh\necho 'error: no stack named proxima found' >&2\nexit 255\n", { mode: 0o755 });
+        const c = capture({ PATH: `${bin}:${noPulumi.PATH}` });
+        assert.equal(await rollback(["hello-world", "--file", file, "--to", "eb53023", "--yes"], c.io), 4);
+        assert.match(c.err(), /failed \(exit 255\):\nerror: no stack named proxima found\n/);
+    });
+
+    it("says nothing changes when the app is already pinned to that digest", async () => {
+        fs.writeFileSync(file, editStackFile(fs.readFileSync(file, "utf8"), "hello-world", { digest: older, tag: "eb53023" }));
+        const c = capture(noPulumi);
+        assert.equal(await rollback(["hello-world", "--file", file, "--to", "eb53023", "--yes"], c.io), EXIT.ok, c.err());
+        assert.match(c.out(), /already runs sha256:[0-9a-f]{64} \(pinned by digest in Pulumi\.proxima\.yaml\)\. Nothing to change\./);
+    });
+
+    it("fails clearly on an unknown target, an unknown app, a missing file and bad usage", async () => {
+        let c = capture(noPulumi);
+        assert.equal(await rollback(["hello-world", "--file", file, "--to", "v9.9.9", "--yes"], c.io), EXIT.failed);
+        assert.match(c.err(), /"v9\.9\.9" is neither a tag nor a digest of .*rollback\/web\. Run "image-lifecycle rollback hello-world" to list them\./);
+        c = capture(noPulumi);
+        assert.equal(await rollback(["nope", "--file", file], c.io), EXIT.usage);
+        assert.match(c.err(), /App "nope" is not in .*Apps there: hello-world, giftfinder-api/);
+        c = capture(noPulumi);
+        assert.equal(await rollback(["hello-world", "--file", path.join(dir, "missing.yaml")], c.io), EXIT.usage);
+        assert.match(c.err(), /Cannot read the stack file .*missing\.yaml \(ENOENT\)\. Run from the project directory or pass --file\./);
+        c = capture(noPulumi);
+        assert.equal(await rollback(["hello-world", "--yes", "--file", file], c.io), EXIT.usage);
+        assert.match(c.err(), /--yes needs --to/);
+        c = capture(noPulumi);
+        assert.equal(await rollback(["hello-world", "--stack", "lyra"], c.io), EXIT.usage);
+    });
+
+    it("edits only the app's lines: inserts after the image, removes a tag, refuses flow style", () => {
+        const text = "config:\n  # keep me\n  image-lifecycle:apps:\n    web:\n      class: core\n      image: team/web # the image\n      limits: {memoryMb: 1, cpus: 1}\n    api:\n      image: team/api\n      tag: \"v1\"\n";
+        const d = `sha256:${"e".repeat(64)}`;
+        assert.equal(editStackFile(text, "web", { digest: d, tag: "0123456" }), text.replace("# the image\n", `# the image\n      tag: "0123456"\n      digest: "${d}"\n`));
+        assert.equal(editStackFile(text, "api", { digest: d, tag: null }), text.replace('      tag: "v1"\n', `      digest: "${d}"\n`));
+        assert.throws(() => editStackFile("config:\n  image-lifecycle:apps:\n    web: {image: x}\n", "web", { digest: d, tag: null }), /flow style/);
+        assert.throws(() => editStackFile(text, "nope", { digest: d, tag: null }), /App "nope" is not a mapping/);
+    });
+
+    it("builds Pulumi config paths and commands", () => {
+        assert.equal(configPath("web", "digest"), "apps.web.digest");
+        assert.equal(configPath("hello-world", "tag"), 'apps["hello-world"].tag');
+        assert.deepEqual(pulumiCommands("proxima", "web", { digest: "sha256:x", tag: null })[1], ["pulumi", "config", "rm", "--stack", "proxima", "--path", "apps.web.tag"]);
+    });
+});
