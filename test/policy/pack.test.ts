@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { resetTagLookups } from "../../policy/lib/tag-lookup";
 import { policies } from "../../policy/policies";
 import { byName, type CapturedResource, runProgram } from "../support/program";
+import { buildAndPush } from "../support/services";
 import { runPolicies, type Violation } from "./harness";
 
 const CONFIG = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "policy-pack-config.example.json"), "utf8"));
@@ -105,6 +106,16 @@ describe("policy pack over the program's real registrations", function () {
         assert.equal(budget.length, 1, vs.map(short).join("\n"));
         assert.match(budget[0].message, /class core: .* ask for 2560 MB of memory, over the class budget of 2048 MB/);
         expectExactly(vs.filter((v) => v.policy !== "proxima-class-budget"), BASELINE);
+    });
+    it("a release whose tag already exists on another digest in the registry → tag immutability", async () => {
+        const release = byName(proxima, "hello-world-v1-0-0-promotion");
+        const registry = String(release.props.registry);
+        // Its own repository in the run's real registry, so no other test sees this tag.
+        const existing = await buildAndPush({ repository: `${registry}/policy-pack/immutable`, tags: ["v1.0.0"], payload: "already released" });
+        const rs = edit(proxima, (rs) => { byName(rs, release.name).props.repository = "policy-pack/immutable"; });
+        const vs = await run(rs);
+        expectExactly(vs, [...BASELINE, "release-tag-immutable mandatory hello-world-v1-0-0-promotion"]);
+        assert.match(vs.find((v) => v.policy === "release-tag-immutable")!.message, new RegExp(`Tag already exists: .*policy-pack/immutable:v1.0.0 points at ${existing}`));
     });
     it("a dependsOn across classes → class isolation", async () => {
         const rs = edit(proxima, (rs) => { byName(rs, "metrics-container").dependencies.push(byName(rs, "hello-world-container").urn); });
