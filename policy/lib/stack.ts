@@ -21,6 +21,8 @@ export class StackIndex {
     readonly volumesByName = new Map<string, PolicyResource>();
     /** Children by parent URN, for the record commands beside each container. */
     readonly childrenByParent = new Map<string, PolicyResource[]>();
+    /** LxcClass components by class name. */
+    readonly lxcClasses = new Map<string, PolicyResource>();
     private readonly classes = new Map<string, string | undefined>();
 
     constructor(readonly resources: PolicyResource[]) {
@@ -32,6 +34,7 @@ export class StackIndex {
                 if (siblings) siblings.push(r);
                 else this.childrenByParent.set(parentUrn, [r]);
             }
+            if (r.type === TYPES.lxcClass) this.lxcClasses.set(r.name, r);
             if (r.type === TYPES.container) {
                 const labels = containerLabels(r.props);
                 this.containers.push({ resource: r, labels, target: containerTarget(labels, r.provider as ProviderRef | undefined) });

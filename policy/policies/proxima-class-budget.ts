@@ -86,7 +86,8 @@ export const proximaClassBudget: StackValidationPolicy = {
             const cpuBudget = fromNet?.budget.cpus ?? configured?.cpus;
             const memorySource = fromNet?.budget.memoryMb !== undefined ? "label on its network" : "policy config";
             const cpuSource = fromNet?.budget.cpus !== undefined ? "label on its network" : "policy config";
-            const at = fromNet?.urn ?? s.at;
+            // Reported on the class itself when it is in the stack: the budget belongs to the class.
+            const at = index.lxcClasses.get(cls)?.urn ?? fromNet?.urn ?? s.at;
             if (memoryBudget === undefined || cpuBudget === undefined) {
                 report(`class ${cls}: no budget is declared. Add budget labels (${BUDGET_LABELS.memoryMb}, ${BUDGET_LABELS.cpus}) to network proxima-${cls} or set budgets.${cls} in the policy config.`, at);
                 continue;

@@ -105,6 +105,7 @@ describe("policy pack over the program's real registrations", function () {
         const budget = vs.filter((v) => v.policy === "proxima-class-budget");
         assert.equal(budget.length, 1, vs.map(short).join("\n"));
         assert.match(budget[0].message, /class core: .* ask for 2560 MB of memory, over the class budget of 2048 MB/);
+        assert.equal(budget[0].urn, byName(rs, "core").urn, "reported on the LxcClass");
         expectExactly(vs.filter((v) => v.policy !== "proxima-class-budget"), BASELINE);
     });
     it("a release whose tag already exists on another digest in the registry → tag immutability", async () => {
