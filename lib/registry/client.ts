@@ -60,7 +60,7 @@ interface Reply {
 
 /**
  * OCI distribution client on Node's fetch. Anonymous, basic and bearer-token auth; retries with
- * backoff for idempotent requests only (see docs/adr/0010-registry-client-retries.md).
+ * backoff for idempotent requests only (see docs/adr/0010-registry-client-retries-and-writes.md).
  */
 export class RegistryClient implements RegistryApi {
     readonly registry: string;
