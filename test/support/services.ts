@@ -67,6 +67,8 @@ export interface RegistryService {
 export interface RegistryOptions {
     /** Turns on htpasswd basic auth with this one user (bcrypt via Debian's apache2-utils). */
     basicAuth?: { username: string; password: string };
+    /** Turns on bearer-token auth: the registry trusts tokens signed by a key whose cert is in `rootCertBundle`. */
+    tokenAuth?: { realm: string; service: string; issuer: string; rootCertBundle: string };
 }
 
 /** Starts a fresh registry. Tests that change global registry state should start their own. */
@@ -81,6 +83,10 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
         const htpasswd = path.join(dir, "htpasswd");
         await run("htpasswd", ["-Bbc", htpasswd, opts.basicAuth.username, opts.basicAuth.password]);
         auth = `auth:\n  htpasswd:\n    realm: image-lifecycle-test\n    path: ${htpasswd}\n`;
+    }
+    if (opts.tokenAuth) {
+        const t = opts.tokenAuth;
+        auth = `auth:\n  token:\n    realm: ${t.realm}\n    service: ${t.service}\n    issuer: ${t.issuer}\n    rootcertbundle: ${t.rootCertBundle}\n`;
     }
     const config = path.join(dir, "config.yml");
     fs.writeFileSync(
