@@ -278,7 +278,7 @@ export class RegistryClient implements RegistryApi {
         }
     }
 
-    /** Uploads a blob (POST then PUT with the digest); skipped when the registry already has it. Returns its digest. */
+    /** Uploads a blob monolithically (POST, then PUT with the digest); returns its digest. No existence check first: the registry dedupes by digest. */
     async uploadBlob(repository: string, bytes: Buffer): Promise<string> {
         const digest = sha256Digest(bytes);
         const start = await this.send({ method: "POST", target: `/v2/${repository}/blobs/uploads/`, repository, reference: digest, accept: [202] });
