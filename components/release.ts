@@ -102,8 +102,13 @@ export const releaseProvider: pulumi.dynamic.ResourceProvider = {
         const kind: string = load("lib/release").RELEASE_KIND;
         if (news.kind !== kind) failures.push({ property: "kind", reason: `kind must be "${kind}" so policies can find releases.` });
         const property: Record<string, string> = { "digest-format": "digest", "image-reference": "repository", "tag-charset": "tag", "tag-policy": "tag" };
+        // In a preview, inputs computed from other resources arrive as this sentinel: judge them at update time.
+        const unknown = (k: string) => news[k] === "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
         for (const c of inputChecks(specOf(news)) as CheckResult[]) {
-            if (!c.ok && !c.skipped) failures.push({ property: property[c.id], reason: `${c.message}. ${c.fix}` });
+            const prop = property[c.id];
+            if (!c.ok && !c.skipped && !unknown(prop) && !(c.id === "image-reference" && unknown("registry"))) {
+                failures.push({ property: prop, reason: `${c.message}. ${c.fix}` });
+            }
         }
         if (news.deleteTagOnDestroy !== undefined && !(typeof news.deleteTagOnDestroy?.reason === "string" && news.deleteTagOnDestroy.reason.trim() !== "")) {
             failures.push({ property: "deleteTagOnDestroy", reason: "deleteTagOnDestroy needs a non-empty reason; it is recorded as a break-glass override." });
@@ -113,7 +118,8 @@ export const releaseProvider: pulumi.dynamic.ResourceProvider = {
 
     async diff(_id: string, olds: PromotionState, news: ReleaseInputs): Promise<pulumi.dynamic.DiffResult> {
         const replaces = IDENTITY.filter((k) => olds[k] !== news[k]);
-        if (replaces.length === 0 && olds.digest !== news.digest) {
+        const unknownDigest = news.digest === "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+        if (replaces.length === 0 && olds.digest !== news.digest && !unknownDigest) {
             throw new Error(
                 `Release ${olds.registry}/${olds.repository}:${olds.tag} points at sha256:${olds.digest}; changing it to sha256:${news.digest} is refused because release tags are immutable. ` +
                     `Promote the new digest under a new tag (add a release with the next version) instead.`,

@@ -42,6 +42,9 @@ describe("components/release", function () {
             assert.match(byProp.repository, /^Image must be <registry>\/<repository>/);
             assert.match(byProp.kind, /image-lifecycle:release/);
             assert.match(byProp.deleteTagOnDestroy, /non-empty reason/);
+            // Values not known yet in a preview are not judged then.
+            const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+            assert.deepEqual((await provider.check({}, inputs({ digest: UNKNOWN }))).failures, []);
         });
 
         it("diff refuses a new digest for the same tag, replaces on a new tag, updates the record otherwise", async () => {
@@ -50,6 +53,7 @@ describe("components/release", function () {
             assert.deepEqual(await provider.diff("id", olds, inputs({ digest: "c".repeat(64), tag: "v1.0.1" })), { changes: true, replaces: ["tag"], deleteBeforeReplace: false });
             assert.deepEqual(await provider.diff("id", olds, inputs({ deleteTagOnDestroy: { reason: "bad build" } })), { changes: true, replaces: [], deleteBeforeReplace: false });
             assert.deepEqual(await provider.diff("id", olds, inputs()), { changes: false, replaces: [], deleteBeforeReplace: false });
+            assert.equal((await provider.diff("id", olds, inputs({ digest: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" }))).changes, true, "an unknown digest is judged at update");
             await assert.rejects(provider.update("id", olds, inputs({ digest: "c".repeat(64) })), /immutable\. Promote a new tag instead/);
         });
 
