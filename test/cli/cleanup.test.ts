@@ -9,7 +9,7 @@ import { CliIO, EXIT } from "../../cli/io";
 import { renderDeployRecord } from "../../lib/deploy-record";
 import { OCI } from "../../lib/labels";
 import { RegistryClient } from "../../lib/registry/client";
-import { buildAndPush, RegistryService, startRegistry } from "../support/services";
+import { buildAndPush, freePort, RegistryService, startRegistry } from "../support/services";
 
 const run = promisify(execFile);
 const DAY = 86400000;
@@ -79,6 +79,14 @@ describe("cli/cleanup against a real registry", function () {
             assert.equal(await cleanup(args, t), EXIT.usage, args.join(" "));
         }
         assert.ok(await present("ccccccc"));
+    });
+
+    it("exit 1 for an unknown repository, 3 for an unreachable registry", async () => {
+        const unknown = io();
+        assert.equal(await cleanup([`${reg.registry}/cleanup/nothing-here`], unknown), EXIT.failed, unknown.err);
+        const port = await freePort();
+        const down = io();
+        assert.equal(await cleanup([`127.0.0.1:${port}/cleanup/app`], down), EXIT.unavailable, down.err);
     });
 
     it("--apply deletes only the planned digests; skopeo confirms", async () => {
