@@ -4,7 +4,7 @@ import * as command from "@pulumi/command";
 import { RELEASE_KIND, ReleaseInputs } from "../lib/release";
 import type { CheckResult, PromotionRecord } from "../lib/promotion";
 import type { RegistryCredentials } from "../lib/registry/types";
-import type { CosignOptions } from "../lib/release-notes";
+import { CosignOptions, cosignScript } from "../lib/release-notes";
 
 /**
  * Arguments of a release: promote `digest` of `registry/repository` to `tag` (seed 004).
@@ -262,7 +262,6 @@ export class Release extends pulumi.ComponentResource {
         this.recordPath = promotion.recordPath;
 
         if (args.sign) {
-            const { cosignScript } = require("../lib/release-notes") as typeof import("../lib/release-notes");
             const cosign = typeof args.sign === "object" ? args.sign : {};
             const sign = new command.local.Command(
                 `${name}-sign`,
