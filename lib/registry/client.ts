@@ -7,6 +7,9 @@ const KNOWN_MEDIA_TYPES: ReadonlySet<string> = new Set(Object.values(MEDIA_TYPES
 const INDEX_TYPES: ReadonlySet<string> = new Set([MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerList]);
 const ACCEPT = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerList, MEDIA_TYPES.dockerManifest].join(", ");
 
+const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
 /** Network failures that say nothing was listening: retrying only delays the clear error. */
 const NOT_RETRIED_NETWORK_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 
@@ -342,6 +345,13 @@ export class RegistryClient implements RegistryApi {
     /** One logical request: auth round trips and retries included. */
     private async send(opts: SendOptions): Promise<Reply> {
         const ctx = { repository: opts.repository, reference: opts.reference };
+        // Names go into the URL path: anything outside the reference grammar is refused, not escaped.
+        if (opts.repository !== undefined && !REPOSITORY.test(opts.repository)) {
+            throw new ValidationError("repository", `Invalid repository "${opts.repository}": use lowercase path components separated by "/", e.g. rednaw/hello-world.`);
+        }
+        if (opts.reference !== undefined && !TAG.test(opts.reference) && !isFullDigest(opts.reference)) {
+            throw new ValidationError("reference", `Invalid tag or digest "${opts.reference}": a tag is [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}, a digest is sha256: followed by 64 lowercase hex characters.`);
+        }
         if (!opts.target.startsWith("/") && new URL(opts.target).origin !== new URL(this.base).origin) {
             // A Link or Location to another origin would carry our credentials elsewhere.
             throw this.error("BAD_RESPONSE", ctx, `The registry pointed to another origin (${new URL(opts.target).origin}); refusing to follow it with credentials. Check the registry's public URL setting`);

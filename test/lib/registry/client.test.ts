@@ -372,6 +372,22 @@ describe("RegistryClient faults and bad answers (loopback fault proxy)", functio
 });
 
 describe("registry client helpers", () => {
+    it("refuses repository and reference names outside the grammar before sending anything", async () => {
+        const events: RequestEvent[] = [];
+        const c = new RegistryClient({ registry: "127.0.0.1:5", onRequest: (e) => events.push(e) });
+        for (const call of [
+            () => c.resolve("../../v2/_catalog", "v1"),
+            () => c.getManifest("app", "../../x"),
+            () => c.listTags("App/Upper"),
+            () => c.getManifest("app", "sha256:abc"),
+            () => c.putManifest("app", "bad tag", { bytes: Buffer.from("{}"), mediaType: MEDIA_TYPES.ociManifest }),
+        ]) {
+            await assert.rejects(call(), ValidationError);
+        }
+        assert.equal(events.length, 0);
+    });
+
+
     it("parses bearer and basic challenges", () => {
         assert.deepEqual(parseChallenge('Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:a/b:pull,push"'), {
             scheme: "bearer",
