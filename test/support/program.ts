@@ -172,6 +172,11 @@ export async function runProgramFull(stack: StackName, overrides?: (raw: any) =>
     return exclusive(() => capture(stack, estate, resolver));
 }
 
+/** Runs the program for an already parsed estate (e.g. a synthetic one in a benchmark). */
+export function runEstate(estate: Estate, resolver: ImageResolver): Promise<ProgramRun> {
+    return exclusive(() => capture(estate.stack, estate, resolver));
+}
+
 async function capture(stack: StackName, estate: Estate, resolver: ImageResolver): Promise<ProgramRun> {
     const resources: CapturedResource[] = [];
     let pending = 0;

@@ -1,0 +1,53 @@
+import * as assert from "node:assert/strict";
+import { createResolver } from "../../components/resolver";
+import { OCI } from "../../lib/labels";
+import { RegistryClient } from "../../lib/registry/client";
+import { RequestEvent } from "../../lib/registry/types";
+import { seedImage, testLabels } from "../support/program";
+import { sharedTestRegistry } from "../support/services";
+
+describe("components/resolver (real registry)", function () {
+    this.timeout(180000);
+    let host: string;
+    let a: string;
+    let b: string;
+    before(async () => {
+        host = (await sharedTestRegistry()).registry;
+        a = await seedImage("resolver/app", "aaa1111", testLabels("resolver/app", "aaa1111", "first"));
+        b = await seedImage("resolver/app", "bbb2222", testLabels("resolver/app", "bbb2222", "second"));
+    });
+
+    it("resolves a tag to the pushed digest with the image's OCI labels", async () => {
+        const r = await createResolver(new RegistryClient({ registry: host }))("resolver/app", { tag: "aaa1111" });
+        assert.equal(r.digest, a);
+        assert.equal(r.tag, "aaa1111");
+        assert.equal(r.description, "first");
+        assert.equal(r.revision, testLabels("resolver/app", "aaa1111")[OCI.revision]);
+        assert.equal(r.registry, host);
+    });
+
+    it("lets a configured digest win over the tag, without asking for the tag", async () => {
+        const events: RequestEvent[] = [];
+        const r = await createResolver(new RegistryClient({ registry: host, onRequest: (e) => events.push(e) }))("resolver/app", { tag: "aaa1111", digest: b });
+        assert.equal(r.digest, b);
+        assert.equal(r.description, "second");
+        assert.ok(!events.some((e) => e.url.endsWith("/manifests/aaa1111")), "the tag was resolved although a digest was configured");
+    });
+
+    it("asks the registry once per distinct reference, however many apps share it", async () => {
+        const events: RequestEvent[] = [];
+        const resolve = createResolver(new RegistryClient({ registry: host, onRequest: (e) => events.push(e) }));
+        await Promise.all(Array.from({ length: 20 }, () => resolve("resolver/app", { tag: "aaa1111" })));
+        const once = events.length;
+        assert.ok(once > 0 && once <= 3, `expected at most HEAD + manifest + config, got ${once}`);
+        await resolve("resolver/app", { tag: "aaa1111" });
+        assert.equal(events.length, once);
+    });
+
+    it("names the missing tag and how to fix it", async () => {
+        await assert.rejects(createResolver(new RegistryClient({ registry: host }))("resolver/app", { tag: "zzz9999" }),
+            /Tag "zzz9999" of .*resolver\/app was not found in the registry\. Push it, or pick an existing tag from "image-lifecycle overview/);
+        await assert.rejects(createResolver(new RegistryClient({ registry: host }))("resolver/app", { digest: `sha256:${"0".repeat(64)}` }),
+            /Digest sha256:0{64} of .*resolver\/app could not be read .*Check the digest in the stack config, or push the image\./);
+    });
+});
