@@ -1,4 +1,7 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { ValidationError } from "../../lib/errors";
 import { configFromStackFile, parseConfig, ProximaEstate, LyraEstate } from "../../lib/config";
 import { loadStackConfig } from "../support/program";
@@ -114,6 +117,17 @@ describe("lib/config parseConfig", () => {
         assert.equal(lines.length, 5, message);
         for (const path of ["org:", "apps.web.class:", "apps.metrics:", "apps.metrics.oops:"]) {
             assert.ok(lines.some((l) => l.startsWith(path)), `no line for ${path} in:\n${message}`);
+        }
+    });
+
+    it("rejects duplicate app names when the stack file is read", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "image-lifecycle-dup-"));
+        try {
+            const file = path.join(dir, "Pulumi.proxima.yaml");
+            fs.writeFileSync(file, "config:\n  image-lifecycle:apps:\n    web:\n      class: core\n    web:\n      class: monitoring\n");
+            assert.throws(() => loadStackConfig("proxima", file), /Map keys must be unique/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
         }
     });
 
