@@ -19,7 +19,9 @@ export function loadEstate(env: NodeJS.ProcessEnv = process.env): Estate {
     return parseConfig(raw, pulumi.getStack() as StackName);
 }
 
+/** Objects and lists arrive as JSON text; a plain string (e.g. a numeric-looking name) stays a string. */
 function parseValue(value: string): unknown {
+    if (!/^\s*[[{]/.test(value)) return value;
     try {
         return JSON.parse(value);
     } catch {

@@ -1,0 +1,43 @@
+import * as assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { loadEstate } from "../../config";
+import { parseConfig, ProximaEstate } from "../../lib/config";
+import { loadStackConfig } from "../support/program";
+
+/** The config as the engine hands it to the Node runtime: `project:key` → string (objects as JSON). */
+function engineConfig(raw: Record<string, unknown>): Record<string, string> {
+    return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [`image-lifecycle:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
+describe("config.ts loadEstate (the one config read)", () => {
+    const mocks: pulumi.runtime.Mocks = { newResource: (a) => ({ id: a.name, state: a.inputs }), call: (a) => a.inputs };
+    afterEach(() => pulumi.runtime.setAllConfig({}));
+
+    it("reads the engine's config of the selected stack into the same estate parseConfig gives", async () => {
+        await pulumi.runtime.setMocks(mocks, "image-lifecycle", "proxima", false);
+        const raw = loadStackConfig("proxima");
+        pulumi.runtime.setAllConfig(engineConfig({ ...raw, deployedBy: "1234" }));
+        const estate = loadEstate({}) as ProximaEstate;
+        assert.deepEqual(estate, parseConfig({ ...raw, deployedBy: "1234" }, "proxima"));
+        assert.equal(estate.deployedBy, "1234", "a numeric-looking string must stay a string");
+    });
+
+    it("takes the password from REGISTRY_PASSWORD and the deployer from IMAGE_LIFECYCLE_DEPLOYER when the stack has none", async () => {
+        await pulumi.runtime.setMocks(mocks, "image-lifecycle", "proxima", false);
+        pulumi.runtime.setAllConfig(engineConfig(loadStackConfig("proxima")));
+        const estate = loadEstate({ REGISTRY_PASSWORD: "from-env", IMAGE_LIFECYCLE_DEPLOYER: "carol" });
+        assert.equal(estate.registry.password, "from-env");
+        assert.equal(estate.deployedBy, "carol");
+        pulumi.runtime.setAllConfig(engineConfig({ ...loadStackConfig("proxima"), registryPassword: "from-stack" }), ["image-lifecycle:registryPassword"]);
+        assert.equal(loadEstate({ REGISTRY_PASSWORD: "from-env" }).registry.password, "from-stack");
+    });
+
+    it("parses against the selected stack: the lyra stack's keys are unknown to proxima", async () => {
+        await pulumi.runtime.setMocks(mocks, "image-lifecycle", "proxima", false);
+        pulumi.runtime.setAllConfig(engineConfig(loadStackConfig("lyra")));
+        assert.throws(() => loadEstate({}), (e: Error) => /lyra: unknown key for the proxima stack/.test(e.message) && /apps: required/.test(e.message));
+        await pulumi.runtime.setMocks(mocks, "image-lifecycle", "lyra", false);
+        assert.equal(loadEstate({}).stack, "lyra");
+    });
+});
