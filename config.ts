@@ -11,8 +11,8 @@ import { Estate, PROJECT, parseConfig, StackName } from "./lib/config";
 export function loadEstate(env: NodeJS.ProcessEnv = process.env): Estate {
     const raw: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
-        const name = key.startsWith(`${PROJECT}:`) ? key.slice(PROJECT.length + 1) : key;
-        raw[name] = parseValue(value);
+        // Other namespaces belong to providers (e.g. github:token, docker:host), not to the estate.
+        if (key.startsWith(`${PROJECT}:`)) raw[key.slice(PROJECT.length + 1)] = parseValue(value);
     }
     if (raw.registryPassword === undefined && env.REGISTRY_PASSWORD) raw.registryPassword = env.REGISTRY_PASSWORD;
     if (raw.deployedBy === undefined) raw.deployedBy = env.IMAGE_LIFECYCLE_DEPLOYER || safeUser();

@@ -488,7 +488,8 @@ export function parseConfig(raw: unknown, stack: StackName): Estate {
 
 /**
  * The `config:` block of a `Pulumi.<stack>.yaml` (already parsed from YAML) with the project prefix
- * stripped: the raw input of parseConfig. Keys of other namespaces (e.g. `docker:host`) are an error.
+ * stripped: the raw input of parseConfig. Keys of other namespaces (provider config such as
+ * `github:token`) are left out, as the program leaves them out of the estate.
  */
 export function configFromStackFile(stackFile: unknown): Record<string, unknown> {
     const config = (stackFile as { config?: unknown } | null)?.config ?? {};
@@ -496,13 +497,8 @@ export function configFromStackFile(stackFile: unknown): Record<string, unknown>
         throw new ValidationError("config", "The stack file's config: is not a mapping. Fix Pulumi.<stack>.yaml.");
     }
     const out: Record<string, unknown> = {};
-    const foreign: string[] = [];
     for (const [key, value] of Object.entries(config)) {
         if (key.startsWith(`${PROJECT}:`)) out[key.slice(PROJECT.length + 1)] = unwrapSecure(value);
-        else foreign.push(key);
-    }
-    if (foreign.length) {
-        throw new ValidationError("config", `The stack file has keys outside the ${PROJECT}: namespace: ${foreign.join(", ")}. Move them under ${PROJECT}: or remove them.`);
     }
     return out;
 }

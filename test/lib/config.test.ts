@@ -131,8 +131,8 @@ describe("lib/config parseConfig", () => {
         }
     });
 
-    it("configFromStackFile strips the project prefix, drops encrypted values and refuses foreign keys", () => {
-        assert.deepEqual(configFromStackFile({ config: { "image-lifecycle:org": "x", "image-lifecycle:registryPassword": { secure: "AAE=" } } }), { org: "x", registryPassword: undefined });
-        assert.throws(() => configFromStackFile({ config: { "docker:host": "x" } }), /keys outside the image-lifecycle: namespace: docker:host/);
+    it("configFromStackFile strips the project prefix, drops encrypted values and leaves provider config out", () => {
+        assert.deepEqual(configFromStackFile({ config: { "image-lifecycle:org": "x", "image-lifecycle:registryPassword": { secure: "AAE=" }, "github:token": { secure: "AAE=" } } }), { org: "x", registryPassword: undefined });
+        assert.throws(() => configFromStackFile({ config: ["x"] }), /config: is not a mapping/);
     });
 });

@@ -17,7 +17,7 @@ describe("config.ts loadEstate (the one config read)", () => {
     it("reads the engine's config of the selected stack into the same estate parseConfig gives", async () => {
         await pulumi.runtime.setMocks(mocks, "image-lifecycle", "proxima", false);
         const raw = loadStackConfig("proxima");
-        pulumi.runtime.setAllConfig(engineConfig({ ...raw, deployedBy: "1234" }));
+        pulumi.runtime.setAllConfig({ ...engineConfig({ ...raw, deployedBy: "1234" }), "github:owner": "rednaw" });
         const estate = loadEstate({}) as ProximaEstate;
         assert.deepEqual(estate, parseConfig({ ...raw, deployedBy: "1234" }, "proxima"));
         assert.equal(estate.deployedBy, "1234", "a numeric-looking string must stay a string");
