@@ -1,0 +1,79 @@
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+const root = path.resolve(__dirname, "..", "..");
+const script = path.join(root, "scripts", "main.sh");
+const nodeDir = path.dirname(process.execPath);
+
+function runMain(args: string[], extraPath: string[] = [], env: NodeJS.ProcessEnv = {}) {
+    const pathVar = [...extraPath, nodeDir, "/usr/bin", "/bin"].join(":");
+    const clean: NodeJS.ProcessEnv = { HOME: os.tmpdir(), PATH: pathVar, ...env };
+    return spawnSync("bash", [script, ...args], { cwd: root, env: clean, encoding: "utf8" });
+}
+
+/**
+ * The Pulumi CLI cannot be installed on this machine, so these tests check the script's own decisions:
+ * what it says without the CLI, and the exact pulumi invocations it makes (recorded by a stand-in
+ * executable named `pulumi` that writes its argv and backend to a file).
+ */
+describe("scripts/main.sh (npm start)", () => {
+    it("without the Pulumi CLI, says how to install it and exits 127", () => {
+        const r = runMain(["proxima"]);
+        assert.equal(r.status, 127, r.stderr);
+        assert.match(r.stderr, /The Pulumi CLI is not installed/);
+        assert.match(r.stderr, /get\.pulumi\.com/);
+    });
+
+    it("refuses an unknown argument with exit 2", () => {
+        const r = runMain(["staging"]);
+        assert.equal(r.status, 2);
+        assert.match(r.stderr, /Unknown argument "staging"/);
+    });
+
+    it("previews the chosen stack with the policy pack on a local file backend, and applies only with --up", () => {
+        const bin = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
+        const log = path.join(bin, "calls.log");
+        const state = path.join(bin, "state");
+        fs.writeFileSync(
+            path.join(bin, "pulumi"),
+            `#!/bin/sh\necho "$PULUMI_BACKEND_URL|$PULUMI_CONFIG_PASSPHRASE|$*" >> ${JSON.stringify(log)}\n`,
+            { mode: 0o755 },
+        );
+        try {
+            const preview = runMain(["lyra"], [bin], { PULUMI_BACKEND_URL: `file://${state}` });
+            assert.equal(preview.status, 0, preview.stderr);
+            const calls = fs.readFileSync(log, "utf8").trim().split("\n");
+            assert.deepEqual(calls, [
+                `file://${state}||stack select --create --non-interactive lyra`,
+                `file://${state}||preview --non-interactive --stack lyra --policy-pack policy --policy-pack-config policy-pack-config.example.json`,
+            ]);
+            assert.ok(fs.existsSync(state), "the local state folder is created");
+
+            fs.rmSync(log);
+            const up = runMain(["--up"], [bin], { PULUMI_BACKEND_URL: `file://${state}`, PULUMI_CONFIG_PASSPHRASE: "s3cret" });
+            assert.equal(up.status, 0, up.stderr);
+            const upCalls = fs.readFileSync(log, "utf8").trim().split("\n");
+            assert.equal(upCalls.length, 3);
+            assert.equal(upCalls[2], `file://${state}|s3cret|up --yes --non-interactive --stack proxima --policy-pack policy --policy-pack-config policy-pack-config.example.json`);
+        } finally {
+            fs.rmSync(bin, { recursive: true, force: true });
+        }
+    });
+
+    it("defaults the state to ./.pulumi-state of the project", () => {
+        const bin = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
+        const log = path.join(bin, "calls.log");
+        fs.writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\necho "$PULUMI_BACKEND_URL" >> ${JSON.stringify(log)}\n`, { mode: 0o755 });
+        try {
+            const r = runMain([], [bin]);
+            assert.equal(r.status, 0, r.stderr);
+            assert.match(r.stderr, /empty passphrase/);
+            assert.equal(fs.readFileSync(log, "utf8").split("\n")[0], `file://${root}/.pulumi-state`);
+        } finally {
+            fs.rmSync(bin, { recursive: true, force: true });
+        }
+    });
+});
