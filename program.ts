@@ -9,6 +9,7 @@ import { ImageResolver } from "./components/resolver";
 import { Estate, LyraEstate, ProximaEstate, RegistryConfig } from "./lib/config";
 import { DeploymentSummary } from "./lib/deploy-record";
 import { CLASSES } from "./lib/labels";
+import type { PromotionRecord } from "./lib/promotion";
 
 /** What the program needs from outside: the only way it reaches the registry. */
 export interface ProgramDeps {
@@ -19,6 +20,11 @@ export interface ProgramDeps {
 export interface ProximaOutputs {
     /** app → class, image, tag, digest, description, host (what `overview --deployed` reads). */
     deployments: pulumi.Output<Record<string, DeploymentSummary>>;
+    /**
+     * release name → its promotion record (who, when, checks, sanity, bypass, break-glass). The record
+     * never holds credentials; they stay in the release's secret input.
+     */
+    releases: pulumi.Output<Record<string, PromotionRecord>>;
 }
 
 /** Outputs of the lyra stack. */
@@ -66,8 +72,9 @@ export function buildProxima(estate: ProximaEstate, deps: ProgramDeps): ProximaO
         deployments[app.name] = deployment.summary;
         pins[`DIGEST_${app.name.toUpperCase().replace(/-/g, "_")}`] = deployment.digest;
     }
+    const releases: Record<string, pulumi.Output<PromotionRecord>> = {};
     for (const r of estate.releases) {
-        new Release(r.name, {
+        const release = new Release(r.name, {
             registry: estate.registry.host,
             repository: r.image,
             digest: r.digest,
@@ -81,11 +88,16 @@ export function buildProxima(estate: ProximaEstate, deps: ProgramDeps): ProximaO
                 ? { credentials: pulumi.secret({ username: estate.registry.username, password: estate.registry.password }) }
                 : {}),
         });
+        // Only the record: the release's other state carries the (secret) credentials.
+        releases[r.name] = release.record;
     }
     if (estate.releaseGate) {
         new ReleaseGate("release-gate", { ...estate.releaseGate, variables: estate.releaseGate.pinDigests ? pins : {} });
     }
-    return { deployments: pulumi.output(deployments) as pulumi.Output<Record<string, DeploymentSummary>> };
+    return {
+        deployments: pulumi.output(deployments) as pulumi.Output<Record<string, DeploymentSummary>>,
+        releases: pulumi.output(releases) as pulumi.Output<Record<string, PromotionRecord>>,
+    };
 }
 
 /** The lyra estate: Lyra's Docker provider and one DevContainer per configured dev container. */

@@ -9,6 +9,8 @@ import { loadStackConfig, ofType, byName, runProgramFull, seedImage, seedRegistr
 import { LIFECYCLE, OCI } from "../../lib/labels";
 import { readDeployed } from "../../lib/deploy-record";
 import { RELEASE_KIND } from "../../lib/release";
+import { releaseProvider } from "../../components/release";
+import type { PromotionRecord } from "../../lib/promotion";
 
 const CONTAINER = "docker:index/container:Container";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -248,5 +250,69 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
         assert.deepEqual(leaks, []);
         // It does reach the class providers (to pull), but only as a secret.
         assert.ok(secretCarriers >= Object.keys(shipped.classes).length, `password reached only ${secretCarriers} secret inputs`);
+    });
+
+    describe("releases output (the release provider's real create against the real registry)", () => {
+        let records: string;
+        const saved = process.env.IMAGE_LIFECYCLE_RECORDS_DIR;
+        before(() => {
+            records = fs.mkdtempSync(path.join(os.tmpdir(), "image-lifecycle-records-"));
+            process.env.IMAGE_LIFECYCLE_RECORDS_DIR = records;
+        });
+        after(() => {
+            if (saved === undefined) delete process.env.IMAGE_LIFECYCLE_RECORDS_DIR;
+            else process.env.IMAGE_LIFECYCLE_RECORDS_DIR = saved;
+            fs.rmSync(records, { recursive: true, force: true });
+        });
+
+        /** Promotes for real what the program asks for, as `pulumi up` would; other resources echo their inputs. */
+        const promoteForReal = async (args: { type: string; inputs: any }) => {
+            if (args.inputs?.kind !== RELEASE_KIND) return undefined;
+            const { __provider: _serialized, ...inputs } = args.inputs;
+            return (await releaseProvider.create!(inputs)).outs;
+        };
+        /** The shipped release, pointed at a digest that exists in the test registry, under a fresh tag. */
+        const releaseOf = (digest: string, tag: string) => (raw: any) => {
+            const [name, r] = Object.entries(raw.releases as Record<string, any>)[0];
+            const { smokeCommand: _smoke, ...rest } = r;
+            return { ...raw, releases: { [name]: { ...rest, digest: digest.replace(/^sha256:/, ""), tag } } };
+        };
+
+        it("outputs each release's promotion record, the one written to the records directory", async () => {
+            const name = Object.keys(shipped.releases)[0];
+            const image = shipped.releases[name].image as string;
+            const digest = digests.get(Object.keys(shipped.apps).find((a) => shipped.apps[a].image === image)!)!;
+            const tag = `v1.0.${Date.now() % 100000}`;
+            const { outputs } = await runProgramFull("proxima", releaseOf(digest, tag), { create: promoteForReal });
+            const record = outputs.releases[name] as PromotionRecord;
+            assert.deepEqual(Object.keys(outputs.releases), [name]);
+            assert.equal(record.image, `${host}/${image}`);
+            assert.equal(record.tag, tag);
+            assert.equal(record.digest, digest);
+            assert.ok(record.preflight.length > 0 && record.preflight.every((c) => c.ok), JSON.stringify(record.preflight));
+            const file = path.join(records, host.replace(/:/g, "_"), image, `${tag}.json`);
+            assert.deepEqual(JSON.parse(fs.readFileSync(file, "utf8")), record);
+            // The registry now really has the tag on that digest (independent check: skopeo).
+            const inspected = spawnSync("skopeo", ["inspect", "--tls-verify=false", `docker://${host}/${image}:${tag}`], { encoding: "utf8" });
+            assert.equal(inspected.status, 0, inspected.stderr);
+            assert.equal(JSON.parse(inspected.stdout).Digest, digest);
+        });
+
+        it("keeps the registry password out of the releases output though the release got the credentials", async () => {
+            const password = "pa55-Release$ecret-9Z";
+            const name = Object.keys(shipped.releases)[0];
+            const image = shipped.releases[name].image as string;
+            const digest = digests.get(Object.keys(shipped.apps).find((a) => shipped.apps[a].image === image)!)!;
+            let credentialsSeen = false;
+            const { outputs } = await runProgramFull("proxima", (raw) => ({ ...releaseOf(digest, `v1.1.${Date.now() % 100000}`)(raw), registryPassword: password }), {
+                create: async (args) => {
+                    if (args.inputs?.kind === RELEASE_KIND) credentialsSeen = JSON.stringify(args.inputs.credentials ?? null).includes(password);
+                    return promoteForReal(args);
+                },
+            });
+            assert.ok(credentialsSeen, "the release resource never received the credentials, so this test proves nothing");
+            assert.equal(outputs.releases[name].digest, digest);
+            assert.ok(!JSON.stringify(outputs.releases).includes(password), "password in the releases output");
+        });
     });
 });

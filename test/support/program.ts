@@ -49,6 +49,11 @@ export interface RunOptions {
     resolver?: ImageResolver;
     /** Stack-file name to load instead of the shipped `Pulumi.<stack>.yaml` (absolute path). */
     stackFile?: string;
+    /**
+     * What the "engine" returns for a custom resource: its output state, or undefined to echo the
+     * inputs (the default). E.g. run a dynamic provider's real `create` to get the outputs `pulumi up` would.
+     */
+    create?: (args: pulumi.runtime.MockResourceArgs) => Promise<Record<string, any> | undefined>;
 }
 
 export interface ProgramRun {
@@ -169,7 +174,7 @@ export async function runProgramFull(stack: StackName, overrides?: (raw: any) =>
     if (overrides) raw = overrides(raw) ?? raw;
     const estate = parseConfig(raw, stack);
     const resolver = opts.resolver ?? createResolver(api!);
-    return exclusive(() => capture(stack, estate, resolver));
+    return exclusive(() => capture(stack, estate, resolver, opts.create));
 }
 
 /** Runs the program for an already parsed estate (e.g. a synthetic one in a benchmark). */
@@ -177,11 +182,14 @@ export function runEstate(estate: Estate, resolver: ImageResolver): Promise<Prog
     return exclusive(() => capture(estate.stack, estate, resolver));
 }
 
-async function capture(stack: StackName, estate: Estate, resolver: ImageResolver): Promise<ProgramRun> {
+async function capture(stack: StackName, estate: Estate, resolver: ImageResolver, create?: RunOptions["create"]): Promise<ProgramRun> {
     const resources: CapturedResource[] = [];
     let pending = 0;
     const mocks: pulumi.runtime.Mocks = {
-        newResource: (args) => ({ id: args.custom ? `${args.name}-id` : undefined, state: args.inputs }),
+        newResource: async (args) => ({
+            id: args.custom ? `${args.name}-id` : undefined,
+            state: (args.custom && create ? await create(args) : undefined) ?? args.inputs,
+        }),
         call: (args) => args.inputs,
     };
     await pulumi.runtime.setMocks(mocks, "image-lifecycle", stack, false);
