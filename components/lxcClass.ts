@@ -63,7 +63,12 @@ export class LxcClass extends pulumi.ComponentResource {
         this.network = new docker.Network(`${name}-network`, {
             name: this.networkName,
             driver: "bridge",
-            labels: classLabel,
+            // The budget travels with the class: policies read it here instead of a copy in policy config.
+            labels: [
+                ...classLabel,
+                { label: LIFECYCLE.budgetMemory, value: String(args.budget.memoryMb) },
+                { label: LIFECYCLE.budgetCpus, value: String(args.budget.cpus) },
+            ],
         }, { parent: this, provider: this.provider });
         this.volumes = {};
         for (const v of args.volumes ?? []) {

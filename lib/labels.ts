@@ -24,6 +24,12 @@ export const LIFECYCLE = {
     record: "image-lifecycle.deploy-record",
     /** `true` on Lyra containers and temporary volumes. */
     ephemeral: "image-lifecycle.ephemeral",
+    /** On a Proxima class's network: the class's memory budget in MiB (the stack's `budget.memoryMb`). */
+    budgetMemory: "image-lifecycle.budget.memory",
+    /** On a Proxima class's network: the class's CPU budget (the stack's `budget.cpus`). */
+    budgetCpus: "image-lifecycle.budget.cpus",
+    /** On a Proxima container: the image's size in bytes as the registry reports it (config + layers). */
+    size: "image-lifecycle.size",
 } as const;
 
 /** Proxima's LXC responsibility classes (seed 000). */

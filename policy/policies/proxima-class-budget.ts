@@ -8,8 +8,8 @@ import { cpuLimit, memoryLimit } from "./container-limits";
 
 /** Labels on a class's Docker network that publish its budget, so the policy reads the program's numbers. */
 export const BUDGET_LABELS = {
-    memoryMb: "image-lifecycle.budget.memory",
-    cpus: "image-lifecycle.budget.cpus",
+    memoryMb: LIFECYCLE.budgetMemory,
+    cpus: LIFECYCLE.budgetCpus,
 } as const;
 
 export interface ClassBudget {

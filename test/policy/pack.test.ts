@@ -95,18 +95,22 @@ describe("policy pack over the program's real registrations", function () {
         });
         expectExactly(await run(rs), [...BASELINE, "proxima-experimental-class advisory sandbox-container"]);
     });
-    it("a class over budget (stack budget raised past the policy's) → class budget", async () => {
+    it("a class over the budget on its network (a limit raised past the program's own check) → class budget", async () => {
+        const rs = edit(proxima, (rs) => { byName(rs, "hello-world-container").props.memory = 2048; });
+        const vs = await run(rs);
+        const budget = vs.filter((v) => v.policy === "proxima-class-budget");
+        assert.equal(budget.length, 1, vs.map(short).join("\n"));
+        assert.match(budget[0].message, /class core: .* ask for 2560 MB of memory, over the class budget of 2048 MB \(label on its network\)/);
+        assert.equal(budget[0].urn, byName(rs, "core").urn, "reported on the LxcClass");
+        expectExactly(vs.filter((v) => v.policy !== "proxima-class-budget"), BASELINE);
+    });
+    it("a stack budget raised past the example config's: the class's own budget (its network labels) wins", async () => {
         const rs = await runProgram("proxima", (raw) => {
             raw.classes.core.budget = { memoryMb: 8192, cpus: 2 };
             raw.apps["hello-world"].limits.memoryMb = 2048;
             return raw;
         });
-        const vs = await run(rs);
-        const budget = vs.filter((v) => v.policy === "proxima-class-budget");
-        assert.equal(budget.length, 1, vs.map(short).join("\n"));
-        assert.match(budget[0].message, /class core: .* ask for 2560 MB of memory, over the class budget of 2048 MB/);
-        assert.equal(budget[0].urn, byName(rs, "core").urn, "reported on the LxcClass");
-        expectExactly(vs.filter((v) => v.policy !== "proxima-class-budget"), BASELINE);
+        expectExactly(await run(rs), BASELINE);
     });
     it("a release whose tag already exists on another digest in the registry → tag immutability", async () => {
         const release = byName(proxima, "hello-world-v1-0-0-promotion");

@@ -80,7 +80,12 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
             assert.equal(provider.props.host, shipped.classes[klass].host);
             const network = byName(resources, `${klass}-network`, "docker:index/network:Network");
             assert.equal(network.props.name, `proxima-${klass}`);
-            assert.deepEqual(network.props.labels, [{ label: LIFECYCLE.class, value: klass }]);
+            // The class budget of the stack file, published for policies (memory in MiB).
+            assert.deepEqual(network.props.labels, [
+                { label: LIFECYCLE.class, value: klass },
+                { label: LIFECYCLE.budgetMemory, value: String(shipped.classes[klass].budget.memoryMb) },
+                { label: LIFECYCLE.budgetCpus, value: String(shipped.classes[klass].budget.cpus) },
+            ]);
             assert.equal(network.parent, component.urn);
             assert.equal(network.provider, `${provider.urn}::${klass}-docker-id`);
         }

@@ -1,5 +1,7 @@
 import * as assert from "node:assert/strict";
+import { LIFECYCLE } from "../../../lib/labels";
 import { BUDGET_LABELS } from "../../../policy/policies/proxima-class-budget";
+import { loadStackConfig, runProgram } from "../../support/program";
 import { expectMessages, violationsOf } from "../check";
 import { proximaEstate } from "../fixtures";
 
@@ -27,6 +29,15 @@ describe(P, () => {
         e.setLabel("core-network", BUDGET_LABELS.cpus, "8");
         expectMessages(await violationsOf(P, e), [["budget of 300 MB", "label on its network"]]);
     });
+    it("lets network labels win over a configured budget, in both directions", async () => {
+        const e = proximaEstate();
+        e.setLabel("core-network", BUDGET_LABELS.memoryMb, "4096");
+        e.setLabel("core-network", BUDGET_LABELS.cpus, "8");
+        // Config alone would refuse 512 MB; the class's own (larger) budget accepts it.
+        expectMessages(await violationsOf(P, e, budgets({ memoryMb: 100, cpus: 0.1 })), []);
+        e.setLabel("core-network", BUDGET_LABELS.memoryMb, "256");
+        expectMessages(await violationsOf(P, e, budgets({ memoryMb: 100000, cpus: 100 })), [["budget of 256 MB", "label on its network"]]);
+    });
     it("refuses a class without any budget", async () => {
         const vs = await violationsOf(P, proximaEstate(), { config: { [P]: { budgets: { core: { memoryMb: 4096, cpus: 4 } } } } });
         expectMessages(vs, [["class monitoring: no budget is declared"]]);
@@ -35,5 +46,28 @@ describe(P, () => {
         const e = proximaEstate();
         delete e.get("web-container").props.memory;
         expectMessages(await violationsOf(P, e, budgets({ memoryMb: 256, cpus: 4 })), []);
+    });
+});
+
+describe(`${P} on the program's real output (shipped proxima stack, real registry)`, function () {
+    this.timeout(300000);
+    const shipped = loadStackConfig("proxima");
+    const memoryOf = (r: { props: Record<string, any> }) => Number(r.props.memory);
+    const appOf = (r: { props: Record<string, any> }) =>
+        ((r.props.labels ?? []) as { label: string; value: string }[]).find((l) => l.label === LIFECYCLE.app)?.value;
+
+    it("reads each class's budget from its network, with budgets absent from policy config", async () => {
+        const resources = await runProgram("proxima");
+        const noBudgets = { config: { [P]: { enforcementLevel: "mandatory" } } };
+        expectMessages(await violationsOf(P, resources, noBudgets), []);
+        // An app whose limit pushes experimental over its own 512 MiB, yet under the schema's default of 2048.
+        const playground = resources.find((r) => r.type === "docker:index/container:Container" && appOf(r) === "playground")!;
+        assert.ok(playground, "no playground container in the program's output");
+        const budget = shipped.classes.experimental.budget.memoryMb as number;
+        playground.props.memory = budget + 1;
+        assert.ok(memoryOf(playground) < 2048);
+        const vs = await violationsOf(P, resources, noBudgets);
+        expectMessages(vs, [["class experimental", "playground", `${budget + 1} MB`, `budget of ${budget} MB`, "label on its network"]]);
+        assert.equal(vs[0].level, "mandatory");
     });
 });
