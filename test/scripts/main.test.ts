@@ -77,3 +77,27 @@ describe("scripts/main.sh (npm start)", () => {
         }
     });
 });
+
+describe("scripts/local-registry.sh (npm run registry:local)", () => {
+    it("starts a real registry on loopback, is idempotent, and stops", async function () {
+        const { freePort } = await import("../support/services");
+        const port = await freePort();
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "local-registry-"));
+        const env = { ...process.env, IMAGE_LIFECYCLE_LOCAL_REGISTRY_PORT: String(port), IMAGE_LIFECYCLE_LOCAL_REGISTRY_DIR: dir };
+        const sh = (arg: string) => spawnSync("bash", [path.join(root, "scripts", "local-registry.sh"), arg], { env, encoding: "utf8" });
+        try {
+            const first = sh("start");
+            assert.equal(first.status, 0, first.stderr);
+            assert.equal(first.stdout.trim(), `127.0.0.1:${port}`);
+            const res = await fetch(`http://127.0.0.1:${port}/v2/`);
+            assert.equal(res.status, 200);
+            const pid = fs.readFileSync(path.join(dir, "registry.pid"), "utf8").trim();
+            assert.equal(sh("start").status, 0);
+            assert.equal(fs.readFileSync(path.join(dir, "registry.pid"), "utf8").trim(), pid, "a second start reuses the running registry");
+        } finally {
+            assert.equal(sh("stop").status, 0);
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+        await assert.rejects(fetch(`http://127.0.0.1:${port}/v2/`));
+    });
+});
