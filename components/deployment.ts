@@ -126,6 +126,8 @@ export class Deployment extends pulumi.ComponentResource {
                 { label: LIFECYCLE.record, value: this.recordPath },
             ];
             if (r.tag !== undefined) out.push({ label: LIFECYCLE.tag, value: r.tag });
+            // Policies cannot ask the registry cheaply per container; the size learnt at resolution travels here.
+            if (r.size !== undefined) out.push({ label: LIFECYCLE.size, value: String(r.size) });
             for (const key of [OCI.description, OCI.created, OCI.revision, OCI.source]) {
                 if (r.labels[key] !== undefined) out.push({ label: key, value: r.labels[key] });
             }

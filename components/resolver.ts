@@ -16,9 +16,11 @@ export interface ResolvedImage {
     created?: string;
     revision?: string;
     source?: string;
+    /** Bytes the registry reports for the image: config + layers of the (first) platform manifest, compressed. */
+    size?: number;
 }
 
-/** Resolves a configured tag/digest to a digest and its labels. A configured digest wins over the tag. */
+/** Resolves a configured tag/digest to a digest, its labels and size. A configured digest wins over the tag. */
 export type ImageResolver = (repository: string, choice: { tag?: string; digest?: string }) => Promise<ResolvedImage>;
 
 /**
@@ -27,7 +29,7 @@ export type ImageResolver = (repository: string, choice: { tag?: string; digest?
  */
 export function createResolver(api: RegistryApi): ImageResolver {
     const digests = new Map<string, Promise<string>>();
-    const infos = new Map<string, Promise<Record<string, string>>>();
+    const infos = new Map<string, Promise<{ labels: Record<string, string>; size: number }>>();
     const digestOf = (repository: string, tag: string): Promise<string> => {
         const key = `${repository}:${tag}`;
         let p = digests.get(key);
@@ -42,11 +44,11 @@ export function createResolver(api: RegistryApi): ImageResolver {
         }
         return p;
     };
-    const labelsOf = (repository: string, digest: string): Promise<Record<string, string>> => {
+    const infoOf = (repository: string, digest: string): Promise<{ labels: Record<string, string>; size: number }> => {
         const key = `${repository}@${digest}`;
         let p = infos.get(key);
         if (!p) {
-            p = api.getImageInfo(repository, digest).then((info) => info.labels, (e: Error) => {
+            p = api.getImageInfo(repository, digest).then((info) => ({ labels: info.labels, size: info.size }), (e: Error) => {
                 throw new Error(`Digest ${digest} of ${api.registry}/${repository} could not be read (${e.message}). Check the digest in the stack config, or push the image.`);
             });
             infos.set(key, p);
@@ -56,7 +58,7 @@ export function createResolver(api: RegistryApi): ImageResolver {
     return async (repository, choice) => {
         if (!choice.digest && !choice.tag) throw new Error(`No tag or digest given for ${repository}. Set one in the stack config.`);
         const digest = choice.digest ?? (await digestOf(repository, choice.tag!));
-        const labels = await labelsOf(repository, digest);
+        const { labels, size } = await infoOf(repository, digest);
         return {
             registry: api.registry,
             repository,
@@ -67,6 +69,7 @@ export function createResolver(api: RegistryApi): ImageResolver {
             ...(labels[OCI.created] !== undefined ? { created: labels[OCI.created] } : {}),
             ...(labels[OCI.revision] !== undefined ? { revision: labels[OCI.revision] } : {}),
             ...(labels[OCI.source] !== undefined ? { source: labels[OCI.source] } : {}),
+            ...(Number.isFinite(size) && size > 0 ? { size } : {}),
         };
     };
 }

@@ -14,7 +14,7 @@ export interface SizeBudgetConfig {
 
 const schema = {
     properties: {
-        sizeLabel: { type: "string" as const, default: "image-lifecycle.size", description: "Container label holding the image size in bytes (registry manifest: config + layers)." },
+        sizeLabel: { type: "string" as const, default: LIFECYCLE.size, description: "Container label holding the image size in bytes (registry manifest: config + layers), set by the program at resolution." },
         baseRepositoryPattern: { type: "string" as const, default: "(^|/)base$", description: "Regular expression matching base image repositories." },
         baseMaxMb: { type: "number" as const, default: 200, description: "Size budget of base images in MB (seed 003)." },
         languageMaxMb: { type: "number" as const, default: 500, description: "Size budget of every other image in MB (seed 003)." },

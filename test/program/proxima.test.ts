@@ -72,6 +72,19 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
         }
     });
 
+    it("labels each container with its image's size as the registry reports it (checked with skopeo)", async () => {
+        const { resources } = await runProgramFull("proxima");
+        for (const app of Object.keys(shipped.apps)) {
+            const c = byName(resources, `${app}-container`, CONTAINER);
+            const raw = spawnSync("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${c.props.image}`], { encoding: "utf8" });
+            assert.equal(raw.status, 0, raw.stderr);
+            const manifest = JSON.parse(raw.stdout);
+            assert.ok(Array.isArray(manifest.layers) && manifest.layers.length > 0, `${app}: expected a single-platform image manifest, got ${manifest.mediaType}`);
+            const bytes = manifest.config.size + manifest.layers.reduce((n: number, l: { size: number }) => n + l.size, 0);
+            assert.equal(labelsOf(c)[LIFECYCLE.size], String(bytes), `${app}: size label`);
+        }
+    });
+
     it("gives each class its own provider, labelled network and nothing shared across classes", async () => {
         const { resources } = await runProgramFull("proxima");
         for (const klass of Object.keys(shipped.classes)) {

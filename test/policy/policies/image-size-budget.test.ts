@@ -1,4 +1,6 @@
 import * as assert from "node:assert/strict";
+import { LIFECYCLE } from "../../../lib/labels";
+import { runProgram } from "../../support/program";
 import { expectMessages, violationsOf } from "../check";
 import { proximaEstate, REGISTRY, DIGEST_A } from "../fixtures";
 
@@ -30,5 +32,25 @@ describe(P, () => {
         const e = proximaEstate();
         e.setLabel("web-container", "image-lifecycle.size", String(10 * MB));
         expectMessages(await violationsOf(P, e, { config: { [P]: { baseRepositoryPattern: "(" } } }), [["not a valid regular expression"]]);
+    });
+});
+
+describe(`${P} on the program's real output (shipped proxima stack, real registry)`, function () {
+    this.timeout(300000);
+    const sizeOf = (r: { props: Record<string, any> }) =>
+        Number(((r.props.labels ?? []) as { label: string; value: string }[]).find((l) => l.label === LIFECYCLE.size)?.value);
+
+    it("reads the size the program put on each container: quiet under the seed's budgets, advisory over a smaller one", async () => {
+        const resources = await runProgram("proxima");
+        const containers = resources.filter((r) => r.type === "docker:index/container:Container");
+        assert.ok(containers.length > 0 && containers.every((c) => sizeOf(c) > 0), "a container without a size label");
+        expectMessages(await violationsOf(P, resources), []);
+        // A language-image budget just under the largest real image: exactly the images above it are flagged.
+        const largest = Math.max(...containers.map(sizeOf));
+        const budgetMb = (largest - 1) / MB;
+        const over = containers.filter((c) => sizeOf(c) > budgetMb * MB);
+        const vs = await violationsOf(P, resources, { config: { [P]: { languageMaxMb: budgetMb } } });
+        expectMessages(vs, over.map((c) => [`container ${c.name}`, `${(sizeOf(c) / MB).toFixed(1)} MB`, `language image budget of ${budgetMb} MB`]));
+        assert.ok(vs.every((v) => v.level === "advisory"));
     });
 });
