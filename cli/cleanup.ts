@@ -1,12 +1,11 @@
 import * as fs from "node:fs";
-import { parseArgs } from "node:util";
 import { readDeployed } from "../lib/deploy-record";
 import { RegistryError, ValidationError } from "../lib/errors";
 import { gatherOverview } from "../lib/overview";
 import { parseReference } from "../lib/reference";
 import { clientFromEnv } from "../lib/registry/client";
 import { DigestFacts, describeReason, parseAge, planRetention, PlannedDigest, RetentionPlan } from "../lib/retention";
-import { CliIO, Command, EXIT } from "./io";
+import { CliIO, Command, EXIT, parseCommandArgs } from "./io";
 
 /** Used when neither --registry, the repository argument nor IMAGE_LIFECYCLE_REGISTRY names one. */
 const DEFAULT_REGISTRY = "127.0.0.1:5000";
@@ -73,35 +72,22 @@ function formatPlan(image: string, plan: RetentionPlan, rules: { keepLast: numbe
 
 /** `image-lifecycle cleanup`: the retention plan of one repository; deletes only with --apply. */
 export const cleanup: Command = async (argv, io) => {
-    let values;
-    let positionals: string[];
-    try {
-        ({ values, positionals } = parseArgs({
-            args: argv,
-            allowPositionals: true,
-            options: {
-                registry: { type: "string" },
-                deployed: { type: "string", multiple: true },
-                "keep-last": { type: "string" },
-                "min-age": { type: "string" },
-                apply: { type: "boolean" },
-                json: { type: "boolean" },
-                insecure: { type: "boolean" },
-                help: { type: "boolean", short: "h" },
-            },
-        }));
-    } catch (e) {
-        io.stderr(`cleanup: ${(e as Error).message}\n\n${USAGE}`);
-        return EXIT.usage;
-    }
-    if (values.help) {
-        io.stdout(USAGE);
-        return EXIT.ok;
-    }
-    if (positionals.length !== 1) {
-        io.stderr(`cleanup: expected exactly one repository, got ${positionals.length}.\n\n${USAGE}`);
-        return EXIT.usage;
-    }
+    const parsed = parseCommandArgs("cleanup", {
+        args: argv,
+        allowPositionals: true,
+        options: {
+            registry: { type: "string" },
+            deployed: { type: "string", multiple: true },
+            "keep-last": { type: "string" },
+            "min-age": { type: "string" },
+            apply: { type: "boolean" },
+            json: { type: "boolean" },
+            insecure: { type: "boolean" },
+            help: { type: "boolean", short: "h" },
+        },
+    }, USAGE, io, "repository");
+    if (typeof parsed === "number") return parsed;
+    const { values, positionals } = parsed;
     const keepLast = values["keep-last"] === undefined ? DEFAULT_KEEP_LAST : Number(values["keep-last"]);
     if (!Number.isInteger(keepLast) || keepLast < 0) {
         io.stderr(`cleanup: --keep-last must be a whole number ≥ 0, got "${values["keep-last"]}".\n`);

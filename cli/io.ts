@@ -1,3 +1,5 @@
+import { parseArgs, ParseArgsConfig } from "node:util";
+
 /** What a CLI command may touch, so tests can run commands in-process and read what they print. */
 export interface CliIO {
     stdout: (text: string) => void;
@@ -33,3 +35,34 @@ export const EXIT = {
 
 /** A command: parses its own argv, prints, returns an exit code. Never calls process.exit. */
 export type Command = (argv: string[], io: CliIO) => Promise<number>;
+
+/**
+ * Parses one command's argv. On bad usage it prints the problem and the usage to stderr, on `--help`
+ * the usage to stdout, and returns the exit code instead of the parsed values. With `positional`, exactly
+ * one positional argument (named `positional` in the message) is required.
+ */
+export function parseCommandArgs<T extends ParseArgsConfig>(
+    command: string,
+    config: T,
+    usage: string,
+    io: CliIO,
+    positional?: string,
+): ReturnType<typeof parseArgs<T>> | number {
+    let parsed: ReturnType<typeof parseArgs<T>>;
+    try {
+        parsed = parseArgs(config);
+    } catch (e) {
+        io.stderr(`${command}: ${(e as Error).message}\n\n${usage}`);
+        return EXIT.usage;
+    }
+    if ((parsed.values as { help?: boolean }).help) {
+        io.stdout(usage);
+        return EXIT.ok;
+    }
+    const count = (parsed.positionals as string[] | undefined)?.length ?? 0;
+    if (positional !== undefined && count !== 1) {
+        io.stderr(`${command}: expected exactly one ${positional}, got ${count}.\n\n${usage}`);
+        return EXIT.usage;
+    }
+    return parsed;
+}

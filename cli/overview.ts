@@ -1,11 +1,10 @@
 import * as fs from "node:fs";
-import { parseArgs } from "node:util";
 import { readDeployed } from "../lib/deploy-record";
 import { RegistryError, ValidationError } from "../lib/errors";
 import { buildOverview, formatOverview, gatherOverview, overviewJson } from "../lib/overview";
 import { parseReference } from "../lib/reference";
 import { clientFromEnv } from "../lib/registry/client";
-import { CliIO, Command, EXIT } from "./io";
+import { CliIO, Command, EXIT, parseCommandArgs } from "./io";
 
 /** Used when neither --registry, the repository argument nor IMAGE_LIFECYCLE_REGISTRY names one. */
 export const DEFAULT_REGISTRY = "127.0.0.1:5000";
@@ -73,33 +72,20 @@ function deployedDigests(files: string[], registry: string, repository: string, 
 }
 
 export const overview: Command = async (argv, io) => {
-    let values;
-    let positionals: string[];
-    try {
-        ({ values, positionals } = parseArgs({
-            args: argv,
-            allowPositionals: true,
-            options: {
-                registry: { type: "string" },
-                deployed: { type: "string", multiple: true },
-                json: { type: "boolean" },
-                insecure: { type: "boolean" },
-                width: { type: "string" },
-                help: { type: "boolean", short: "h" },
-            },
-        }));
-    } catch (e) {
-        io.stderr(`overview: ${(e as Error).message}\n\n${USAGE}`);
-        return EXIT.usage;
-    }
-    if (values.help) {
-        io.stdout(USAGE);
-        return EXIT.ok;
-    }
-    if (positionals.length !== 1) {
-        io.stderr(`overview: expected exactly one repository, got ${positionals.length}.\n\n${USAGE}`);
-        return EXIT.usage;
-    }
+    const parsed = parseCommandArgs("overview", {
+        args: argv,
+        allowPositionals: true,
+        options: {
+            registry: { type: "string" },
+            deployed: { type: "string", multiple: true },
+            json: { type: "boolean" },
+            insecure: { type: "boolean" },
+            width: { type: "string" },
+            help: { type: "boolean", short: "h" },
+        },
+    }, USAGE, io, "repository");
+    if (typeof parsed === "number") return parsed;
+    const { values, positionals } = parsed;
     let width: number | undefined;
     if (values.width !== undefined) {
         width = Number(values.width);

@@ -1,10 +1,9 @@
 import * as fs from "node:fs";
-import { parseArgs } from "node:util";
 import { RegistryError, ValidationError } from "../lib/errors";
 import { CheckResult, preflight as runPreflight, PromotionSpec } from "../lib/promotion";
 import { parseReference } from "../lib/reference";
 import { clientFromEnv } from "../lib/registry/client";
-import { CliIO, Command, EXIT } from "./io";
+import { CliIO, Command, EXIT, parseCommandArgs } from "./io";
 
 const USAGE = `Usage: image-lifecycle preflight --image <registry/repository> --digest <64 hex> --tag <tag> [options]
 
@@ -52,29 +51,21 @@ function summaryMarkdown(image: string, tag: string, checks: CheckResult[]): str
 
 /** `image-lifecycle preflight`: exit 0 when every check passes, 1 when one fails. */
 export const preflight: Command = async (argv, io) => {
-    let values;
-    try {
-        ({ values } = parseArgs({
-            args: argv,
-            options: {
-                image: { type: "string" },
-                digest: { type: "string" },
-                tag: { type: "string" },
-                "allow-non-semver": { type: "boolean" },
-                justification: { type: "string" },
-                insecure: { type: "boolean" },
-                json: { type: "boolean" },
-                help: { type: "boolean", short: "h" },
-            },
-        }));
-    } catch (e) {
-        io.stderr(`preflight: ${(e as Error).message}\n\n${USAGE}`);
-        return EXIT.usage;
-    }
-    if (values.help) {
-        io.stdout(USAGE);
-        return EXIT.ok;
-    }
+    const parsed = parseCommandArgs("preflight", {
+        args: argv,
+        options: {
+            image: { type: "string" },
+            digest: { type: "string" },
+            tag: { type: "string" },
+            "allow-non-semver": { type: "boolean" },
+            justification: { type: "string" },
+            insecure: { type: "boolean" },
+            json: { type: "boolean" },
+            help: { type: "boolean", short: "h" },
+        },
+    }, USAGE, io);
+    if (typeof parsed === "number") return parsed;
+    const { values } = parsed;
     const missing = (["image", "digest", "tag"] as const).filter((k) => values[k] === undefined);
     if (missing.length) {
         io.stderr(`preflight: missing ${missing.map((m) => `--${m}`).join(", ")}.\n\n${USAGE}`);

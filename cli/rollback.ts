@@ -1,14 +1,14 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isDeepStrictEqual, parseArgs } from "node:util";
+import { isDeepStrictEqual } from "node:util";
 import { isMap, isScalar, parseDocument, Scalar } from "yaml";
 import { AppConfig, configFromStackFile, parseConfig, PROJECT, ProximaEstate } from "../lib/config";
 import { RegistryError, ValidationError } from "../lib/errors";
 import { OCI } from "../lib/labels";
 import { buildOverview, formatCreated, gatherOverview, truncate } from "../lib/overview";
 import { clientFromEnv } from "../lib/registry/client";
-import { Command, EXIT } from "./io";
+import { Command, EXIT, parseCommandArgs } from "./io";
 
 const USAGE = `Usage: image-lifecycle rollback <app> [options]
 
@@ -186,35 +186,22 @@ function pickTarget(candidates: Candidate[], to: string): Candidate | undefined 
 }
 
 export const rollback: Command = async (argv, io) => {
-    let values;
-    let positionals: string[];
-    try {
-        ({ values, positionals } = parseArgs({
-            args: argv,
-            allowPositionals: true,
-            options: {
-                stack: { type: "string", default: "proxima" },
-                file: { type: "string" },
-                to: { type: "string" },
-                yes: { type: "boolean" },
-                registry: { type: "string" },
-                insecure: { type: "boolean" },
-                json: { type: "boolean" },
-                help: { type: "boolean", short: "h" },
-            },
-        }));
-    } catch (e) {
-        io.stderr(`rollback: ${(e as Error).message}\n\n${USAGE}`);
-        return EXIT.usage;
-    }
-    if (values.help) {
-        io.stdout(USAGE);
-        return EXIT.ok;
-    }
-    if (positionals.length !== 1) {
-        io.stderr(`rollback: expected exactly one app, got ${positionals.length}.\n\n${USAGE}`);
-        return EXIT.usage;
-    }
+    const parsed = parseCommandArgs("rollback", {
+        args: argv,
+        allowPositionals: true,
+        options: {
+            stack: { type: "string", default: "proxima" },
+            file: { type: "string" },
+            to: { type: "string" },
+            yes: { type: "boolean" },
+            registry: { type: "string" },
+            insecure: { type: "boolean" },
+            json: { type: "boolean" },
+            help: { type: "boolean", short: "h" },
+        },
+    }, USAGE, io, "app");
+    if (typeof parsed === "number") return parsed;
+    const { values, positionals } = parsed;
     const appName = positionals[0];
     const stack = values.stack!;
     if (stack !== "proxima") {
