@@ -6,18 +6,10 @@ import { RegistryError } from "./errors";
 import { parseReference } from "./reference";
 import { checkDigestInput, checkTagCharset, checkTagPolicy, MESSAGES } from "./rules";
 import { Manifest, RegistryApi } from "./registry/types";
+import { ReleaseInputs } from "./release";
 
-/** What to promote: the release inputs without the policy marker. */
-export interface PromotionSpec {
-    /** `host[:port]`. */
-    registry: string;
-    repository: string;
-    /** 64 lowercase hex, no `sha256:` prefix. */
-    digest: string;
-    tag: string;
-    allowNonSemver?: boolean;
-    justification?: string;
-}
+/** What to promote: the release inputs that the preflight and the retag need. */
+export type PromotionSpec = Pick<ReleaseInputs, "registry" | "repository" | "digest" | "tag" | "allowNonSemver" | "justification">;
 
 /** Identifiers of the preflight checks, in the order seed 004 runs them. */
 export type CheckId = "digest-format" | "image-reference" | "tag-charset" | "tag-policy" | "tag-immutable" | "digest-exists";
