@@ -1,4 +1,10 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { releaseProvider } from "../../../components/release";
+import { RELEASE_KIND } from "../../../lib/release";
+import { loadStackConfig, runProgram, runProgramFull, seedImage } from "../../support/program";
 import { clientFromEnv } from "../../../lib/registry/client";
 import { MESSAGES } from "../../../lib/rules";
 import { resetTagLookups } from "../../../policy/lib/tag-lookup";
@@ -93,5 +99,53 @@ describe(`${IMMUTABLE} and ${REACHABLE} (real docker-registry)`, function () {
         const r = await run(dead, "v1.0.0", `sha256:${hex(other)}`.replace("sha256:", "sha256:sha256:"));
         expectMessages(r.reachable, []);
         expectMessages(r.immutable, []);
+    });
+});
+
+describe(`${IMMUTABLE} after a real promotion of the program's release (preview after \`pulumi up\`)`, function () {
+    this.timeout(300000);
+    const shipped = loadStackConfig("proxima");
+    const name = Object.keys(shipped.releases)[0];
+    const image = shipped.releases[name].image as string;
+    let records: string;
+    const saved = process.env.IMAGE_LIFECYCLE_RECORDS_DIR;
+    before(() => {
+        records = fs.mkdtempSync(path.join(os.tmpdir(), "image-lifecycle-records-"));
+        process.env.IMAGE_LIFECYCLE_RECORDS_DIR = records;
+    });
+    after(() => {
+        if (saved === undefined) delete process.env.IMAGE_LIFECYCLE_RECORDS_DIR;
+        else process.env.IMAGE_LIFECYCLE_RECORDS_DIR = saved;
+        fs.rmSync(records, { recursive: true, force: true });
+    });
+    beforeEach(() => resetTagLookups());
+
+    /** The shipped release pointed at `digest` under `tag` (no smoke command: the test image has no nginx). */
+    const releaseOf = (digest: string, tag: string) => (raw: any) => {
+        const { smokeCommand: _smoke, ...rest } = raw.releases[name];
+        return { ...raw, releases: { [name]: { ...rest, digest: hex(digest), tag } } };
+    };
+
+    it("passes the release's own tag on its own digest, and refuses the same tag on another digest", async () => {
+        const own = await seedImage(image, shipped.apps["hello-world"].tag);
+        const another = await seedImage(shipped.apps["giftfinder-api"].image, shipped.apps["giftfinder-api"].tag);
+        const tag = `v3.0.${Date.now() % 100000}`;
+        // `pulumi up`: the release provider really writes the tag into the registry.
+        const up = await runProgramFull("proxima", releaseOf(own, tag), {
+            create: async (args) => {
+                if (args.inputs?.kind !== RELEASE_KIND) return undefined;
+                const { __provider: _serialized, ...inputs } = args.inputs;
+                return (await releaseProvider.create!(inputs)).outs;
+            },
+        });
+        assert.equal(up.outputs.releases[name].digest, own, "the promotion did not run");
+        // The next preview of the unchanged stack: the tag exists, on the release's own digest.
+        const preview = await runProgram("proxima", releaseOf(own, tag));
+        expectMessages(await violationsOf(IMMUTABLE, preview), []);
+        expectMessages(await violationsOf(REACHABLE, preview), []);
+        // The same tag moved to another image in the stack file: refused.
+        resetTagLookups();
+        const moved = await runProgram("proxima", releaseOf(another, tag));
+        expectMessages(await violationsOf(IMMUTABLE, moved), [[MESSAGES.tagExists, `${image}:${tag}`, own, another]]);
     });
 });
