@@ -12,6 +12,8 @@ export interface OverviewRow {
     description?: string;
     revision?: string;
     source?: string;
+    /** Bytes of config + layers as stored (compressed) in the registry; of the first platform for an index. */
+    size: number;
     /** True when `digest` is in the deployed set. */
     deployed: boolean;
 }
@@ -43,7 +45,7 @@ function createdMs(created: string | undefined): number | undefined {
  */
 export function buildOverview(registry: string, repository: string, tags: readonly TagInfo[], deployed: ReadonlySet<string>): Overview {
     const rows: OverviewRow[] = tags.map(({ tag, info }) => {
-        const row: OverviewRow = { tag, digest: info.digest, deployed: deployed.has(info.digest) };
+        const row: OverviewRow = { tag, digest: info.digest, size: info.size, deployed: deployed.has(info.digest) };
         if (info.created !== undefined) row.created = info.created;
         const description = info.labels[OCI.description];
         if (description !== undefined) row.description = description;
@@ -132,6 +134,7 @@ export function overviewJson(overview: Overview): object {
             description: r.description ?? null,
             revision: r.revision ?? null,
             source: r.source ?? null,
+            size: r.size,
             deployed: r.deployed,
         })),
         deployedWithoutTag: overview.deployedWithoutTag,

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -102,12 +103,16 @@ describe("cli/overview (real registry, real images)", function () {
             assert.equal(c.out(), golden("overview-tags-width-72.txt"));
             const json = capture();
             assert.equal(await overview([repo, "--registry", reg.registry, "--deployed", path.join(dir, "deploy-info.yml"), "--json"], json.io), EXIT.ok);
-            const parsed = JSON.parse(json.out()) as { image: string; tags: { tag: string; digest: string; deployed: boolean; revision: string }[] };
+            const parsed = JSON.parse(json.out()) as { image: string; tags: { tag: string; digest: string; deployed: boolean; revision: string; size: number }[] };
             assert.equal(parsed.image, `${reg.registry}/${repo}`);
             assert.deepEqual(parsed.tags.filter((t) => t.deployed).map((t) => t.tag), ["6350192", "stable", "v1.0.0-rc.1"]);
             assert.ok(parsed.tags.filter((t) => t.deployed).every((t) => t.digest === deployedDigest));
             assert.equal(parsed.tags.find((t) => t.tag === "eb53023")?.digest, firstDigest);
             assert.equal(parsed.tags[0].tag, "9f1c2ab");
+            // The size is what the registry stores (config + layers), read independently with skopeo.
+            const raw = JSON.parse(execFileSync("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${reg.registry}/${repo}:eb53023`], { encoding: "utf8" }));
+            const stored = raw.config.size + raw.layers.reduce((sum: number, l: { size: number }) => sum + l.size, 0);
+            assert.equal(parsed.tags.find((t) => t.tag === "eb53023")?.size, stored);
         } finally {
             // Leave the repository as the other goldens expect it.
             const newest = await client.resolve(repo, "9f1c2ab");

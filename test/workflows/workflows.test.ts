@@ -165,6 +165,57 @@ describe(".github/workflows", () => {
         });
     });
 
+    describe("build-and-push.yml size growth (seed 003), run against a real registry", () => {
+        const job = load("build-and-push.yml").jobs.build;
+        const script = (id: string | RegExp) => job.steps.find((s) => (typeof id === "string" ? s.id === id : id.test(s.name ?? "")))!.run!;
+        const root = path.resolve(__dirname, "../..");
+
+        function runStep(run: string, env: Record<string, string>) {
+            const dir = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "wf-growth-"));
+            const output = path.join(dir, "output");
+            const summary = path.join(dir, "summary");
+            fs.writeFileSync(output, "");
+            fs.writeFileSync(summary, "");
+            // The step runs in a checkout where `npm ci` has run; here `npm --prefix` points it at this one.
+            const r = spawnSync("bash", ["-c", run], { cwd: dir, encoding: "utf8", env: { ...process.env, ...env, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary } });
+            const result = { status: r.status, stdout: r.stdout, stderr: r.stderr, output: fs.readFileSync(output, "utf8"), summary: fs.readFileSync(summary, "utf8") };
+            fs.rmSync(dir, { recursive: true, force: true });
+            return result;
+        }
+
+        it("reads the previous latest's size, then warns only when this build is over 20 % larger", async () => {
+            const { sharedTestRegistry, buildAndPush } = await import("../support/services");
+            const { randomBytes } = await import("node:crypto");
+            const reg = await sharedTestRegistry();
+            const repository = "wf/growth";
+            const image = `${reg.registry}/${repository}`;
+            const env = { REGISTRY: reg.registry, REPOSITORY: repository };
+            const before = script("previous").replace(/npm run -s/g, `npm --prefix ${JSON.stringify(root)} run -s`);
+            const growth = script(/^Size growth/).replace(/npm run -s/g, `npm --prefix ${JSON.stringify(root)} run -s`);
+
+            const empty = runStep(before, env);
+            assert.equal(empty.status, 0, empty.stderr);
+            assert.equal(empty.output, "size=\n", "a repository without tags has nothing to compare with");
+
+            await buildAndPush({ repository: image, tags: ["latest", "aaaaaaa"], payload: "small" });
+            const previous = runStep(before, env);
+            assert.equal(previous.status, 0, previous.stderr);
+            const size = Number(/^size=(\d+)$/m.exec(previous.output)?.[1]);
+            assert.ok(size > 0, previous.output);
+
+            await buildAndPush({ repository: image, tags: ["bbbbbbb"], payload: randomBytes(Math.ceil(size * 0.6)).toString("base64") });
+            const grew = runStep(growth, { ...env, PREVIOUS: String(size), SHORT: "bbbbbbb" });
+            assert.equal(grew.status, 0, grew.stderr);
+            assert.match(grew.stdout, /^::warning::The image grew \d+ %/m);
+            assert.match(grew.summary, /\| \d+ bytes \| \d+ bytes \| \d+ % \|/);
+
+            const same = runStep(growth, { ...env, PREVIOUS: String(size), SHORT: "aaaaaaa" });
+            assert.equal(same.status, 0, same.stderr);
+            assert.doesNotMatch(same.stdout, /::warning::/);
+            assert.match(same.summary, /\| 0 % \|/);
+        });
+    });
+
     describe("preview.yml", () => {
         const wf = load("preview.yml");
 
