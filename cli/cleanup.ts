@@ -1,11 +1,10 @@
-import * as fs from "node:fs";
-import { readDeployed } from "../lib/deploy-record";
+import { readDeployedFiles } from "../lib/deploy-record";
 import { RegistryError, ValidationError } from "../lib/errors";
 import { gatherOverview } from "../lib/overview";
 import { parseReference } from "../lib/reference";
 import { clientFromEnv } from "../lib/registry/client";
 import { DigestFacts, describeReason, parseAge, planRetention, PlannedDigest, RetentionPlan } from "../lib/retention";
-import { CliIO, Command, EXIT, parseCommandArgs } from "./io";
+import { Command, EXIT, parseCommandArgs } from "./io";
 
 /** Used when neither --registry, the repository argument nor IMAGE_LIFECYCLE_REGISTRY names one. */
 const DEFAULT_REGISTRY = "127.0.0.1:5000";
@@ -31,30 +30,6 @@ Deleting a digest removes every tag on it; the registry frees the space at its n
 Credentials: REGISTRY_USERNAME and REGISTRY_PASSWORD.
 Exit codes: 0 ok, 1 a deletion failed, 2 bad usage or input, 3 registry unreachable or answering badly.
 `;
-
-/** Deployed digests of `repository`, matched by repository path whatever host name the record uses (so a record naming the registry differently still protects its digest). */
-function deployedDigests(files: string[], repository: string, io: CliIO): Set<string> {
-    const digests = new Set<string>();
-    for (const file of files) {
-        let text: string;
-        try {
-            text = fs.readFileSync(file, "utf8");
-        } catch (e) {
-            throw new ValidationError("--deployed", `Cannot read deployed file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check the path.`);
-        }
-        let matched = false;
-        for (const [image, set] of readDeployed(text, file)) {
-            const slash = image.indexOf("/");
-            const path = slash >= 0 && /[.:]|^localhost$/.test(image.slice(0, slash)) ? image.slice(slash + 1) : image;
-            if (path === repository) {
-                matched = true;
-                for (const d of set) digests.add(d);
-            }
-        }
-        if (!matched) io.stderr(`note: ${file} records nothing deployed from ${repository}.\n`);
-    }
-    return digests;
-}
 
 function row(p: PlannedDigest): string {
     const created = p.created ? p.created.replace("T", " ").slice(0, 16) : "unknown";
@@ -113,7 +88,7 @@ export const cleanup: Command = async (argv, io) => {
         if (ref.tag !== undefined || ref.digest !== undefined) {
             throw new ValidationError("repository", `cleanup takes a repository, not one image: drop the ${ref.digest ? "digest" : "tag"} from "${positionals[0]}".`);
         }
-        const deployed = deployedDigests(values.deployed ?? [], ref.repository, io);
+        const deployed = readDeployedFiles(values.deployed ?? [], { registry: ref.registry, repository: ref.repository, anyRegistry: true }, (m) => io.stderr(`note: ${m}\n`));
         const client = clientFromEnv(ref.registry, io.env, { insecure: values.insecure === true });
         const tags = await gatherOverview(client, ref.repository);
         const facts: DigestFacts[] = tags.map(({ tag, info }) => ({ digest: info.digest, tags: [tag], ...(info.created ? { created: info.created } : {}) }));

@@ -1,5 +1,4 @@
-import * as fs from "node:fs";
-import { readDeployed } from "../lib/deploy-record";
+import { readDeployedFiles } from "../lib/deploy-record";
 import { RegistryError, ValidationError } from "../lib/errors";
 import { buildOverview, formatOverview, gatherOverview, overviewJson } from "../lib/overview";
 import { parseReference } from "../lib/reference";
@@ -44,33 +43,6 @@ function progress(io: CliIO): { update(done: number, total: number): void; clear
     };
 }
 
-function deployedDigests(files: string[], registry: string, repository: string, io: CliIO): Set<string> {
-    const digests = new Set<string>();
-    for (const file of files) {
-        let text: string;
-        try {
-            text = fs.readFileSync(file, "utf8");
-        } catch (e) {
-            throw new ValidationError("--deployed", `Cannot read deployed file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check the path.`);
-        }
-        let matched = false;
-        for (const [image, set] of readDeployed(text, file)) {
-            let ref;
-            try {
-                ref = parseReference(image, registry, `${file}: image`);
-            } catch {
-                continue;
-            }
-            if (ref.registry === registry && ref.repository === repository) {
-                matched = true;
-                for (const d of set) digests.add(d);
-            }
-        }
-        if (!matched) io.stderr(`note: ${file} records nothing deployed from ${registry}/${repository}.\n`);
-    }
-    return digests;
-}
-
 export const overview: Command = async (argv, io) => {
     const parsed = parseCommandArgs("overview", {
         args: argv,
@@ -107,7 +79,7 @@ export const overview: Command = async (argv, io) => {
         if (ref.tag !== undefined || ref.digest !== undefined) {
             throw new ValidationError("repository", `overview takes a repository, not one image: drop the ${ref.digest ? "digest" : "tag"} from "${positionals[0]}".`);
         }
-        const deployed = deployedDigests(values.deployed ?? [], ref.registry, ref.repository, io);
+        const deployed = readDeployedFiles(values.deployed ?? [], ref, (m) => io.stderr(`note: ${m}\n`));
         const client = clientFromEnv(ref.registry, io.env, { insecure: values.insecure === true });
         const bar = progress(io);
         let tags;

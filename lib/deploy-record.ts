@@ -1,7 +1,8 @@
+import * as fs from "node:fs";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import { ValidationError } from "./errors";
-import { isFullDigest } from "./reference";
+import { isFullDigest, parseReference } from "./reference";
 
 /** `/opt/<org>/<app>/deploy-info.yml` (seed 002): what runs on the host and why. */
 export interface DeployRecord {
@@ -117,4 +118,47 @@ export function readDeployed(text: string, source: string): Map<string, Set<stri
     const record = parseDeployRecord(text, source);
     add(record.image, record.digest);
     return out;
+}
+
+/** Which image's deployed digests to collect from deployed files. */
+export interface DeployedTarget {
+    registry: string;
+    repository: string;
+    /**
+     * Count a file that names the repository under another registry host too. Cleanup sets it: a
+     * record that spells the registry differently must still protect its digest from deletion.
+     */
+    anyRegistry?: boolean;
+}
+
+/**
+ * Reads `--deployed` files (deploy records or `deployments` outputs) and returns the digests deployed
+ * from the target repository. A file that records nothing for it is reported through `note`.
+ */
+export function readDeployedFiles(files: readonly string[], target: DeployedTarget, note: (message: string) => void): Set<string> {
+    const digests = new Set<string>();
+    const wanted = target.anyRegistry ? target.repository : `${target.registry}/${target.repository}`;
+    for (const file of files) {
+        let text: string;
+        try {
+            text = fs.readFileSync(file, "utf8");
+        } catch (e) {
+            throw new ValidationError("--deployed", `Cannot read deployed file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check the path.`);
+        }
+        let matched = false;
+        for (const [image, set] of readDeployed(text, file)) {
+            let ref;
+            try {
+                ref = parseReference(image, target.registry, `${file}: image`);
+            } catch {
+                continue;
+            }
+            if (ref.repository === target.repository && (target.anyRegistry || ref.registry === target.registry)) {
+                matched = true;
+                for (const d of set) digests.add(d);
+            }
+        }
+        if (!matched) note(`${file} records nothing deployed from ${wanted}.`);
+    }
+    return digests;
 }
