@@ -64,6 +64,8 @@ describe("scripts/main.sh (npm start)", () => {
     });
 
     it("defaults the state to ./.pulumi-state of the project", () => {
+        const state = path.join(root, ".pulumi-state");
+        const existed = fs.existsSync(state);
         const bin = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
         const log = path.join(bin, "calls.log");
         fs.writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\necho "$PULUMI_BACKEND_URL" >> ${JSON.stringify(log)}\n`, { mode: 0o755 });
@@ -71,9 +73,12 @@ describe("scripts/main.sh (npm start)", () => {
             const r = runMain([], [bin]);
             assert.equal(r.status, 0, r.stderr);
             assert.match(r.stderr, /empty passphrase/);
-            assert.equal(fs.readFileSync(log, "utf8").split("\n")[0], `file://${root}/.pulumi-state`);
+            assert.equal(fs.readFileSync(log, "utf8").split("\n")[0], `file://${state}`);
+            assert.ok(fs.existsSync(state));
         } finally {
             fs.rmSync(bin, { recursive: true, force: true });
+            // Leave a developer's real local state alone; remove only what this test created.
+            if (!existed) fs.rmSync(state, { recursive: true, force: true });
         }
     });
 });
