@@ -88,6 +88,19 @@ export function isFullDigest(value: unknown): value is string {
     return typeof value === "string" && FULL_DIGEST.test(value);
 }
 
+/**
+ * True for a repository path: lowercase components separated by "/" (the grammar `parseReference`
+ * checks; its 255-character limit is not applied here).
+ */
+export function isValidRepository(value: unknown): value is string {
+    return typeof value === "string" && value.split("/").every((c) => PATH_COMPONENT.test(c));
+}
+
+/** True for a tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`. */
+export function isValidTag(value: unknown): value is string {
+    return typeof value === "string" && TAG.test(value);
+}
+
 /** True for a host that is loopback, where plain HTTP is allowed without `insecure`. */
 export function isLoopbackRegistry(registry: string): boolean {
     const host = registry.startsWith("[") ? registry.slice(0, registry.indexOf("]") + 1) : registry.split(":")[0];

@@ -1,14 +1,11 @@
 import { createHash } from "node:crypto";
 import { RegistryError, RegistryErrorCode, RegistryErrorContext, ValidationError } from "../errors";
-import { isFullDigest, isLoopbackRegistry } from "../reference";
+import { isFullDigest, isLoopbackRegistry, isValidRepository, isValidTag } from "../reference";
 import { ImageInfo, Manifest, MEDIA_TYPES, RegistryApi, RegistryClientOptions, RegistryCredentials } from "./types";
 
 const KNOWN_MEDIA_TYPES: ReadonlySet<string> = new Set(Object.values(MEDIA_TYPES));
 const INDEX_TYPES: ReadonlySet<string> = new Set([MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerList]);
 const ACCEPT = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerList, MEDIA_TYPES.dockerManifest].join(", ");
-
-const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 /** Network failures that say nothing was listening: retrying only delays the clear error. */
 const NOT_RETRIED_NETWORK_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
@@ -346,10 +343,10 @@ export class RegistryClient implements RegistryApi {
     private async send(opts: SendOptions): Promise<Reply> {
         const ctx = { repository: opts.repository, reference: opts.reference };
         // Names go into the URL path: anything outside the reference grammar is refused, not escaped.
-        if (opts.repository !== undefined && !REPOSITORY.test(opts.repository)) {
+        if (opts.repository !== undefined && !isValidRepository(opts.repository)) {
             throw new ValidationError("repository", `Invalid repository "${opts.repository}": use lowercase path components separated by "/", e.g. rednaw/hello-world.`);
         }
-        if (opts.reference !== undefined && !TAG.test(opts.reference) && !isFullDigest(opts.reference)) {
+        if (opts.reference !== undefined && !isValidTag(opts.reference) && !isFullDigest(opts.reference)) {
             throw new ValidationError("reference", `Invalid tag or digest "${opts.reference}": a tag is [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}, a digest is sha256: followed by 64 lowercase hex characters.`);
         }
         if (!opts.target.startsWith("/") && new URL(opts.target).origin !== new URL(this.base).origin) {
