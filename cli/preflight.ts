@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import { RegistryError, ValidationError } from "../lib/errors";
 import { CheckResult, preflight as runPreflight, PromotionSpec } from "../lib/promotion";
 import { parseReference } from "../lib/reference";
-import { clientFromEnv } from "../lib/registry/client";
+import { clientFromEnv, isRegistryAddress } from "../lib/registry/client";
 import { CliIO, Command, EXIT, parseCommandArgs } from "./io";
 
 const USAGE = `Usage: image-lifecycle preflight --image <registry/repository> --digest <64 hex> --tag <tag> [options]
@@ -86,7 +86,7 @@ export const preflight: Command = async (argv, io) => {
     let checks: CheckResult[];
     try {
         // A client can only be built for a plausible host; for anything else the image check fails first.
-        const client = /^[A-Za-z0-9.\-[\]:]+$/.test(spec.registry)
+        const client = isRegistryAddress(spec.registry)
             ? clientFromEnv(spec.registry, io.env, { insecure: values.insecure === true })
             : undefined;
         checks = await runPreflight(client, spec);

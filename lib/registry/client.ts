@@ -10,6 +10,11 @@ const ACCEPT = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.ociManifest, MEDIA_TYPES.docke
 /** Network failures that say nothing was listening: retrying only delays the clear error. */
 const NOT_RETRIED_NETWORK_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 
+/** True for what the client takes as a registry: `host` or `host:port`, without scheme or path. */
+export function isRegistryAddress(value: unknown): value is string {
+    return typeof value === "string" && /^[A-Za-z0-9.\-[\]:]+$/.test(value);
+}
+
 /** sha256 of bytes, as `sha256:<hex>`. */
 export function sha256Digest(bytes: Buffer | Uint8Array): string {
     return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
@@ -80,7 +85,7 @@ export class RegistryClient implements RegistryApi {
     private readonly blobs = new Map<string, Promise<Buffer>>();
 
     constructor(options: RegistryClientOptions) {
-        if (!options || typeof options.registry !== "string" || !/^[A-Za-z0-9.\-[\]:]+$/.test(options.registry)) {
+        if (!options || !isRegistryAddress(options.registry)) {
             throw new ValidationError("registry", `Invalid registry "${options?.registry}": expected host or host:port without scheme or path, e.g. 127.0.0.1:5000.`);
         }
         this.registry = options.registry;
