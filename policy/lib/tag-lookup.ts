@@ -3,8 +3,13 @@
  * (`release-tag-immutable` reports a conflict, `release-registry-reachable` reports when there is no
  * answer), so a preview asks the registry once per tag, never twice.
  */
+import type { ResourceValidationArgs } from "@pulumi/policy";
 import { clientFromEnv } from "../../lib/registry/client";
 import type { RegistryApi } from "../../lib/registry/types";
+import { checkDigestInput, checkTagCharset } from "../../lib/rules";
+import { configWithDefaults } from "./config";
+import { isRelease } from "./resources";
+import { field } from "./values";
 
 /** What the registry said about `repository:tag`. */
 export type TagLookup =
@@ -17,6 +22,45 @@ export interface TagQuery {
     tag: string;
     insecure?: boolean;
     timeoutMs: number;
+}
+
+/** A release's tag question, with the 64-hex digest it wants the tag to keep. */
+export type ReleaseQuery = TagQuery & { digest: string };
+
+/** The config both release registry policies take. */
+interface RegistryLookupConfig {
+    timeoutMs: number;
+}
+
+export const registryLookupSchema = {
+    properties: {
+        timeoutMs: { type: "integer" as const, minimum: 100, default: 10000, description: "Per-request timeout when asking the registry about a release tag." },
+    },
+};
+
+/**
+ * The registry question for a release, or undefined when its inputs are unusable; other policies
+ * (tag policy, digest format) report those, so the registry is not asked about a malformed release.
+ */
+function releaseQuery(props: unknown, timeoutMs: number): ReleaseQuery | undefined {
+    const registry = field(props, "registry");
+    const repository = field(props, "repository");
+    const tag = field(props, "tag");
+    const digest = field(props, "digest");
+    if (typeof registry !== "string" || registry === "" || typeof repository !== "string" || repository === "") return undefined;
+    if (!checkTagCharset(tag).ok || !checkDigestInput(digest).ok) return undefined;
+    return { registry, repository, tag: tag as string, digest: digest as string, insecure: field(props, "insecure") === true, timeoutMs };
+}
+
+/**
+ * The prelude of both release registry policies: for a well-formed release, its question and the
+ * (shared, cached) registry answer; undefined for any other resource or a malformed release.
+ */
+export async function lookupRelease(args: ResourceValidationArgs): Promise<{ q: ReleaseQuery; answer: TagLookup } | undefined> {
+    if (!isRelease(args.type, args.props)) return undefined;
+    const { timeoutMs } = configWithDefaults<RegistryLookupConfig>(registryLookupSchema, args.getConfig());
+    const q = releaseQuery(args.props, timeoutMs);
+    return q && { q, answer: await lookupTag(q) };
 }
 
 /** Makes the client for a registry; credentials come from REGISTRY_USERNAME / REGISTRY_PASSWORD. */

@@ -1,8 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { configWithDefaults } from "../lib/config";
-import { isRelease } from "../lib/resources";
-import { lookupTag } from "../lib/tag-lookup";
-import { type RegistryLookupConfig, registryLookupSchema, releaseQuery } from "./release-tag-immutable";
+import { lookupRelease, registryLookupSchema } from "../lib/tag-lookup";
 
 /**
  * When the registry cannot answer, tag immutability is unchecked at preview. That is worth saying but
@@ -14,11 +11,9 @@ export const releaseRegistryReachable: ResourceValidationPolicy = {
     enforcementLevel: "advisory",
     configSchema: registryLookupSchema,
     validateResource: async (args, report) => {
-        if (!isRelease(args.type, args.props)) return;
-        const config = configWithDefaults<RegistryLookupConfig>(registryLookupSchema, args.getConfig());
-        const q = releaseQuery(args.props, config.timeoutMs);
-        if (!q) return;
-        const answer = await lookupTag(q);
+        const found = await lookupRelease(args);
+        if (!found) return;
+        const { q, answer } = found;
         if (!answer.ok) {
             report(
                 `release ${args.name}: could not ask ${q.registry} whether tag ${q.repository}:${q.tag} already exists, so immutability is unchecked: ${answer.error}. ` +
