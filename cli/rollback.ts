@@ -8,6 +8,7 @@ import { RegistryError, ValidationError } from "../lib/errors";
 import { OCI } from "../lib/labels";
 import { buildOverview, formatCreated, gatherOverview, truncate } from "../lib/overview";
 import { clientFromEnv } from "../lib/registry/client";
+import { shellLine } from "../lib/release-notes";
 import { Command, EXIT, parseCommandArgs } from "./io";
 
 const USAGE = `Usage: image-lifecycle rollback <app> [options]
@@ -64,10 +65,6 @@ export function pulumiCommands(stack: string, app: string, change: Change): stri
         ? ["pulumi", "config", "set", "--stack", stack, "--path", "--type", "string", configPath(app, "tag"), change.tag]
         : ["pulumi", "config", "rm", "--stack", stack, "--path", configPath(app, "tag")];
     return [digest, tag];
-}
-
-function shellQuote(arg: string): string {
-    return /^[A-Za-z0-9_.:/@=-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Finds an executable `pulumi` on `env.PATH`. */
@@ -267,7 +264,7 @@ export const rollback: Command = async (argv, io) => {
         const tag = values.to !== undefined && target.tags.includes(values.to) ? values.to : (target.tags[0] ?? null);
         const change: Change = { digest: target.digest, tag };
         const commands = pulumiCommands(stack, app.name, change);
-        const printable = commands.map((c) => c.map(shellQuote).join(" "));
+        const printable = commands.map(shellLine);
         const already = target.digest === current && (app.digest === target.digest);
         const result: Record<string, unknown> = { app: app.name, stack, image, current: current ?? null, target, change, commands: printable };
 
@@ -292,7 +289,7 @@ export const rollback: Command = async (argv, io) => {
             for (const cmd of commands) {
                 const r = spawnSync(pulumi, cmd.slice(1), { cwd: path.dirname(file), env: io.env, encoding: "utf8" });
                 if (r.status !== 0) {
-                    io.stderr(`rollback: "${cmd.map(shellQuote).join(" ")}" failed (exit ${r.status ?? r.signal}):\n${r.stderr || r.stdout}Fix the Pulumi CLI error and re-run, or edit ${path.basename(file)} by hand.\n`);
+                    io.stderr(`rollback: "${shellLine(cmd)}" failed (exit ${r.status ?? r.signal}):\n${r.stderr || r.stdout}Fix the Pulumi CLI error and re-run, or edit ${path.basename(file)} by hand.\n`);
                     return 4;
                 }
             }

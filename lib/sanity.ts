@@ -4,6 +4,7 @@
  */
 import { execFile } from "node:child_process";
 import type { SanityOutcome } from "./promotion";
+import { shellLine } from "./release-notes";
 
 export interface SanityOptions {
     /** Docker endpoint (`unix:///…`, `tcp://…`); the environment's DOCKER_HOST when absent. */
@@ -22,11 +23,7 @@ export function sanityArgs(pinned: string, smokeCommand: string): string[] {
 
 /** A shell-quoted rendering of the command, for records and docs. */
 export function sanityCommandLine(pinned: string, smokeCommand: string): string {
-    return ["docker", ...sanityArgs(pinned, smokeCommand)].map(shellQuote).join(" ");
-}
-
-function shellQuote(s: string): string {
-    return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+    return shellLine(["docker", ...sanityArgs(pinned, smokeCommand)]);
 }
 
 const MAX_OUTPUT = 4000;
