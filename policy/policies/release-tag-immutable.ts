@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { MESSAGES } from "../../lib/rules";
+import { MESSAGES, toFullDigest } from "../../lib/rules";
 import { lookupRelease, registryLookupSchema } from "../lib/tag-lookup";
 
 /** A release tag already in the registry on another digest may not be moved (seed 004: immutability). */
@@ -12,7 +12,7 @@ export const releaseTagImmutable: ResourceValidationPolicy = {
         const found = await lookupRelease(args);
         if (!found) return;
         const { q, answer } = found;
-        const wanted = `sha256:${q.digest}`;
+        const wanted = toFullDigest(q.digest);
         if (answer.ok && answer.digest !== undefined && answer.digest !== wanted) {
             report(
                 `release ${args.name}: ${MESSAGES.tagExists}: ${q.registry}/${q.repository}:${q.tag} points at ${answer.digest}, not ${wanted}. ` +
