@@ -101,12 +101,7 @@ export class Deployment extends pulumi.ComponentResource {
         const { app, lxcClass } = args;
         const klass = lxcClass.className;
         this.recordPath = deployRecordPath(args.org, app.name);
-        const resolved = new PinnedImage(`${name}-resolved`, {
-            repository: app.image,
-            resolver: args.resolver,
-            ...(app.tag !== undefined ? { tag: app.tag } : {}),
-            ...(app.digest !== undefined ? { digest: app.digest } : {}),
-        }, { parent: this });
+        const resolved = new PinnedImage(`${name}-resolved`, { repository: app.image, tag: app.tag, digest: app.digest, resolver: args.resolver }, { parent: this });
         this.pinned = resolved.pinned;
         this.digest = resolved.digest;
         const childOpts = { parent: this, provider: lxcClass.provider };

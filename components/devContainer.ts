@@ -46,12 +46,7 @@ export class DevContainer extends pulumi.ComponentResource {
             { label: LIFECYCLE.stack, value: "lyra" },
             { label: LIFECYCLE.ephemeral, value: "true" },
         ];
-        const resolved = new PinnedImage(`${name}-resolved`, {
-            repository: c.image,
-            resolver: args.resolver,
-            ...(c.tag !== undefined ? { tag: c.tag } : {}),
-            ...(c.digest !== undefined ? { digest: c.digest } : {}),
-        }, { parent: this });
+        const resolved = new PinnedImage(`${name}-resolved`, { repository: c.image, tag: c.tag, digest: c.digest, resolver: args.resolver }, { parent: this });
         this.pinned = resolved.pinned;
         const remote = new docker.RemoteImage(`${name}-image`, { name: resolved.pinned, keepLocally: false }, childOpts);
 

@@ -30,8 +30,7 @@ export class PinnedImage extends pulumi.ComponentResource {
 
     constructor(name: string, args: PinnedImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("image-lifecycle:registry:PinnedImage", name, {}, opts);
-        const choice = { ...(args.tag !== undefined ? { tag: args.tag } : {}), ...(args.digest !== undefined ? { digest: args.digest } : {}) };
-        this.resolved = pulumi.output(args.resolver(args.repository, choice));
+        this.resolved = pulumi.output(args.resolver(args.repository, args));
         this.digest = this.resolved.digest;
         this.image = this.resolved.apply((r) => `${r.registry}/${r.repository}`);
         this.pinned = this.resolved.apply((r) => pinnedReference(r.registry, r.repository, r.digest));
