@@ -7,6 +7,7 @@ import { AppConfig, configFromStackFile, parseConfig, PROJECT, ProximaEstate } f
 import { RegistryError, ValidationError } from "../lib/errors";
 import { OCI } from "../lib/labels";
 import { buildOverview, formatCreated, gatherOverview, truncate } from "../lib/overview";
+import { isFullDigest } from "../lib/reference";
 import { clientFromEnv } from "../lib/registry/client";
 import { shellLine } from "../lib/release-notes";
 import { Command, EXIT, parseCommandArgs } from "./io";
@@ -229,9 +230,11 @@ export const rollback: Command = async (argv, io) => {
         const image = `${registry}/${app.image}`;
         const client = clientFromEnv(registry, io.env, { insecure: values.insecure === true || estate.registry.insecure });
 
-        const current = app.digest ?? (await client.resolve(app.image, app.tag!));
+        const tags = await gatherOverview(client, app.image);
+        // The overview already read every tag's digest: a tag-configured app needs no HEAD of its own.
+        const current = app.digest ?? tags.find((t) => t.tag === app.tag)?.info.digest;
         if (!current) io.stderr(`note: the configured tag ${app.tag} is not in ${image} any more; the current image cannot be marked.\n`);
-        const overview = buildOverview(registry, app.image, await gatherOverview(client, app.image), new Set(current ? [current] : []));
+        const overview = buildOverview(registry, app.image, tags, new Set(current ? [current] : []));
         const byDigest = new Map<string, Candidate>();
         for (const row of overview.rows) {
             let c = byDigest.get(row.digest);
@@ -320,8 +323,8 @@ export const rollback: Command = async (argv, io) => {
 
 /** A full digest that no tag points at any more is still a valid rollback target (seed 002). */
 async function findByDigest(client: ReturnType<typeof clientFromEnv>, repository: string, to: string): Promise<Candidate | undefined> {
-    const digest = /^[0-9a-f]{64}$/.test(to) ? `sha256:${to}` : to;
-    if (!/^sha256:[0-9a-f]{64}$/.test(digest)) return undefined;
+    const digest = isFullDigest(to) ? to : `sha256:${to}`;
+    if (!isFullDigest(digest)) return undefined;
     if (!(await client.resolve(repository, digest))) return undefined;
     const info = await client.getImageInfo(repository, digest);
     const description = info.labels[OCI.description];
