@@ -53,20 +53,26 @@ export function isRelease(type: string, props: unknown): boolean {
     return dynamic && field(props, "kind") === RELEASE_KIND;
 }
 
+/** The side a class names: `lyra` for Lyra's pseudo-class, `proxima` for a Proxima class, else undefined. */
+export function sideOfClass(cls: unknown): "lyra" | "proxima" | undefined {
+    if (cls === LYRA) return "lyra";
+    return isKnownClass(cls) ? "proxima" : undefined;
+}
+
+/** The side a resource's labels declare: its stack label, else the side of its class label; undefined when neither says. */
+export function declaredSide(labels: Labels): "lyra" | "proxima" | undefined {
+    const stack = label(labels, LIFECYCLE.stack);
+    if (stack === LYRA || stack === "proxima") return stack;
+    return sideOfClass(label(labels, LIFECYCLE.class));
+}
+
 /**
- * Which host a container targets. The stack label decides; without it, a `lyra` class label or the
- * `lyra-docker` provider mean Lyra, a Proxima class label means Proxima, anything else is treated as Proxima so that the Proxima rules
- * (known class, pinned digest, record) fail closed on an unlabelled container.
+ * Which host a container targets. Its labels decide (`declaredSide`); without them, the `lyra-docker`
+ * provider means Lyra and anything else is treated as Proxima, so that the Proxima rules (known class,
+ * pinned digest, record) fail closed on an unlabelled container.
  */
 export function containerTarget(labels: Labels, provider?: ProviderRef): "lyra" | "proxima" {
-    const stack = label(labels, LIFECYCLE.stack);
-    if (stack === LYRA) return "lyra";
-    if (stack === "proxima") return "proxima";
-    const cls = label(labels, LIFECYCLE.class);
-    if (cls === LYRA) return "lyra";
-    if (isKnownClass(cls)) return "proxima";
-    if (provider && provider.name === LYRA_PROVIDER_NAME) return "lyra";
-    return "proxima";
+    return declaredSide(labels) ?? (provider?.name === LYRA_PROVIDER_NAME ? "lyra" : "proxima");
 }
 
 /** Container labels, read safely. */

@@ -4,7 +4,7 @@
  */
 import type { PolicyResource } from "@pulumi/policy";
 import { LIFECYCLE } from "../../lib/labels";
-import { containerLabels, containerTarget, isKnownClass, LYRA, providerClass, type ProviderRef, TYPES } from "./resources";
+import { containerLabels, containerTarget, providerClass, type ProviderRef, sideOfClass, TYPES } from "./resources";
 import { field, label, type Labels, labelsOf } from "./values";
 
 export interface ContainerView {
@@ -70,7 +70,7 @@ export class StackIndex {
         if (r.type === TYPES.lxcClass) cls = r.name;
         else {
             const own = label(labelsOf(field(r.props, "labels")), LIFECYCLE.class);
-            if (typeof own === "string" && (isKnownClass(own) || own === LYRA)) cls = own;
+            if (typeof own === "string" && sideOfClass(own)) cls = own;
             else if (r.type === TYPES.dockerProvider) cls = this.classOfProvider({ type: r.type, urn: r.urn, name: r.name, props: r.props });
             else {
                 const parent = this.parentOf(r);

@@ -1,8 +1,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { LIFECYCLE } from "../../lib/labels";
 import { configWithDefaults } from "../lib/config";
-import { containerTarget, isKnownClass, LYRA, providerClass, type ProviderRef, TYPES } from "../lib/resources";
-import { field, label, labelsOf } from "../lib/values";
+import { containerTarget, declaredSide, LYRA, providerClass, type ProviderRef, sideOfClass, TYPES } from "../lib/resources";
+import { field, labelsOf } from "../lib/values";
 
 export interface EndpointConfig {
     lyraHosts: string[];
@@ -31,20 +30,16 @@ export const stackEndpointSeparation: ResourceValidationPolicy = {
     validateResource: (args, report) => {
         if (!DOCKER_TYPES.has(args.type) || !args.provider) return;
         const labels = labelsOf(field(args.props, "labels"));
-        const stack = label(labels, LIFECYCLE.stack);
-        const cls = label(labels, LIFECYCLE.class);
         // Networks and volumes only say their side by label; unlabelled ones have no side to check.
-        if (args.type !== TYPES.container && stack !== LYRA && stack !== "proxima" && cls !== LYRA && !isKnownClass(cls)) return;
+        if (args.type !== TYPES.container && declaredSide(labels) === undefined) return;
         const side = containerTarget(labels, args.provider as ProviderRef);
         const provider = args.provider as ProviderRef;
         const { lyraHosts, proximaHosts } = configWithDefaults<EndpointConfig>(schema, args.getConfig());
         const host = field(provider.props, "host");
-        const pc = providerClass(provider);
         let providerSide: "lyra" | "proxima" | undefined;
         if (typeof host === "string" && lyraHosts.includes(host)) providerSide = "lyra";
         else if (typeof host === "string" && proximaHosts.includes(host)) providerSide = "proxima";
-        else if (pc === LYRA) providerSide = "lyra";
-        else if (isKnownClass(pc)) providerSide = "proxima";
+        else providerSide = sideOfClass(providerClass(provider));
         if (providerSide && providerSide !== side) {
             const at = typeof host === "string" ? ` (host ${host})` : "";
             report(
