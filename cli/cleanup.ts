@@ -3,12 +3,9 @@ import { RegistryError, ValidationError } from "../lib/errors";
 import { gatherOverview } from "../lib/overview";
 import { parseReference } from "../lib/reference";
 import { clientFromEnv } from "../lib/registry/client";
-import { DigestFacts, describeReason, parseAge, planRetention, PlannedDigest, RetentionPlan } from "../lib/retention";
+import { DEFAULT_KEEP_LAST, DigestFacts, describeReason, parseAge, planRetention, PlannedDigest, RetentionPlan } from "../lib/retention";
 import { Command, EXIT, parseCommandArgs } from "./io";
-
-/** Used when neither --registry, the repository argument nor IMAGE_LIFECYCLE_REGISTRY names one. */
-const DEFAULT_REGISTRY = "127.0.0.1:5000";
-const DEFAULT_KEEP_LAST = 10;
+import { DEFAULT_REGISTRY } from "./overview";
 
 const USAGE = `Usage: image-lifecycle cleanup <repository> [options]
 

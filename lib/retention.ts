@@ -35,7 +35,8 @@ export interface RetentionPlan {
     delete: PlannedDigest[];
 }
 
-const DEFAULT_KEEP_LAST = 10;
+/** `keepLast` when none is given. */
+export const DEFAULT_KEEP_LAST = 10;
 
 function time(created: string | undefined): number | undefined {
     if (created === undefined) return undefined;
