@@ -5,6 +5,7 @@
 import { RegistryError } from "./errors";
 import { parseReference } from "./reference";
 import { checkDigestInput, checkTagCharset, checkTagPolicy, MESSAGES } from "./rules";
+import { mapLimit } from "./registry/limit";
 import { Manifest, RegistryApi } from "./registry/types";
 import { ReleaseInputs } from "./release";
 
@@ -352,12 +353,9 @@ export async function deleteReleaseTag(api: RegistryApi, spec: PromotionSpec): P
     if (current !== full) {
         return { deleted: false, reason: `${targetReference(spec)} now points at ${current}, not ${full}; left in place` };
     }
-    const tags = await api.listTags(spec.repository);
-    const others: string[] = [];
-    for (const t of tags) {
-        if (t === spec.tag) continue;
-        if ((await api.resolve(spec.repository, t)) === full) others.push(t);
-    }
+    const tags = (await api.listTags(spec.repository)).filter((t) => t !== spec.tag);
+    const digests = await mapLimit(tags, 8, (t) => api.resolve(spec.repository, t));
+    const others = tags.filter((_, i) => digests[i] === full);
     if (others.length) {
         throw new Error(
             `Cannot delete ${targetReference(spec)}: the registry deletes by digest, and ${full} also carries ${others.join(", ")}. ` +
