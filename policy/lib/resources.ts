@@ -4,7 +4,7 @@
  */
 import { CLASSES, LIFECYCLE, type LxcClassName } from "../../lib/labels";
 import { RELEASE_KIND } from "../../lib/release";
-import { field, label, labelsOf, type Labels, UNKNOWN } from "./values";
+import { field, label, labelsOf, type Labels } from "./values";
 
 export const TYPES = {
     container: "docker:index/container:Container",
@@ -75,8 +75,8 @@ export function containerTarget(labels: Labels, provider?: ProviderRef): "lyra" 
     return declaredSide(labels) ?? (provider?.name === LYRA_PROVIDER_NAME ? "lyra" : "proxima");
 }
 
-/** Container labels, read safely. */
-export function containerLabels(props: unknown): Labels {
+/** A Docker resource's labels (container, network or volume), read safely. */
+export function resourceLabels(props: unknown): Labels {
     return labelsOf(field(props, "labels"));
 }
 
@@ -92,9 +92,4 @@ export function providerClass(provider: ProviderRef, parentName?: string): strin
     const m = /^(.+)-docker$/.exec(provider.name);
     if (m && (parented || isKnownClass(m[1]))) return m[1];
     return undefined;
-}
-
-/** The class a network or volume declares by label; UNKNOWN when its labels are unknown. */
-export function declaredClass(props: unknown): string | typeof UNKNOWN | undefined {
-    return label(labelsOf(field(props, "labels")), LIFECYCLE.class);
 }

@@ -4,8 +4,8 @@
  */
 import type { PolicyResource } from "@pulumi/policy";
 import { LIFECYCLE } from "../../lib/labels";
-import { containerLabels, containerTarget, providerClass, type ProviderRef, sideOfClass, TYPES } from "./resources";
-import { field, label, type Labels, labelsOf } from "./values";
+import { containerTarget, providerClass, type ProviderRef, resourceLabels, sideOfClass, TYPES } from "./resources";
+import { field, label, type Labels } from "./values";
 
 export interface ContainerView {
     resource: PolicyResource;
@@ -36,7 +36,7 @@ export class StackIndex {
             }
             if (r.type === TYPES.lxcClass) this.lxcClasses.set(r.name, r);
             if (r.type === TYPES.container) {
-                const labels = containerLabels(r.props);
+                const labels = resourceLabels(r.props);
                 this.containers.push({ resource: r, labels, target: containerTarget(labels, r.provider as ProviderRef | undefined) });
             } else if (r.type === TYPES.network || r.type === TYPES.volume) {
                 const name = field(r.props, "name");
@@ -69,7 +69,7 @@ export class StackIndex {
         let cls: string | undefined;
         if (r.type === TYPES.lxcClass) cls = r.name;
         else {
-            const own = label(labelsOf(field(r.props, "labels")), LIFECYCLE.class);
+            const own = label(resourceLabels(r.props), LIFECYCLE.class);
             if (typeof own === "string" && sideOfClass(own)) cls = own;
             else if (r.type === TYPES.dockerProvider) cls = this.classOfProvider({ type: r.type, urn: r.urn, name: r.name, props: r.props });
             else {

@@ -1,7 +1,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { REQUIRED_OCI_LABELS } from "../../lib/labels";
 import { configWithDefaults } from "../lib/config";
-import { containerLabels, containerTarget, type ProviderRef, TYPES } from "../lib/resources";
+import { containerTarget, type ProviderRef, resourceLabels, TYPES } from "../lib/resources";
 import { label, UNKNOWN } from "../lib/values";
 
 export interface OciLabelsConfig {
@@ -27,7 +27,7 @@ export const deployedImageOciLabels: ResourceValidationPolicy = {
     configSchema: schema,
     validateResource: (args, report) => {
         if (args.type !== TYPES.container) return;
-        const labels = containerLabels(args.props);
+        const labels = resourceLabels(args.props);
         if (containerTarget(labels, args.provider as ProviderRef | undefined) !== "proxima") return;
         const { requiredLabels } = configWithDefaults<OciLabelsConfig>(schema, args.getConfig());
         if (labels.unknown) {

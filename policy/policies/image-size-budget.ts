@@ -2,7 +2,7 @@ import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { LIFECYCLE } from "../../lib/labels";
 import { parseReference } from "../../lib/reference";
 import { configWithDefaults } from "../lib/config";
-import { containerLabels, TYPES } from "../lib/resources";
+import { resourceLabels, TYPES } from "../lib/resources";
 import { field, label, positiveNumber } from "../lib/values";
 
 export interface SizeBudgetConfig {
@@ -32,7 +32,7 @@ export const imageSizeBudget: ResourceValidationPolicy = {
     validateResource: (args, report) => {
         if (args.type !== TYPES.container) return;
         const config = configWithDefaults<SizeBudgetConfig>(schema, args.getConfig());
-        const labels = containerLabels(args.props);
+        const labels = resourceLabels(args.props);
         const size = positiveNumber(label(labels, config.sizeLabel));
         if (typeof size !== "number") return;
         const image = field(args.props, "image");

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { configWithDefaults } from "../lib/config";
-import { containerLabels, containerTarget, type ProviderRef, TYPES } from "../lib/resources";
+import { containerTarget, type ProviderRef, resourceLabels, TYPES } from "../lib/resources";
 import { describe, field, list, UNKNOWN } from "../lib/values";
 
 export interface WorkspaceConfig {
@@ -37,7 +37,7 @@ export const lyraHostBindsInWorkspace: ResourceValidationPolicy = {
     configSchema: schema,
     validateResource: (args, report) => {
         if (args.type !== TYPES.container) return;
-        if (containerTarget(containerLabels(args.props), args.provider as ProviderRef | undefined) !== "lyra") return;
+        if (containerTarget(resourceLabels(args.props), args.provider as ProviderRef | undefined) !== "lyra") return;
         const { workspaceRoots } = configWithDefaults<WorkspaceConfig>(schema, args.getConfig());
         const where = `Lyra container ${args.name}`;
         const volumes = list(field(args.props, "volumes"));

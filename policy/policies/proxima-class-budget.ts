@@ -1,9 +1,9 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { CLASSES, LIFECYCLE } from "../../lib/labels";
 import { configWithDefaults } from "../lib/config";
-import { isKnownClass } from "../lib/resources";
+import { isKnownClass, resourceLabels } from "../lib/resources";
 import { StackIndex } from "../lib/stack";
-import { label, labelsOf, field, positiveNumber } from "../lib/values";
+import { label, positiveNumber } from "../lib/values";
 import { cpuLimit, memoryLimit } from "./container-limits";
 
 /** Labels on a class's Docker network that publish its budget, so the policy reads the program's numbers. */
@@ -71,7 +71,7 @@ export const proximaClassBudget: StackValidationPolicy = {
         for (const net of index.networksByName.values()) {
             const cls = index.classOf(net);
             if (!isKnownClass(cls)) continue;
-            const labels = labelsOf(field(net.props, "labels"));
+            const labels = resourceLabels(net.props);
             const memory = positiveNumber(label(labels, BUDGET_LABELS.memoryMb));
             const cpus = positiveNumber(label(labels, BUDGET_LABELS.cpus));
             published.set(cls, {

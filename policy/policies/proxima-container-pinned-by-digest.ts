@@ -1,6 +1,6 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { parseReference } from "../../lib/reference";
-import { containerLabels, containerTarget, type ProviderRef, TYPES } from "../lib/resources";
+import { containerTarget, type ProviderRef, resourceLabels, TYPES } from "../lib/resources";
 import { describe, field, UNKNOWN } from "../lib/values";
 
 /** Proxima runs digests, never tags: `repo@sha256:<64 hex>` (tags are for humans, digests for machines). */
@@ -10,7 +10,7 @@ export const proximaContainerPinnedByDigest: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     validateResource: (args, report) => {
         if (args.type !== TYPES.container) return;
-        if (containerTarget(containerLabels(args.props), args.provider as ProviderRef | undefined) !== "proxima") return;
+        if (containerTarget(resourceLabels(args.props), args.provider as ProviderRef | undefined) !== "proxima") return;
         const where = `container ${args.name}`;
         const image = field(args.props, "image");
         if (image === UNKNOWN) {

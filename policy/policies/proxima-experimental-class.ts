@@ -1,6 +1,6 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { LIFECYCLE } from "../../lib/labels";
-import { containerLabels, containerTarget, type ProviderRef, TYPES } from "../lib/resources";
+import { containerTarget, type ProviderRef, resourceLabels, TYPES } from "../lib/resources";
 import { label } from "../lib/values";
 
 /** Seed 000 lists `experimental` as "rarely": allowed, but worth a second look at every preview. */
@@ -10,7 +10,7 @@ export const proximaExperimentalClass: ResourceValidationPolicy = {
     enforcementLevel: "advisory",
     validateResource: (args, report) => {
         if (args.type !== TYPES.container) return;
-        const labels = containerLabels(args.props);
+        const labels = resourceLabels(args.props);
         if (containerTarget(labels, args.provider as ProviderRef | undefined) !== "proxima") return;
         if (label(labels, LIFECYCLE.class) === "experimental") {
             const app = label(labels, LIFECYCLE.app);

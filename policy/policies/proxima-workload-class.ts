@@ -1,6 +1,6 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { CLASSES, LIFECYCLE } from "../../lib/labels";
-import { containerLabels, containerTarget, isKnownClass, type ProviderRef, TYPES } from "../lib/resources";
+import { containerTarget, isKnownClass, type ProviderRef, resourceLabels, TYPES } from "../lib/resources";
 import { describe, label, UNKNOWN } from "../lib/values";
 
 /** Seed 000: every promoted workload is assigned one responsibility class. */
@@ -10,7 +10,7 @@ export const proximaWorkloadClass: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     validateResource: (args, report) => {
         if (args.type !== TYPES.container) return;
-        const labels = containerLabels(args.props);
+        const labels = resourceLabels(args.props);
         if (containerTarget(labels, args.provider as ProviderRef | undefined) !== "proxima") return;
         const cls = label(labels, LIFECYCLE.class);
         if (cls === UNKNOWN) {

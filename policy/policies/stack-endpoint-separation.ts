@@ -1,7 +1,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { configWithDefaults } from "../lib/config";
-import { containerTarget, declaredSide, LYRA, providerClass, type ProviderRef, sideOfClass, TYPES } from "../lib/resources";
-import { field, labelsOf } from "../lib/values";
+import { containerTarget, declaredSide, LYRA, providerClass, type ProviderRef, resourceLabels, sideOfClass, TYPES } from "../lib/resources";
+import { field } from "../lib/values";
 
 export interface EndpointConfig {
     lyraHosts: string[];
@@ -29,7 +29,7 @@ export const stackEndpointSeparation: ResourceValidationPolicy = {
     configSchema: schema,
     validateResource: (args, report) => {
         if (!DOCKER_TYPES.has(args.type) || !args.provider) return;
-        const labels = labelsOf(field(args.props, "labels"));
+        const labels = resourceLabels(args.props);
         // Networks and volumes only say their side by label; unlabelled ones have no side to check.
         if (args.type !== TYPES.container && declaredSide(labels) === undefined) return;
         const side = containerTarget(labels, args.provider as ProviderRef);
