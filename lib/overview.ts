@@ -33,7 +33,8 @@ export interface TagInfo {
     info: ImageInfo;
 }
 
-function createdMs(created: string | undefined): number | undefined {
+/** A `created` date in ms since the epoch; undefined when missing or not a date. */
+export function createdMs(created: string | undefined): number | undefined {
     if (!created) return undefined;
     const ms = Date.parse(created);
     return Number.isNaN(ms) ? undefined : ms;

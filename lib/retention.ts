@@ -2,6 +2,7 @@
  * The cleanup planner (seed 002: only images that are not deployed may go). Pure: it sees what the
  * registry holds and what is deployed, and partitions every digest into keep (with reasons) or delete.
  */
+import { createdMs } from "./overview";
 import { isChannelTag, isSemverReleaseTag } from "./rules";
 
 /** One digest of a repository with the tags that point at it. */
@@ -38,12 +39,6 @@ export interface RetentionPlan {
 /** `keepLast` when none is given. */
 export const DEFAULT_KEEP_LAST = 10;
 
-function time(created: string | undefined): number | undefined {
-    if (created === undefined) return undefined;
-    const t = Date.parse(created);
-    return Number.isNaN(t) ? undefined : t;
-}
-
 /**
  * Partitions `digests` (duplicates merged) into keep and delete. Kept: every deployed digest, every
  * digest carrying a semver release tag or a channel tag (`stable`, `latest`), the newest `keepLast`
@@ -64,8 +59,8 @@ export function planRetention(digests: readonly DigestFacts[], deployed: Readonl
     }
     // Newest first; unknown dates last, then by digest so the plan is deterministic.
     const ordered = [...merged.values()].sort((a, b) => {
-        const ta = time(a.created);
-        const tb = time(b.created);
+        const ta = createdMs(a.created);
+        const tb = createdMs(b.created);
         if (ta !== tb) {
             if (ta === undefined) return 1;
             if (tb === undefined) return -1;
@@ -80,7 +75,7 @@ export function planRetention(digests: readonly DigestFacts[], deployed: Readonl
         if (deployed.has(d.digest)) reasons.push("deployed");
         if (d.tags.some(isSemverReleaseTag)) reasons.push("semver-tag");
         if (d.tags.some(isChannelTag)) reasons.push("channel-tag");
-        const t = time(d.created);
+        const t = createdMs(d.created);
         if (i < keepLast && t !== undefined) reasons.push("last-n");
         if (rules.minAgeMs !== undefined) {
             if (t === undefined) reasons.push("no-created-date");
