@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AppConfig } from "../lib/config";
 import { DeploymentSummary, deployRecordPath, renderDeployRecord } from "../lib/deploy-record";
 import { LIFECYCLE, OCI } from "../lib/labels";
+import { runtimeArgs } from "./container";
 import { LxcClass } from "./lxcClass";
 import { PinnedImage } from "./pinnedImage";
 import { ImageResolver } from "./resolver";
@@ -131,20 +132,14 @@ export class Deployment extends pulumi.ComponentResource {
 
         const hc = app.healthcheck;
         this.container = new docker.Container(`${name}-container`, {
+            ...runtimeArgs(app),
             name: app.name,
             image: resolved.pinned,
             labels,
-            envs: Object.entries(app.env).map(([k, v]) => `${k}=${v}`),
             ports: app.ports.map((p) => ({ internal: p.internal, external: p.external, protocol: p.protocol })),
             networksAdvanced: [{ name: lxcClass.networkName }],
             volumes: app.volumes.map((v) => ({ volumeName: `${klass}-${app.name}-${v.name}`, containerPath: v.containerPath, readOnly: v.readOnly })),
             restart: app.restart,
-            memory: app.limits.memoryMb,
-            cpus: String(app.limits.cpus),
-            privileged: false,
-            ...(app.command ? { command: app.command } : {}),
-            ...(hc ? { healthcheck: { tests: hc.test, interval: hc.interval, timeout: hc.timeout, retries: hc.retries, startPeriod: hc.startPeriod } } : {}),
-            logDriver: "json-file",
             logOpts: { "max-size": "10m", "max-file": "3" },
         }, {
             ...childOpts,

@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { DevContainerConfig, Limits } from "../lib/config";
 import { LIFECYCLE, LxcClassName } from "../lib/labels";
+import { runtimeArgs } from "./container";
 import { PinnedImage } from "./pinnedImage";
 import { ImageResolver } from "./resolver";
 
@@ -61,21 +62,14 @@ export class DevContainer extends pulumi.ComponentResource {
             return { volumeName, containerPath: v.containerPath, readOnly: v.readOnly };
         });
 
-        const hc = c.healthcheck;
         this.container = new docker.Container(`${name}-container`, {
+            ...runtimeArgs(c),
             name: `lyra-${name}`,
             image: resolved.pinned,
             labels: [...lyraLabels, { label: LIFECYCLE.app, value: name }],
             restart: "no",
-            privileged: false,
-            memory: c.limits.memoryMb,
-            cpus: String(c.limits.cpus),
-            envs: Object.entries(c.env).map(([k, v]) => `${k}=${v}`),
             ports: c.ports.map((p) => ({ internal: p.internal, external: p.external, protocol: p.protocol, ip: "127.0.0.1" })),
             volumes,
-            ...(c.command ? { command: c.command } : {}),
-            ...(hc ? { healthcheck: { tests: hc.test, interval: hc.interval, timeout: hc.timeout, retries: hc.retries, startPeriod: hc.startPeriod } } : {}),
-            logDriver: "json-file",
             logOpts: { "max-size": "10m" },
         }, { ...childOpts, dependsOn: [remote, ...temporary] });
 
