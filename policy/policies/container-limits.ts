@@ -1,26 +1,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { cpuLimit, memoryLimit } from "../lib/limits";
 import { TYPES } from "../lib/resources";
-import { describe, field, positiveNumber, UNKNOWN } from "../lib/values";
-
-/**
- * The CPU limit a container declares, in CPUs: `cpus`, else `cpuQuota / cpuPeriod` (period defaults to
- * Docker's 100000 µs). `cpuShares` is a relative weight, not a limit, so it does not count.
- */
-export function cpuLimit(props: unknown): number | typeof UNKNOWN | undefined {
-    const cpus = positiveNumber(field(props, "cpus"));
-    if (cpus !== undefined) return cpus;
-    const quota = positiveNumber(field(props, "cpuQuota"));
-    if (quota === UNKNOWN) return UNKNOWN;
-    if (quota === undefined) return undefined;
-    const period = positiveNumber(field(props, "cpuPeriod"));
-    if (period === UNKNOWN) return UNKNOWN;
-    return quota / (period ?? 100000);
-}
-
-/** The memory limit in MB (the Docker provider's `memory` unit). */
-export function memoryLimit(props: unknown): number | typeof UNKNOWN | undefined {
-    return positiveNumber(field(props, "memory"));
-}
+import { describe, field, UNKNOWN } from "../lib/values";
 
 /** Seed 001 and 000: containers use limited CPU and memory, so one cannot starve its neighbours. */
 export const containerLimits: ResourceValidationPolicy = {

@@ -1,10 +1,10 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { CLASSES, LIFECYCLE } from "../../lib/labels";
 import { configWithDefaults } from "../lib/config";
+import { cpuLimit, memoryLimit } from "../lib/limits";
 import { isKnownClass, resourceLabels } from "../lib/resources";
 import { StackIndex } from "../lib/stack";
 import { label, positiveNumber } from "../lib/values";
-import { cpuLimit, memoryLimit } from "./container-limits";
 
 /** Labels on a class's Docker network that publish its budget, so the policy reads the program's numbers. */
 export const BUDGET_LABELS = {
