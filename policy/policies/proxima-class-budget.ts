@@ -6,12 +6,6 @@ import { isKnownClass, resourceLabels } from "../lib/resources";
 import { StackIndex } from "../lib/stack";
 import { label, positiveNumber } from "../lib/values";
 
-/** Labels on a class's Docker network that publish its budget, so the policy reads the program's numbers. */
-export const BUDGET_LABELS = {
-    memoryMb: LIFECYCLE.budgetMemory,
-    cpus: LIFECYCLE.budgetCpus,
-} as const;
-
 export interface ClassBudget {
     memoryMb: number;
     cpus: number;
@@ -72,8 +66,8 @@ export const proximaClassBudget: StackValidationPolicy = {
             const cls = index.classOf(net);
             if (!isKnownClass(cls)) continue;
             const labels = resourceLabels(net.props);
-            const memory = positiveNumber(label(labels, BUDGET_LABELS.memoryMb));
-            const cpus = positiveNumber(label(labels, BUDGET_LABELS.cpus));
+            const memory = positiveNumber(label(labels, LIFECYCLE.budgetMemory));
+            const cpus = positiveNumber(label(labels, LIFECYCLE.budgetCpus));
             published.set(cls, {
                 urn: net.urn,
                 budget: { ...(typeof memory === "number" ? { memoryMb: memory } : {}), ...(typeof cpus === "number" ? { cpus } : {}) },
@@ -89,7 +83,7 @@ export const proximaClassBudget: StackValidationPolicy = {
             // Reported on the class itself when it is in the stack: the budget belongs to the class.
             const at = index.lxcClasses.get(cls)?.urn ?? fromNet?.urn ?? s.at;
             if (memoryBudget === undefined || cpuBudget === undefined) {
-                report(`class ${cls}: no budget is declared. Add budget labels (${BUDGET_LABELS.memoryMb}, ${BUDGET_LABELS.cpus}) to network proxima-${cls} or set budgets.${cls} in the policy config.`, at);
+                report(`class ${cls}: no budget is declared. Add budget labels (${LIFECYCLE.budgetMemory}, ${LIFECYCLE.budgetCpus}) to network proxima-${cls} or set budgets.${cls} in the policy config.`, at);
                 continue;
             }
             if (s.memory > memoryBudget) {

@@ -1,6 +1,5 @@
 import * as assert from "node:assert/strict";
 import { LIFECYCLE } from "../../../lib/labels";
-import { BUDGET_LABELS } from "../../../policy/policies/proxima-class-budget";
 import { loadStackConfig, runProgram } from "../../support/program";
 import { expectMessages, violationsOf } from "../check";
 import { proximaEstate } from "../fixtures";
@@ -25,17 +24,17 @@ describe(P, () => {
     });
     it("prefers budget labels on the class network over config", async () => {
         const e = proximaEstate();
-        e.setLabel("core-network", BUDGET_LABELS.memoryMb, "300");
-        e.setLabel("core-network", BUDGET_LABELS.cpus, "8");
+        e.setLabel("core-network", LIFECYCLE.budgetMemory, "300");
+        e.setLabel("core-network", LIFECYCLE.budgetCpus, "8");
         expectMessages(await violationsOf(P, e), [["budget of 300 MB", "label on its network"]]);
     });
     it("lets network labels win over a configured budget, in both directions", async () => {
         const e = proximaEstate();
-        e.setLabel("core-network", BUDGET_LABELS.memoryMb, "4096");
-        e.setLabel("core-network", BUDGET_LABELS.cpus, "8");
+        e.setLabel("core-network", LIFECYCLE.budgetMemory, "4096");
+        e.setLabel("core-network", LIFECYCLE.budgetCpus, "8");
         // Config alone would refuse 512 MB; the class's own (larger) budget accepts it.
         expectMessages(await violationsOf(P, e, budgets({ memoryMb: 100, cpus: 0.1 })), []);
-        e.setLabel("core-network", BUDGET_LABELS.memoryMb, "256");
+        e.setLabel("core-network", LIFECYCLE.budgetMemory, "256");
         expectMessages(await violationsOf(P, e, budgets({ memoryMb: 100000, cpus: 100 })), [["budget of 256 MB", "label on its network"]]);
     });
     it("refuses a class without any budget", async () => {
