@@ -83,17 +83,17 @@ function checkImage(registry: unknown, repository: unknown): CheckResult {
 }
 
 /** Pinned `host/repo@sha256:…` of the spec (assumes the digest check passed). */
-export function sourceReference(spec: PromotionSpec): string {
+function sourceReference(spec: PromotionSpec): string {
     return `${spec.registry}/${spec.repository}@sha256:${spec.digest}`;
 }
 
 /** `host/repo:tag`. */
-export function targetReference(spec: PromotionSpec): string {
+function targetReference(spec: PromotionSpec): string {
     return `${spec.registry}/${spec.repository}:${spec.tag}`;
 }
 
 /** Seed 004's immutability message with the image named. */
-export function tagExistsMessage(spec: PromotionSpec): string {
+function tagExistsMessage(spec: PromotionSpec): string {
     return `${MESSAGES.tagExists}: ${targetReference(spec)}`;
 }
 
@@ -153,7 +153,7 @@ export class PromotionError extends Error {
 }
 
 /** Formats failed checks as `<message>. <fix>` lines. */
-export function describeFailures(checks: CheckResult[]): string {
+function describeFailures(checks: CheckResult[]): string {
     return checks
         .filter((c) => !c.ok && !c.skipped)
         .map((c) => `${c.name}: ${c.message}. ${c.fix}`)
