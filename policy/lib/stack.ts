@@ -3,14 +3,16 @@
  * policy stays linear in the number of resources.
  */
 import type { PolicyResource } from "@pulumi/policy";
-import { LIFECYCLE } from "../../lib/labels";
-import { containerTarget, providerClass, type ProviderRef, resourceLabels, sideOfClass, TYPES } from "./resources";
+import { LIFECYCLE, type LxcClassName } from "../../lib/labels";
+import { containerTarget, isKnownClass, providerClass, type ProviderRef, resourceLabels, sideOfClass, TYPES } from "./resources";
 import { field, label, type Labels } from "./values";
 
 export interface ContainerView {
     resource: PolicyResource;
     labels: Labels;
     target: "lyra" | "proxima";
+    /** The known class its class label names, on a Proxima container; undefined otherwise (proxima-workload-class reports it). */
+    proximaClass: LxcClassName | undefined;
 }
 
 export class StackIndex {
@@ -37,7 +39,9 @@ export class StackIndex {
             if (r.type === TYPES.lxcClass) this.lxcClasses.set(r.name, r);
             if (r.type === TYPES.container) {
                 const labels = resourceLabels(r.props);
-                this.containers.push({ resource: r, labels, target: containerTarget(labels, r.provider as ProviderRef | undefined) });
+                const target = containerTarget(labels, r.provider as ProviderRef | undefined);
+                const cls = label(labels, LIFECYCLE.class);
+                this.containers.push({ resource: r, labels, target, proximaClass: target === "proxima" && isKnownClass(cls) ? cls : undefined });
             } else if (r.type === TYPES.network || r.type === TYPES.volume) {
                 const name = field(r.props, "name");
                 const key = typeof name === "string" ? name : r.name;

@@ -49,9 +49,8 @@ export const proximaClassBudget: StackValidationPolicy = {
         const index = new StackIndex(args.resources);
         const sums = new Map<string, { memory: number; cpus: number; names: string[]; at: string }>();
         for (const c of index.containers) {
-            if (c.target !== "proxima") continue;
-            const cls = label(c.labels, LIFECYCLE.class);
-            if (!isKnownClass(cls)) continue;
+            const cls = c.proximaClass;
+            if (!cls) continue;
             const s = sums.get(cls) ?? { memory: 0, cpus: 0, names: [], at: c.resource.urn };
             sums.set(cls, s);
             s.names.push(c.resource.name);

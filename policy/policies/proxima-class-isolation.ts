@@ -1,8 +1,7 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { LIFECYCLE } from "../../lib/labels";
 import { isKnownClass, LYRA, type ProviderRef } from "../lib/resources";
 import { dependenciesOf, StackIndex } from "../lib/stack";
-import { describe, field, label, list, UNKNOWN } from "../lib/values";
+import { describe, field, list, UNKNOWN } from "../lib/values";
 
 // Network modes that share a namespace with the host or with another container, whatever its class.
 const SHARED_NETWORK_MODE = /^(host|container:.*)$/;
@@ -29,9 +28,8 @@ export const proximaClassIsolation: StackValidationPolicy = {
         };
 
         for (const c of index.containers) {
-            if (c.target !== "proxima") continue;
-            const cls = label(c.labels, LIFECYCLE.class);
-            if (!isKnownClass(cls)) continue;
+            const cls = c.proximaClass;
+            if (!cls) continue;
             const r = c.resource;
             const where = `container ${r.name} (class ${cls})`;
 
