@@ -90,6 +90,11 @@ function recordsRoot(): string {
 const IDENTITY = ["registry", "repository", "tag"] as const;
 /** Fields that change only the record, never the registry. */
 const MUTABLE = ["allowNonSemver", "justification", "smokeCommand", "deleteTagOnDestroy", "insecure"] as const;
+/**
+ * What a preview sends for an input computed from another resource: judged at update time instead.
+ * Read into a string here so the serialized provider captures the value, not the SDK module.
+ */
+const UNKNOWN: string = pulumi.runtime.unknownValue;
 
 /**
  * The release provider. Its methods are plain functions: tests call them against a real registry.
@@ -102,8 +107,7 @@ export const releaseProvider: pulumi.dynamic.ResourceProvider = {
         const kind: string = load("lib/release").RELEASE_KIND;
         if (news.kind !== kind) failures.push({ property: "kind", reason: `kind must be "${kind}" so policies can find releases.` });
         const property: Record<string, string> = { "digest-format": "digest", "image-reference": "repository", "tag-charset": "tag", "tag-policy": "tag" };
-        // In a preview, inputs computed from other resources arrive as this sentinel: judge them at update time.
-        const unknown = (k: string) => news[k] === "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+        const unknown = (k: string) => news[k] === UNKNOWN;
         for (const c of inputChecks(specOf(news)) as CheckResult[]) {
             const prop = property[c.id];
             if (!c.ok && !c.skipped && !unknown(prop) && !(c.id === "image-reference" && unknown("registry"))) {
@@ -118,7 +122,7 @@ export const releaseProvider: pulumi.dynamic.ResourceProvider = {
 
     async diff(_id: string, olds: PromotionState, news: ReleaseInputs): Promise<pulumi.dynamic.DiffResult> {
         const replaces = IDENTITY.filter((k) => olds[k] !== news[k]);
-        const unknownDigest = news.digest === "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+        const unknownDigest = news.digest === UNKNOWN;
         if (replaces.length === 0 && olds.digest !== news.digest && !unknownDigest) {
             throw new Error(
                 `Release ${olds.registry}/${olds.repository}:${olds.tag} points at sha256:${olds.digest}; changing it to sha256:${news.digest} is refused because release tags are immutable. ` +
@@ -248,7 +252,7 @@ export class Release extends pulumi.ComponentResource {
             digest: args.digest,
             tag: args.tag,
         };
-        for (const k of ["allowNonSemver", "justification", "smokeCommand", "deleteTagOnDestroy", "insecure"] as const) {
+        for (const k of MUTABLE) {
             if (args[k] !== undefined) props[k] = args[k];
         }
         if (args.credentials !== undefined) props.credentials = pulumi.secret(args.credentials);
