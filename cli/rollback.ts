@@ -264,11 +264,12 @@ export const rollback: Command = async (argv, io) => {
             io.stderr(`rollback: "${values.to}" is neither a tag nor a digest of ${image}. Run "image-lifecycle rollback ${app.name}" to list them.\n`);
             return EXIT.failed;
         }
-        const tag = values.to !== undefined && target.tags.includes(values.to) ? values.to : (target.tags[0] ?? null);
+        const tag = target.tags.includes(values.to) ? values.to : (target.tags[0] ?? null);
         const change: Change = { digest: target.digest, tag };
         const commands = pulumiCommands(stack, app.name, change);
         const printable = commands.map(shellLine);
-        const already = target.digest === current && (app.digest === target.digest);
+        // Only a digest pin counts: a tag-configured app is re-pinned even when the tag already names the target.
+        const already = app.digest === target.digest;
         const result: Record<string, unknown> = { app: app.name, stack, image, current: current ?? null, target, change, commands: printable };
 
         if (already) {
