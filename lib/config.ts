@@ -311,6 +311,16 @@ function parseItems<S extends z.ZodObject>(problems: Problem[], prefix: string, 
     return out;
 }
 
+/** The host rule of parseReference (a bare path takes the default registry, which it then checks). */
+function isRegistryHost(host: string): boolean {
+    try {
+        parseReference("probe", host);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
 function checkRepository(problems: Problem[], at: string, image: string): void {
     try {
         const ref = parseReference(image, "registry.invalid", at);
@@ -393,7 +403,7 @@ export function parseConfig(raw: unknown, stack: StackName): Estate {
         ...(common.registry?.username !== undefined ? { username: common.registry.username } : {}),
         ...(common.registryPassword !== undefined ? { password: common.registryPassword } : {}),
     };
-    if (common.registry && !/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9a-fA-F:]+\](:[0-9]{1,5})?$/.test(registry.host)) {
+    if (common.registry && !isRegistryHost(registry.host)) {
         problems.push({ path: "registry.host", message: "expected host or host:port without scheme or path, e.g. registry.example.org:5000" });
     }
     if (registry.password !== undefined && common.registry && registry.username === undefined) {
