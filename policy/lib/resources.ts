@@ -3,6 +3,7 @@
  * from inputs (labels, the release `kind` marker), never from guessing at URNs.
  */
 import { CLASSES, LIFECYCLE, type LxcClassName } from "../../lib/labels";
+import { type ImageReference, parseReference } from "../../lib/reference";
 import { RELEASE_KIND } from "../../lib/release";
 import { field, label, labelsOf, type Labels } from "./values";
 
@@ -45,6 +46,15 @@ export function urnQualifiedType(urn: string): string {
 
 export function isKnownClass(value: unknown): value is LxcClassName {
     return typeof value === "string" && (CLASSES as readonly string[]).includes(value);
+}
+
+/**
+ * A container's image as policies read it (repository, tag, digest); throws lib/reference's error for a
+ * malformed one. An image without a registry host is parsed against a placeholder host, because which
+ * registry serves it is no policy's question.
+ */
+export function parseImage(image: string): ImageReference {
+    return parseReference(image, "registry.invalid");
 }
 
 /** True for the dynamic resource that writes a release tag (marked with `kind: RELEASE_KIND`). */

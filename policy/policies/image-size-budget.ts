@@ -1,8 +1,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { LIFECYCLE } from "../../lib/labels";
-import { parseReference } from "../../lib/reference";
 import { configWithDefaults } from "../lib/config";
-import { resourceLabels, TYPES } from "../lib/resources";
+import { parseImage, resourceLabels, TYPES } from "../lib/resources";
 import { field, label, positiveNumber } from "../lib/values";
 
 export interface SizeBudgetConfig {
@@ -39,7 +38,7 @@ export const imageSizeBudget: ResourceValidationPolicy = {
         let repository = label(labels, LIFECYCLE.app);
         if (typeof image === "string") {
             try {
-                repository = parseReference(image, "registry.invalid").repository;
+                repository = parseImage(image).repository;
             } catch {
                 // An unparsable image is proxima-container-pinned-by-digest's finding; the app label will do here.
             }

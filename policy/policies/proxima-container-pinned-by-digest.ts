@@ -1,6 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { parseReference } from "../../lib/reference";
-import { containerTarget, type ProviderRef, resourceLabels, TYPES } from "../lib/resources";
+import { containerTarget, parseImage, type ProviderRef, resourceLabels, TYPES } from "../lib/resources";
 import { describe, field, UNKNOWN } from "../lib/values";
 
 /** Proxima runs digests, never tags: `repo@sha256:<64 hex>` (tags are for humans, digests for machines). */
@@ -23,7 +22,7 @@ export const proximaContainerPinnedByDigest: ResourceValidationPolicy = {
         }
         let ref;
         try {
-            ref = parseReference(image, "registry.invalid");
+            ref = parseImage(image);
         } catch (e) {
             report(`${where}: image "${image}" is not a valid reference (${(e as Error).message}). Use repo@sha256:<64 hex>.`);
             return;

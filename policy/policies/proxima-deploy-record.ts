@@ -1,8 +1,7 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { parseDeployRecord } from "../../lib/deploy-record";
 import { LIFECYCLE } from "../../lib/labels";
-import { parseReference } from "../../lib/reference";
-import { TYPES } from "../lib/resources";
+import { parseImage, TYPES } from "../lib/resources";
 import { StackIndex } from "../lib/stack";
 import { field, label, UNKNOWN } from "../lib/values";
 
@@ -55,7 +54,7 @@ export const proximaDeployRecord: StackValidationPolicy = {
             if (typeof stdin !== "string" || typeof image !== "string") continue;
             let running: string | undefined;
             try {
-                running = parseReference(image, "registry.invalid").digest;
+                running = parseImage(image).digest;
             } catch {
                 continue; // proxima-container-pinned-by-digest reports a malformed image
             }
