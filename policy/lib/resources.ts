@@ -5,7 +5,7 @@
 import { CLASSES, LIFECYCLE, type LxcClassName } from "../../lib/labels";
 import { type ImageReference, parseReference } from "../../lib/reference";
 import { RELEASE_KIND } from "../../lib/release";
-import { field, label, labelsOf, type Labels } from "./values";
+import { field, label, labelsOf, type Labels, list, UNKNOWN } from "./values";
 
 export const TYPES = {
     container: "docker:index/container:Container",
@@ -83,6 +83,22 @@ export function declaredSide(labels: Labels): "lyra" | "proxima" | undefined {
  */
 export function containerTarget(labels: Labels, provider?: ProviderRef): "lyra" | "proxima" {
     return declaredSide(labels) ?? (provider?.name === LYRA_PROVIDER_NAME ? "lyra" : "proxima");
+}
+
+/**
+ * What a container mounts of one kind, from both of the provider's inputs: `bind` gives host paths
+ * (`volumes[].hostPath`, bind `mounts[].source`), `volume` gives Docker volume names (`volumes[].volumeName`,
+ * volume `mounts[].source`). Entries are as read (possibly UNKNOWN or not strings); UNKNOWN when either list is.
+ */
+export function mountSources(props: unknown, kind: "bind" | "volume"): unknown[] | typeof UNKNOWN {
+    const volumes = list(field(props, "volumes"));
+    const mounts = list(field(props, "mounts"));
+    if (volumes === UNKNOWN || mounts === UNKNOWN) return UNKNOWN;
+    const key = kind === "bind" ? "hostPath" : "volumeName";
+    const out: unknown[] = [];
+    for (const v of volumes ?? []) if (field(v, key) !== undefined) out.push(field(v, key));
+    for (const m of mounts ?? []) if (field(m, "type") === kind) out.push(field(m, "source"));
+    return out;
 }
 
 /** A Docker resource's labels (container, network or volume), read safely. */

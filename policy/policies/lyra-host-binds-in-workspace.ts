@@ -1,8 +1,8 @@
 import * as path from "node:path";
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { configWithDefaults } from "../lib/config";
-import { containerTarget, type ProviderRef, resourceLabels, TYPES } from "../lib/resources";
-import { describe, field, list, UNKNOWN } from "../lib/values";
+import { containerTarget, mountSources, type ProviderRef, resourceLabels, TYPES } from "../lib/resources";
+import { describe, UNKNOWN } from "../lib/values";
 
 export interface WorkspaceConfig {
     workspaceRoots: string[];
@@ -40,15 +40,11 @@ export const lyraHostBindsInWorkspace: ResourceValidationPolicy = {
         if (containerTarget(resourceLabels(args.props), args.provider as ProviderRef | undefined) !== "lyra") return;
         const { workspaceRoots } = configWithDefaults<WorkspaceConfig>(schema, args.getConfig());
         const where = `Lyra container ${args.name}`;
-        const volumes = list(field(args.props, "volumes"));
-        const mounts = list(field(args.props, "mounts"));
-        if (volumes === UNKNOWN || mounts === UNKNOWN) {
+        const binds = mountSources(args.props, "bind");
+        if (binds === UNKNOWN) {
             report(`${where}: its volumes are unknown during preview, so host binds cannot be checked. Use literal host paths under ${workspaceRoots.join(" or ")}.`);
             return;
         }
-        const binds: unknown[] = [];
-        for (const v of volumes ?? []) if (field(v, "hostPath") !== undefined) binds.push(field(v, "hostPath"));
-        for (const m of mounts ?? []) if (field(m, "type") === "bind") binds.push(field(m, "source"));
         for (const hostPath of binds) {
             if (typeof hostPath !== "string" || !insideRoots(hostPath, workspaceRoots)) {
                 report(`${where}: host bind ${describe(hostPath)} is outside the workspace (${workspaceRoots.join(", ")}). Bind only source code under the workspace, or use a Docker volume.`);

@@ -1,5 +1,5 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { isKnownClass, LYRA, type ProviderRef } from "../lib/resources";
+import { isKnownClass, LYRA, mountSources, type ProviderRef } from "../lib/resources";
 import { dependenciesOf, StackIndex } from "../lib/stack";
 import { describe, field, list, UNKNOWN } from "../lib/values";
 
@@ -69,14 +69,10 @@ export const proximaClassIsolation: StackValidationPolicy = {
                 }
             }
 
-            const volumes = list(field(r.props, "volumes"));
-            const mounts = list(field(r.props, "mounts"));
-            if (volumes === UNKNOWN || mounts === UNKNOWN) {
+            const names = mountSources(r.props, "volume");
+            if (names === UNKNOWN) {
                 report(`${where}: its volumes are unknown during preview, so class isolation cannot be checked. Use literal volume names.`, r.urn);
             } else {
-                const names: unknown[] = [];
-                for (const v of volumes ?? []) if (field(v, "volumeName") !== undefined) names.push(field(v, "volumeName"));
-                for (const m of mounts ?? []) if (field(m, "type") === "volume") names.push(field(m, "source"));
                 for (const name of names) {
                     if (typeof name !== "string") {
                         report(`${where}: a volume name is ${describe(name)}, so class isolation cannot be checked. Use a literal ${cls}-<app>-<volume> name.`, r.urn);
