@@ -1,5 +1,6 @@
 import * as semver from "semver";
 import { ValidationError } from "./errors";
+import { isValidTag } from "./reference";
 
 /** Seed 004's exact preflight messages. */
 export const MESSAGES = {
@@ -15,7 +16,6 @@ export type RuleResult = { ok: true } | { ok: false; message: string; fix: strin
 
 const OK: RuleResult = { ok: true };
 const DIGEST_INPUT = /^[0-9a-f]{64}$/;
-const TAG_CHARSET = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const CHANNELS = new Set(["stable", "latest"]);
 
 /** The promotion digest input: exactly 64 lowercase hex characters, no `sha256:` prefix. */
@@ -33,7 +33,7 @@ export function checkDigestInput(digest: unknown): RuleResult {
 
 /** Tag characters: letters, digits, dots, dashes, underscores; at most 128; not starting with `.` or `-`. */
 export function checkTagCharset(tag: unknown): RuleResult {
-    if (typeof tag === "string" && TAG_CHARSET.test(tag)) return OK;
+    if (isValidTag(tag)) return OK;
     return { ok: false, message: MESSAGES.tagCharset, fix: "Use only letters, digits, dots, dashes and underscores (at most 128, not starting with . or -)." };
 }
 
