@@ -1,5 +1,6 @@
+import { RegistryError } from "../lib/errors";
 import { OCI } from "../lib/labels";
-import { RegistryApi } from "../lib/registry/types";
+import { ImageInfo, RegistryApi } from "../lib/registry/types";
 
 /** What the program knows about the image it deploys, fixed at preview time. */
 export interface ResolvedImage {
@@ -23,42 +24,38 @@ export interface ResolvedImage {
 /** Resolves a configured tag/digest to a digest, its labels and size. A configured digest wins over the tag. */
 export type ImageResolver = (repository: string, choice: { tag?: string; digest?: string }) => Promise<ResolvedImage>;
 
+/** The registry's "no such manifest or repository" answers to a GET. */
+function isNotFound(e: unknown): boolean {
+    return e instanceof RegistryError && (e.code === "MANIFEST_UNKNOWN" || e.code === "NAME_UNKNOWN" || e.code === "NOT_FOUND");
+}
+
 /**
  * An ImageResolver over a registry client. Each distinct (repository, reference) is asked once per
- * run: many apps on one image cost one HEAD and one manifest + config read, not one per app.
+ * run: many apps on one image cost one manifest + config read, not one per app. A tag is read with
+ * one GET of its manifest, whose verified digest is the answer, rather than a HEAD and then a GET by digest.
  */
 export function createResolver(api: RegistryApi): ImageResolver {
-    const digests = new Map<string, Promise<string>>();
-    const infos = new Map<string, Promise<{ labels: Record<string, string>; size: number }>>();
-    const digestOf = (repository: string, tag: string): Promise<string> => {
-        const key = `${repository}:${tag}`;
-        let p = digests.get(key);
-        if (!p) {
-            p = api.resolve(repository, tag).then((d) => {
-                if (!d) {
-                    throw new Error(`Tag "${tag}" of ${api.registry}/${repository} was not found in the registry. Push it, or pick an existing tag from "image-lifecycle overview ${api.registry}/${repository}".`);
-                }
-                return d;
-            });
-            digests.set(key, p);
-        }
-        return p;
-    };
-    const infoOf = (repository: string, digest: string): Promise<{ labels: Record<string, string>; size: number }> => {
-        const key = `${repository}@${digest}`;
+    const infos = new Map<string, Promise<ImageInfo>>();
+    const once = (key: string, read: () => Promise<ImageInfo>): Promise<ImageInfo> => {
         let p = infos.get(key);
         if (!p) {
-            p = api.getImageInfo(repository, digest).then((info) => ({ labels: info.labels, size: info.size }), (e: Error) => {
-                throw new Error(`Digest ${digest} of ${api.registry}/${repository} could not be read (${e.message}). Check the digest in the stack config, or push the image.`);
-            });
+            p = read();
             infos.set(key, p);
         }
         return p;
     };
+    const byTag = (repository: string, tag: string): Promise<ImageInfo> => once(`${repository}:${tag}`, () =>
+        api.getImageInfo(repository, tag).catch((e: unknown) => {
+            if (!isNotFound(e)) throw e;
+            throw new Error(`Tag "${tag}" of ${api.registry}/${repository} was not found in the registry. Push it, or pick an existing tag from "image-lifecycle overview ${api.registry}/${repository}".`);
+        }));
+    const byDigest = (repository: string, digest: string): Promise<ImageInfo> => once(`${repository}@${digest}`, () =>
+        api.getImageInfo(repository, digest).catch((e: Error) => {
+            throw new Error(`Digest ${digest} of ${api.registry}/${repository} could not be read (${e.message}). Check the digest in the stack config, or push the image.`);
+        }));
     return async (repository, choice) => {
         if (!choice.digest && !choice.tag) throw new Error(`No tag or digest given for ${repository}. Set one in the stack config.`);
-        const digest = choice.digest ?? (await digestOf(repository, choice.tag!));
-        const { labels, size } = await infoOf(repository, digest);
+        const { digest, labels, size } = await (choice.digest ? byDigest(repository, choice.digest) : byTag(repository, choice.tag!));
         return {
             registry: api.registry,
             repository,
