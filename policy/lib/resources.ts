@@ -101,6 +101,13 @@ export function mountSources(props: unknown, kind: "bind" | "volume"): unknown[]
     return out;
 }
 
+/** A container's labels and the host it targets; undefined for a resource that is not a container. */
+export function containerView(r: { type: string; props: unknown; provider?: ProviderRef }): { labels: Labels; target: "lyra" | "proxima" } | undefined {
+    if (r.type !== TYPES.container) return undefined;
+    const labels = resourceLabels(r.props);
+    return { labels, target: containerTarget(labels, r.provider) };
+}
+
 /** A Docker resource's labels (container, network or volume), read safely. */
 export function resourceLabels(props: unknown): Labels {
     return labelsOf(field(props, "labels"));

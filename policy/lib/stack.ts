@@ -4,7 +4,7 @@
  */
 import type { PolicyResource } from "@pulumi/policy";
 import { LIFECYCLE, type LxcClassName } from "../../lib/labels";
-import { containerTarget, isKnownClass, providerClass, type ProviderRef, resourceLabels, sideOfClass, TYPES } from "./resources";
+import { containerView, isKnownClass, providerClass, type ProviderRef, resourceLabels, sideOfClass, TYPES } from "./resources";
 import { field, label, type Labels } from "./values";
 
 export interface ContainerView {
@@ -37,11 +37,10 @@ export class StackIndex {
                 else this.childrenByParent.set(parentUrn, [r]);
             }
             if (r.type === TYPES.lxcClass) this.lxcClasses.set(r.name, r);
-            if (r.type === TYPES.container) {
-                const labels = resourceLabels(r.props);
-                const target = containerTarget(labels, r.provider as ProviderRef | undefined);
-                const cls = label(labels, LIFECYCLE.class);
-                this.containers.push({ resource: r, labels, target, proximaClass: target === "proxima" && isKnownClass(cls) ? cls : undefined });
+            const container = containerView(r);
+            if (container) {
+                const cls = label(container.labels, LIFECYCLE.class);
+                this.containers.push({ resource: r, ...container, proximaClass: container.target === "proxima" && isKnownClass(cls) ? cls : undefined });
             } else if (r.type === TYPES.network || r.type === TYPES.volume) {
                 const name = field(r.props, "name");
                 const key = typeof name === "string" ? name : r.name;

@@ -1,7 +1,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { REQUIRED_OCI_LABELS } from "../../lib/labels";
 import { configWithDefaults } from "../lib/config";
-import { containerTarget, type ProviderRef, resourceLabels, TYPES } from "../lib/resources";
+import { containerView } from "../lib/resources";
 import { label, UNKNOWN } from "../lib/values";
 
 export interface OciLabelsConfig {
@@ -26,9 +26,9 @@ export const deployedImageOciLabels: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     configSchema: schema,
     validateResource: (args, report) => {
-        if (args.type !== TYPES.container) return;
-        const labels = resourceLabels(args.props);
-        if (containerTarget(labels, args.provider as ProviderRef | undefined) !== "proxima") return;
+        const container = containerView(args);
+        if (container?.target !== "proxima") return;
+        const { labels } = container;
         const { requiredLabels } = configWithDefaults<OciLabelsConfig>(schema, args.getConfig());
         if (labels.unknown) {
             report(`container ${args.name}: its labels are unknown during preview, so the OCI labels cannot be checked. Copy the image's OCI labels onto the container as literal values.`);

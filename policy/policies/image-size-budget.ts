@@ -1,7 +1,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { LIFECYCLE } from "../../lib/labels";
 import { configWithDefaults } from "../lib/config";
-import { parseImage, resourceLabels, TYPES } from "../lib/resources";
+import { containerView, parseImage } from "../lib/resources";
 import { field, label, positiveNumber } from "../lib/values";
 
 export interface SizeBudgetConfig {
@@ -29,9 +29,9 @@ export const imageSizeBudget: ResourceValidationPolicy = {
     enforcementLevel: "advisory",
     configSchema: schema,
     validateResource: (args, report) => {
-        if (args.type !== TYPES.container) return;
+        const labels = containerView(args)?.labels;
+        if (!labels) return;
         const config = configWithDefaults<SizeBudgetConfig>(schema, args.getConfig());
-        const labels = resourceLabels(args.props);
         const size = positiveNumber(label(labels, config.sizeLabel));
         if (typeof size !== "number") return;
         const image = field(args.props, "image");

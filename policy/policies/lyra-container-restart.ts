@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { containerTarget, type ProviderRef, resourceLabels, TYPES } from "../lib/resources";
+import { containerView } from "../lib/resources";
 import { field, UNKNOWN } from "../lib/values";
 
 // Policies that bring a container back after a reboot or a `docker stop`: the opposite of ephemeral.
@@ -11,8 +11,7 @@ export const lyraContainerRestart: ResourceValidationPolicy = {
     description: "Lyra containers are ephemeral: no restart policy that revives them (always, unless-stopped).",
     enforcementLevel: "advisory",
     validateResource: (args, report) => {
-        if (args.type !== TYPES.container) return;
-        if (containerTarget(resourceLabels(args.props), args.provider as ProviderRef | undefined) !== "lyra") return;
+        if (containerView(args)?.target !== "lyra") return;
         const restart = field(args.props, "restart");
         if (restart === UNKNOWN) report(`Lyra container ${args.name}: restart is unknown during preview. Set restart to "no" or "on-failure".`);
         else if (typeof restart === "string" && PERSISTENT.has(restart)) {

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { configWithDefaults } from "../lib/config";
-import { containerTarget, mountSources, type ProviderRef, resourceLabels, TYPES } from "../lib/resources";
+import { containerView, mountSources } from "../lib/resources";
 import { describe, UNKNOWN } from "../lib/values";
 
 export interface WorkspaceConfig {
@@ -36,8 +36,7 @@ export const lyraHostBindsInWorkspace: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     configSchema: schema,
     validateResource: (args, report) => {
-        if (args.type !== TYPES.container) return;
-        if (containerTarget(resourceLabels(args.props), args.provider as ProviderRef | undefined) !== "lyra") return;
+        if (containerView(args)?.target !== "lyra") return;
         const { workspaceRoots } = configWithDefaults<WorkspaceConfig>(schema, args.getConfig());
         const where = `Lyra container ${args.name}`;
         const binds = mountSources(args.props, "bind");

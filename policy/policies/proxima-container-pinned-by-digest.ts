@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { containerTarget, parseImage, type ProviderRef, resourceLabels, TYPES } from "../lib/resources";
+import { containerView, parseImage } from "../lib/resources";
 import { describe, field, UNKNOWN } from "../lib/values";
 
 /** Proxima runs digests, never tags: `repo@sha256:<64 hex>` (tags are for humans, digests for machines). */
@@ -8,8 +8,7 @@ export const proximaContainerPinnedByDigest: ResourceValidationPolicy = {
     description: "Every Proxima container runs an image pinned by digest (repo@sha256:...), never latest or a bare tag.",
     enforcementLevel: "mandatory",
     validateResource: (args, report) => {
-        if (args.type !== TYPES.container) return;
-        if (containerTarget(resourceLabels(args.props), args.provider as ProviderRef | undefined) !== "proxima") return;
+        if (containerView(args)?.target !== "proxima") return;
         const where = `container ${args.name}`;
         const image = field(args.props, "image");
         if (image === UNKNOWN) {

@@ -1,6 +1,6 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { CLASSES, LIFECYCLE } from "../../lib/labels";
-import { containerTarget, isKnownClass, type ProviderRef, resourceLabels, TYPES } from "../lib/resources";
+import { containerView, isKnownClass } from "../lib/resources";
 import { describe, label, UNKNOWN } from "../lib/values";
 
 /** Seed 000: every promoted workload is assigned one responsibility class. */
@@ -9,9 +9,9 @@ export const proximaWorkloadClass: ResourceValidationPolicy = {
     description: "Every Proxima container carries a known class label (core, monitoring or experimental).",
     enforcementLevel: "mandatory",
     validateResource: (args, report) => {
-        if (args.type !== TYPES.container) return;
-        const labels = resourceLabels(args.props);
-        if (containerTarget(labels, args.provider as ProviderRef | undefined) !== "proxima") return;
+        const container = containerView(args);
+        if (container?.target !== "proxima") return;
+        const { labels } = container;
         const cls = label(labels, LIFECYCLE.class);
         if (cls === UNKNOWN) {
             report(`container ${args.name}: its labels are unknown during preview, so its class cannot be checked. Set the ${LIFECYCLE.class} label to a literal class.`);
