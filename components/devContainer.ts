@@ -46,6 +46,7 @@ export class DevContainer extends pulumi.ComponentResource {
             { label: LIFECYCLE.class, value: "lyra" },
             { label: LIFECYCLE.stack, value: "lyra" },
             { label: LIFECYCLE.ephemeral, value: "true" },
+            { label: LIFECYCLE.app, value: name },
         ];
         const resolved = new PinnedImage(`${name}-resolved`, { repository: c.image, tag: c.tag, digest: c.digest, resolver: args.resolver }, { parent: this });
         this.pinned = resolved.pinned;
@@ -57,7 +58,7 @@ export class DevContainer extends pulumi.ComponentResource {
             const volumeName = `lyra-${name}-tmp${i}`;
             temporary.push(new docker.Volume(`${name}-tmp${i}`, {
                 name: volumeName,
-                labels: [...lyraLabels, { label: LIFECYCLE.app, value: name }],
+                labels: lyraLabels,
             }, childOpts));
             return { volumeName, containerPath: v.containerPath, readOnly: v.readOnly };
         });
@@ -66,7 +67,7 @@ export class DevContainer extends pulumi.ComponentResource {
             ...runtimeArgs(c),
             name: `lyra-${name}`,
             image: resolved.pinned,
-            labels: [...lyraLabels, { label: LIFECYCLE.app, value: name }],
+            labels: lyraLabels,
             restart: "no",
             ports: c.ports.map((p) => ({ internal: p.internal, external: p.external, protocol: p.protocol, ip: "127.0.0.1" })),
             volumes,
