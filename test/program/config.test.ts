@@ -40,4 +40,16 @@ describe("config.ts loadEstate (the one config read)", () => {
         await pulumi.runtime.setMocks(mocks, "image-lifecycle", "lyra", false);
         assert.equal(loadEstate({}).stack, "lyra");
     });
+    it("takes REGISTRY_USERNAME with REGISTRY_PASSWORD for a stack without a user name, and ignores a lone password", async () => {
+        await pulumi.runtime.setMocks(mocks, "image-lifecycle", "lyra", false);
+        const raw = loadStackConfig("lyra");
+        assert.equal(raw.registry.username, undefined, "the shipped lyra stack names no registry user");
+        pulumi.runtime.setAllConfig(engineConfig(raw));
+        const both = loadEstate({ REGISTRY_USERNAME: "ci", REGISTRY_PASSWORD: "from-env" });
+        assert.equal(both.registry.username, "ci");
+        assert.equal(both.registry.password, "from-env");
+        const alone = loadEstate({ REGISTRY_PASSWORD: "from-env" });
+        assert.equal(alone.registry.username, undefined);
+        assert.equal(alone.registry.password, undefined);
+    });
 });
