@@ -1,14 +1,14 @@
 import { createResolver } from "./components/resolver";
 import { loadEstate } from "./config";
-import { clientFromEnv } from "./lib/registry/client";
+import { RegistryClient } from "./lib/registry/client";
 import { buildStack } from "./program";
 
 // Pulumi calls the exported function and uses its result as the stack outputs.
 export = async () => {
+    // loadEstate has already merged REGISTRY_USERNAME / REGISTRY_PASSWORD into the estate.
     const estate = loadEstate();
-    const credentials = estate.registry.username !== undefined && estate.registry.password !== undefined
-        ? { REGISTRY_USERNAME: estate.registry.username, REGISTRY_PASSWORD: estate.registry.password }
-        : {};
-    const api = clientFromEnv(estate.registry.host, { ...process.env, ...credentials }, { insecure: estate.registry.insecure });
+    const { host, insecure, username, password } = estate.registry;
+    const credentials = username !== undefined && password !== undefined ? { credentials: { username, password } } : {};
+    const api = new RegistryClient({ registry: host, insecure, ...credentials });
     return buildStack(estate, { resolver: createResolver(api) });
 };
