@@ -19,6 +19,7 @@ import { buildOverview, formatOverview, gatherOverview } from "../lib/overview";
 import { RegistryClient } from "../lib/registry/client";
 import { mapLimit } from "../lib/registry/limit";
 import { MEDIA_TYPES } from "../lib/registry/types";
+import { pushOciImage } from "../test/support/oci";
 import { requireBinary, startRegistry, stopAll } from "../test/support/services";
 
 const run = promisify(execFile);
@@ -48,21 +49,14 @@ async function seed(client: RegistryClient, count: number): Promise<string[]> {
     return mapLimit(Array.from({ length: count }, (_, i) => i), 16, async (i) => {
         const tag = (0x1000000 + i * 7919).toString(16).slice(-7);
         const created = new Date(start + i * 60000).toISOString();
-        const config = Buffer.from(JSON.stringify({
+        const config = {
             architecture: "amd64",
             os: "linux",
             created,
             config: { Labels: { [OCI.created]: created, [OCI.description]: `commit ${i}: change number ${i}`, [OCI.revision]: tag.padEnd(40, "0"), [OCI.source]: "https://example.com/bench" } },
             rootfs: { type: "layers", diff_ids: [`sha256:${"0".repeat(64)}`] },
-        }));
-        const configDigest = await client.uploadBlob(REPO, config);
-        const manifest = Buffer.from(JSON.stringify({
-            schemaVersion: 2,
-            mediaType: MEDIA_TYPES.ociManifest,
-            config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: configDigest, size: config.length },
-            layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: layerDigest, size: layer.length }],
-        }));
-        await client.putManifest(REPO, tag, { bytes: manifest, mediaType: MEDIA_TYPES.ociManifest });
+        };
+        await pushOciImage(client, REPO, tag, { config, layer, layerDigest, layerMediaType: "application/vnd.oci.image.layer.v1.tar+gzip" });
         return tag;
     });
 }

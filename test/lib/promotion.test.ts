@@ -3,8 +3,9 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { inputChecks, preflight, promote, PromotionError, PromotionSpec, buildRecord, recordPath, deleteReleaseTag, RACE_DEFAULTS } from "../../lib/promotion";
 import { MESSAGES } from "../../lib/rules";
-import { RegistryClient } from "../../lib/registry/client";
+import { RegistryClient, sha256Digest } from "../../lib/registry/client";
 import { MEDIA_TYPES, RequestEvent } from "../../lib/registry/types";
+import { pushOciImage } from "../support/oci";
 import { buildAndPush, RegistryService, sharedTestRegistry } from "../support/services";
 
 const run = promisify(execFile);
@@ -23,23 +24,15 @@ async function pushIndex(client: RegistryClient, repository: string, seed: strin
     const children: string[] = [];
     const entries: object[] = [];
     for (const arch of ["amd64", "arm64"]) {
-        const layer = Buffer.from(`layer ${seed} ${arch}`);
-        const config = Buffer.from(JSON.stringify({ architecture: arch, os: "linux", config: { Labels: { "org.opencontainers.image.description": `index ${seed}` } }, rootfs: { type: "layers", diff_ids: [] } }));
-        const layerDigest = await client.uploadBlob(repository, layer);
-        const configDigest = await client.uploadBlob(repository, config);
-        const manifest = Buffer.from(JSON.stringify({
-            schemaVersion: 2,
-            mediaType: MEDIA_TYPES.ociManifest,
-            config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: configDigest, size: config.length },
-            layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", digest: layerDigest, size: layer.length }],
-        }));
-        const digest = await client.putManifest(repository, `${arch}-${seed}`, { bytes: manifest, mediaType: MEDIA_TYPES.ociManifest });
+        const { digest, manifest } = await pushOciImage(client, repository, `${arch}-${seed}`, {
+            layer: Buffer.from(`layer ${seed} ${arch}`),
+            config: { architecture: arch, os: "linux", config: { Labels: { "org.opencontainers.image.description": `index ${seed}` } }, rootfs: { type: "layers", diff_ids: [] } },
+        });
         children.push(digest);
         entries.push({ mediaType: MEDIA_TYPES.ociManifest, digest, size: manifest.length, platform: { os: "linux", architecture: arch } });
     }
     const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: entries }));
-    const { createHash } = await import("node:crypto");
-    const reference = tagged ? `index-${seed}` : `sha256:${createHash("sha256").update(index).digest("hex")}`;
+    const reference = tagged ? `index-${seed}` : sha256Digest(index);
     const digest = await client.putManifest(repository, reference, { bytes: index, mediaType: MEDIA_TYPES.ociIndex });
     return { index: digest, children };
 }
