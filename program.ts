@@ -105,6 +105,7 @@ export function buildLyra(estate: LyraEstate, deps: ProgramDeps): LyraOutputs {
     const auth = registryAuth(estate.registry);
     const provider = new docker.Provider("lyra-docker", {
         host: estate.lyra.host,
+        sshOpts: estate.lyra.sshOpts,
         ...(auth ? { registryAuth: [auth] } : {}),
     });
     const promotions: Record<string, pulumi.Output<PromotionPlan>> = {};

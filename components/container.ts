@@ -1,4 +1,5 @@
 import { AppConfig } from "../lib/config";
+import { dockerCpus, goDuration } from "../lib/docker-values";
 
 /** What a Proxima app and a Lyra dev container configure alike. */
 export type RuntimeSettings = Pick<AppConfig, "env" | "limits" | "command" | "healthcheck">;
@@ -12,10 +13,20 @@ export function runtimeArgs(c: RuntimeSettings) {
     return {
         envs: Object.entries(c.env).map(([k, v]) => `${k}=${v}`),
         memory: c.limits.memoryMb,
-        cpus: String(c.limits.cpus),
+        // Swap is capped at the limit (no swap on top of it). Left unset, Docker picks twice the memory
+        // and the provider reports that back as a change on every preview.
+        memorySwap: c.limits.memoryMb,
+        // In the form the docker provider reads back, so an unchanged limit is no diff (and no replacement).
+        cpus: dockerCpus(c.limits.cpus),
         privileged: false,
         ...(c.command ? { command: c.command } : {}),
-        ...(hc ? { healthcheck: { tests: hc.test, interval: hc.interval, timeout: hc.timeout, retries: hc.retries, startPeriod: hc.startPeriod } } : {}),
+        ...(hc ? { healthcheck: {
+            tests: hc.test,
+            interval: goDuration(hc.interval),
+            timeout: goDuration(hc.timeout),
+            retries: hc.retries,
+            startPeriod: goDuration(hc.startPeriod),
+        } } : {}),
         logDriver: "json-file",
     };
 }

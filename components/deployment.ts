@@ -1,10 +1,10 @@
-import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { AppConfig } from "../lib/config";
 import { DeploymentSummary, deployRecordPath, renderDeployRecord } from "../lib/deploy-record";
 import { LIFECYCLE, OCI } from "../lib/labels";
 import { runtimeArgs } from "./container";
+import { HostScript } from "./hostScript";
 import { LxcClass } from "./lxcClass";
 import { PinnedImage } from "./pinnedImage";
 import { ImageResolver } from "./resolver";
@@ -21,15 +21,6 @@ export interface DeploymentArgs {
     org: string;
     /** Who the deploy record names. */
     deployedBy: string;
-}
-
-/** SSH connection to the class host, from its Docker endpoint `ssh://user@host[:port]`. */
-export function connectionFor(endpoint: string): command.types.input.remote.ConnectionArgs {
-    const url = new URL(endpoint);
-    if (url.protocol !== "ssh:" || !url.hostname || !url.username) {
-        throw new Error(`Cannot derive an SSH connection from "${endpoint}". Use ssh://user@host[:port] as the class host.`);
-    }
-    return { host: url.hostname, user: decodeURIComponent(url.username), port: url.port ? Number(url.port) : 22 };
 }
 
 const SAFE_PATH = /^\/[A-Za-z0-9._/-]+$/;
@@ -156,20 +147,23 @@ export class Deployment extends pulumi.ComponentResource {
             deployed_at: DEPLOYED_AT_PLACEHOLDER,
             deployed_by: args.deployedBy,
         }));
-        const connection = connectionFor(lxcClass.host);
-        const record = new command.remote.Command(`${name}-record`, {
-            connection,
-            create: deployRecordScript(this.recordPath),
-            stdin: this.record,
-            // A new digest replaces the command, so the record is rewritten with a fresh deploy time.
-            triggers: [resolved.digest],
-        }, { parent: this, dependsOn: [this.container] });
-
-        new command.remote.Command(`${name}-verify`, {
-            connection,
-            create: verifyScript(app.name, hc !== undefined && hc.test[0] !== "NONE"),
+        const host = { endpoint: lxcClass.host, sshOpts: lxcClass.sshOpts };
+        // Verified first: a container that does not run (or never turns healthy) leaves the old record.
+        const verify = new HostScript(`${name}-verify`, {
+            ...host,
+            role: "verify",
+            script: verifyScript(app.name, hc !== undefined && hc.test[0] !== "NONE"),
             triggers: [this.container.id, resolved.digest],
-        }, { parent: this, dependsOn: [this.container, record] });
+        }, { parent: this, dependsOn: [this.container] });
+        new HostScript(`${name}-record`, {
+            ...host,
+            role: "deploy-record",
+            recordPath: this.recordPath,
+            script: deployRecordScript(this.recordPath),
+            stdin: this.record,
+            // A new digest (or tag, description, deployer) changes the record: it is rewritten with a fresh deploy time.
+            triggers: [resolved.digest],
+        }, { parent: this, dependsOn: [verify] });
 
         this.summary = pulumi.all([image, resolved.resolved]).apply(([img, r]): DeploymentSummary => ({
             class: klass,

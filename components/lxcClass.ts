@@ -41,16 +41,19 @@ export class LxcClass extends pulumi.ComponentResource {
     public readonly host: string;
     /** The class budget the config was checked against. */
     public readonly budget: Limits;
+    /** Options for the `ssh` client reaching the host (the docker provider and the host scripts use them alike). */
+    public readonly sshOpts: string[];
 
     constructor(name: LxcClassName, args: LxcClassArgs, opts?: pulumi.ComponentResourceOptions) {
         super("image-lifecycle:proxima:LxcClass", name, {}, opts);
         this.className = name;
         this.host = args.host;
         this.budget = args.budget;
+        this.sshOpts = args.sshOpts ?? [];
         const classLabel = [{ label: LIFECYCLE.class, value: name }];
         this.provider = new docker.Provider(`${name}-docker`, {
             host: args.host,
-            sshOpts: args.sshOpts ?? [],
+            sshOpts: this.sshOpts,
             ...(args.registryAuth ? {
                 registryAuth: [{
                     address: args.registryAuth.address,
@@ -63,12 +66,9 @@ export class LxcClass extends pulumi.ComponentResource {
         this.network = new docker.Network(`${name}-network`, {
             name: this.networkName,
             driver: "bridge",
-            // The budget travels with the class: policies read it here instead of a copy in policy config.
-            labels: [
-                ...classLabel,
-                { label: LIFECYCLE.budgetMemory, value: String(args.budget.memoryMb) },
-                { label: LIFECYCLE.budgetCpus, value: String(args.budget.cpus) },
-            ],
+            // Only the class: the docker provider replaces a network whose labels change, and a fixed-name
+            // network that still has containers cannot be replaced. The budget is a registered output.
+            labels: classLabel,
         }, { parent: this, provider: this.provider });
         this.volumes = {};
         for (const v of args.volumes ?? []) {
@@ -78,6 +78,7 @@ export class LxcClass extends pulumi.ComponentResource {
                 labels: [...classLabel, { label: LIFECYCLE.app, value: v.app }],
             }, { parent: this, provider: this.provider, retainOnDelete: true });
         }
-        this.registerOutputs({ networkName: this.networkName, host: this.host });
+        // The budget travels with the class: stack policies read it from these outputs.
+        this.registerOutputs({ networkName: this.networkName, host: this.host, budget: { memoryMb: args.budget.memoryMb, cpus: args.budget.cpus } });
     }
 }

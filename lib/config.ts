@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import { z } from "zod";
+import { dockerCpus } from "./docker-values";
 import { ValidationError } from "./errors";
 import { CLASSES, LxcClassName } from "./labels";
 import { parseReference } from "./reference";
@@ -139,7 +140,7 @@ export interface ProximaEstate extends CommonEstate {
 
 export interface LyraEstate extends CommonEstate {
     stack: "lyra";
-    lyra: { host: string; workspace: string };
+    lyra: { host: string; workspace: string; sshOpts: string[] };
     devContainers: DevContainerConfig[];
 }
 
@@ -152,9 +153,24 @@ const nameMessage = "must be lowercase letters, digits and dashes (at most 63), 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DURATION = /^[0-9]+(ms|s|m|h)$/;
 
+/**
+ * CPUs as a number. `pulumi config set --path … 0.5` stores a decimal as a string (only integers become
+ * numbers), so a decimal string is read as the number it spells.
+ */
+const cpusSchema = z.preprocess(
+    (v) => (typeof v === "string" && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v),
+    z.number().positive().max(256).superRefine((n, ctx) => {
+        try {
+            dockerCpus(n);
+        } catch (e) {
+            ctx.addIssue({ code: "custom", message: (e as Error).message });
+        }
+    }),
+);
+
 const limitsSchema = z.strictObject({
     memoryMb: z.number().int().positive(),
-    cpus: z.number().positive().max(256),
+    cpus: cpusSchema,
 });
 
 const healthcheckSchema = z.strictObject({
@@ -269,6 +285,7 @@ const lyraFields = {
     lyra: z.strictObject({
         host: z.string().regex(/^(unix|ssh|tcp):\/\/\S+$/, "expected unix://…, ssh://user@host or tcp://host:port"),
         workspace: absolutePath,
+        sshOpts: z.array(z.string()).default([]),
     }),
     devContainers: z.record(z.string(), z.unknown()),
 };

@@ -1,21 +1,29 @@
 #!/usr/bin/env bash
-# The main job: preview (and with --up, apply) one stack with the policy pack.
-# Embedded defaults: Pulumi state in ./.pulumi-state (no account), an empty secrets passphrase for that
-# local state, the policy config in policy-pack-config.example.json. Override any of them by environment.
+# The main job.
+#   npm start                    the embedded default: a local estate on this machine (registry, SSH class
+#                                hosts with their own Docker engines, sample images) and a real `pulumi up`
+#                                of the shipped proxima stack on it with the policy pack, then the overview
+#   npm start -- --stop          stop the local estate
+#   npm start -- proxima|lyra [--up]   preview (and with --up, apply) the team's real stack
+# Team stacks: Pulumi state in ./.pulumi-state (no account), an empty secrets passphrase for that local
+# state, the policy config in policy-pack-config.example.json. Override any of them by environment.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 usage() {
-  echo "Usage: npm start -- [proxima|lyra] [--up]   (default: proxima, preview only)" >&2
+  echo "Usage: npm start [-- --stop]              the local estate (real pulumi up on this machine)" >&2
+  echo "       npm start -- proxima|lyra [--up]   the team's stack: preview, or apply with --up" >&2
 }
 
-stack="proxima"
+stack=""
 up=false
+stop=false
 for arg in "$@"; do
   case "$arg" in
     proxima|lyra) stack="$arg" ;;
     --up) up=true ;;
+    --stop) stop=true ;;
     -h|--help) usage; exit 0 ;;
     *) echo "Unknown argument \"$arg\"." >&2; usage; exit 2 ;;
   esac
@@ -30,6 +38,28 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
   echo "--- npm ci" >&2
   npm ci --no-audit --no-fund >&2
+fi
+
+estate() { node -r ts-node/register/transpile-only scripts/local-estate.ts "$@"; }
+if [ "$stop" = true ]; then estate stop; exit 0; fi
+
+if [ -z "$stack" ]; then
+  if [ "$up" = true ]; then echo "--up goes with a team stack (npm start -- proxima --up); the local estate always deploys." >&2; usage; exit 2; fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "The local estate starts Docker engines and SSH hosts in mount namespaces, which needs root: run it as root (sudo npm start), or use npm start -- proxima for the team's stack." >&2
+    exit 2
+  fi
+  for tool in dockerd sshd ssh docker-registry busybox unshare; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "$tool is missing; install the Debian packages: apt-get install -y docker.io openssh-server openssh-client docker-registry busybox-static apache2-utils util-linux" >&2; exit 2; }
+  done
+  if command -v pulumi >/dev/null 2>&1; then
+    engine=""
+  else
+    echo "--- no pulumi on PATH: building the engine from Go modules (first time: about 15 min on 2 cores; cached afterwards in ~/.cache/image-lifecycle)" >&2
+    engine="$(bash scripts/engine.sh | tail -n 1)"
+  fi
+  estate up "$engine"
+  exit 0
 fi
 
 if ! command -v pulumi >/dev/null 2>&1; then

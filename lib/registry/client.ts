@@ -363,8 +363,9 @@ export class RegistryClient implements RegistryApi {
         let authRetried = false;
         for (let attempt = 0; ; attempt++) {
             let res: Reply;
+            const authorization = await this.authorization(scope);
             try {
-                res = await this.once(opts, await this.authorization(scope));
+                res = await this.once(opts, authorization);
             } catch (e) {
                 const code = networkCode(e);
                 // Only failures with a socket error code (resets, closed sockets) are worth another try.
@@ -382,7 +383,7 @@ export class RegistryClient implements RegistryApi {
             }
             if (res.status === 401 && !authRetried) {
                 authRetried = true;
-                if (await this.authenticate(res, scope, ctx)) {
+                if (await this.authenticate(res, scope, ctx, authorization)) {
                     attempt--; // an auth round trip is not a retry
                     continue;
                 }
@@ -428,11 +429,13 @@ export class RegistryClient implements RegistryApi {
     }
 
     /** Handles a 401: returns true when a retry with new credentials makes sense. */
-    private async authenticate(res: Reply, scope: string, ctx: Omit<RegistryErrorContext, "registry">): Promise<boolean> {
+    private async authenticate(res: Reply, scope: string, ctx: Omit<RegistryErrorContext, "registry">, sent: string | undefined): Promise<boolean> {
         const challenge = parseChallenge(res.headers.get("www-authenticate") ?? "");
         if (!challenge) return false;
         if (challenge.scheme === "basic") {
-            if (!this.credentials || this.basic) return false;
+            // Retry unless this very request already carried the credentials: requests sent
+            // concurrently before the first challenge was answered still deserve their retry.
+            if (!this.credentials || sent?.startsWith("Basic ")) return false;
             this.basic = true;
             return true;
         }

@@ -4,6 +4,7 @@
  */
 import { CLASSES, LIFECYCLE, type LxcClassName } from "../../lib/labels";
 import { type ImageReference, parseReference } from "../../lib/reference";
+import { HOST_SCRIPT_KIND, type HostScriptRole } from "../../lib/host-script";
 import { RELEASE_KIND } from "../../lib/release";
 import { field, label, labelsOf, type Labels, list, UNKNOWN } from "./values";
 
@@ -15,7 +16,6 @@ export const TYPES = {
     lxcClass: "image-lifecycle:proxima:LxcClass",
     /** Dynamic resources: `pulumi-nodejs:dynamic:Resource`, or `pulumi-nodejs:dynamic/<module>:<Type>` when named. */
     dynamic: "pulumi-nodejs:dynamic",
-    remoteCommand: "command:remote:Command",
     repositoryEnvironment: "github:index/repositoryEnvironment:RepositoryEnvironment",
 } as const;
 
@@ -57,10 +57,18 @@ export function parseImage(image: string): ImageReference {
     return parseReference(image, "registry.invalid");
 }
 
+function isDynamic(type: string): boolean {
+    return type === `${TYPES.dynamic}:Resource` || type.startsWith(`${TYPES.dynamic}/`);
+}
+
 /** True for the dynamic resource that writes a release tag (marked with `kind: RELEASE_KIND`). */
 export function isRelease(type: string, props: unknown): boolean {
-    const dynamic = type === `${TYPES.dynamic}:Resource` || type.startsWith(`${TYPES.dynamic}/`);
-    return dynamic && field(props, "kind") === RELEASE_KIND;
+    return isDynamic(type) && field(props, "kind") === RELEASE_KIND;
+}
+
+/** True for a script the program runs on a class host (marked with `kind: HOST_SCRIPT_KIND`), of `role` when given. */
+export function isHostScript(type: string, props: unknown, role?: HostScriptRole): boolean {
+    return isDynamic(type) && field(props, "kind") === HOST_SCRIPT_KIND && (role === undefined || field(props, "role") === role);
 }
 
 /** The side a class names: `lyra` for Lyra's pseudo-class, `proxima` for a Proxima class, else undefined. */

@@ -4,7 +4,7 @@ import { configWithDefaults } from "../lib/config";
 import { cpuLimit, memoryLimit } from "../lib/limits";
 import { isKnownClass, resourceLabels } from "../lib/resources";
 import { StackIndex } from "../lib/stack";
-import { label, positiveNumber } from "../lib/values";
+import { field, label, positiveNumber } from "../lib/values";
 
 export interface ClassBudget {
     memoryMb: number;
@@ -60,15 +60,29 @@ export const proximaClassBudget: StackValidationPolicy = {
             if (typeof m === "number") s.memory += m;
             if (typeof cpu === "number") s.cpus += cpu;
         }
-        const published = new Map<string, { budget: Partial<ClassBudget>; urn: string }>();
+        const published = new Map<string, { budget: Partial<ClassBudget>; urn: string; source: string }>();
+        // The class's registered outputs carry its budget (what the engine shows stack policies).
+        for (const [cls, lxc] of index.lxcClasses) {
+            const budget = field(lxc.props, "budget");
+            const memory = positiveNumber(field(budget, "memoryMb"));
+            const cpus = positiveNumber(field(budget, "cpus"));
+            if (memory === undefined && cpus === undefined) continue;
+            published.set(cls, {
+                urn: lxc.urn,
+                source: "the class's outputs",
+                budget: { ...(typeof memory === "number" ? { memoryMb: memory } : {}), ...(typeof cpus === "number" ? { cpus } : {}) },
+            });
+        }
+        // Earlier versions published it as labels on the class network.
         for (const net of index.networksByName.values()) {
             const cls = index.classOf(net);
-            if (!isKnownClass(cls)) continue;
+            if (!isKnownClass(cls) || published.has(cls)) continue;
             const labels = resourceLabels(net.props);
             const memory = positiveNumber(label(labels, LIFECYCLE.budgetMemory));
             const cpus = positiveNumber(label(labels, LIFECYCLE.budgetCpus));
             published.set(cls, {
                 urn: net.urn,
+                source: "label on its network",
                 budget: { ...(typeof memory === "number" ? { memoryMb: memory } : {}), ...(typeof cpus === "number" ? { cpus } : {}) },
             });
         }
@@ -77,12 +91,12 @@ export const proximaClassBudget: StackValidationPolicy = {
             const configured = config.budgets?.[cls];
             const memoryBudget = fromNet?.budget.memoryMb ?? configured?.memoryMb;
             const cpuBudget = fromNet?.budget.cpus ?? configured?.cpus;
-            const memorySource = fromNet?.budget.memoryMb !== undefined ? "label on its network" : "policy config";
-            const cpuSource = fromNet?.budget.cpus !== undefined ? "label on its network" : "policy config";
+            const memorySource = fromNet?.budget.memoryMb !== undefined ? fromNet.source : "policy config";
+            const cpuSource = fromNet?.budget.cpus !== undefined ? fromNet.source : "policy config";
             // Reported on the class itself when it is in the stack: the budget belongs to the class.
             const at = index.lxcClasses.get(cls)?.urn ?? fromNet?.urn ?? s.at;
             if (memoryBudget === undefined || cpuBudget === undefined) {
-                report(`class ${cls}: no budget is declared. Add budget labels (${LIFECYCLE.budgetMemory}, ${LIFECYCLE.budgetCpus}) to network proxima-${cls} or set budgets.${cls} in the policy config.`, at);
+                report(`class ${cls}: no budget is declared. Declare the class through LxcClass (its outputs carry the budget) or set budgets.${cls} in the policy config.`, at);
                 continue;
             }
             if (s.memory > memoryBudget) {

@@ -1,19 +1,19 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { parseDeployRecord } from "../../lib/deploy-record";
 import { LIFECYCLE } from "../../lib/labels";
-import { parseImage, TYPES } from "../lib/resources";
+import { isHostScript, parseImage } from "../lib/resources";
 import { StackIndex } from "../lib/stack";
 import { field, label, UNKNOWN } from "../lib/values";
 
-// The record command of a container: a `command:remote:Command` beside it (same parent, the app's
-// Deployment) whose `create` script names the path in the container's record label. Matching on the
+// The record of a container: a host script beside it (same parent, the app's Deployment) whose role is
+// "deploy-record" and whose recordPath is the path in the container's record label. Matching on the
 // path rather than on a resource name keeps two apps' records apart even if names change.
 function recordCommandFor(index: StackIndex, container: PolicyResource, recordPath: string): { siblings: number; match?: PolicyResource } {
     const parent = index.parentOf(container);
-    const siblings = parent ? (index.childrenByParent.get(parent.urn) ?? []).filter((r) => r.type === TYPES.remoteCommand) : [];
+    const siblings = parent ? (index.childrenByParent.get(parent.urn) ?? []).filter((r) => isHostScript(r.type, r.props, "deploy-record")) : [];
     const match = siblings.find((r) => {
-        const create = field(r.props, "create");
-        return create === UNKNOWN || (typeof create === "string" && create.includes(recordPath));
+        const path = field(r.props, "recordPath");
+        return path === UNKNOWN || path === recordPath;
     });
     return { siblings: siblings.length, ...(match ? { match } : {}) };
 }
@@ -21,7 +21,7 @@ function recordCommandFor(index: StackIndex, container: PolicyResource, recordPa
 /** Seed 002: every deployment writes /opt/<org>/<app>/deploy-info.yml, so the host says what runs and why. */
 export const proximaDeployRecord: StackValidationPolicy = {
     name: "proxima-deploy-record",
-    description: "Every Proxima container has a deploy record command writing the path in its record label with its digest.",
+    description: "Every Proxima container has a deploy record host script writing the path in its record label with its digest.",
     enforcementLevel: "mandatory",
     validateStack: (args, report) => {
         const index = new StackIndex(args.resources);
@@ -42,7 +42,7 @@ export const proximaDeployRecord: StackValidationPolicy = {
             if (!match) {
                 report(
                     `${where}: no deploy record command writes ${recordPath}` +
-                        (siblings ? ` (${siblings} command${siblings > 1 ? "s" : ""} beside it write elsewhere)` : " (no command:remote:Command beside it)") +
+                        (siblings ? ` (${siblings} record${siblings > 1 ? "s" : ""} beside it write elsewhere)` : " (no deploy-record host script beside it)") +
                         `. Deploy it through a Deployment, which writes the record on the class host.`,
                     r.urn,
                 );

@@ -5,7 +5,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { parse as parseYaml } from "yaml";
-import { connectionFor, DEPLOYED_AT_PLACEHOLDER, deployRecordScript, verifyScript } from "../../components/deployment";
+import { DEPLOYED_AT_PLACEHOLDER, deployRecordScript, verifyScript } from "../../components/deployment";
+import { sshTarget } from "../../lib/host-script";
 import { parseDeployRecord, renderDeployRecord } from "../../lib/deploy-record";
 import { buildAndPush, dockerEngine, sharedTestRegistry } from "../support/services";
 
@@ -71,9 +72,10 @@ describe("components/deployment scripts", () => {
     });
 
     it("derives the SSH connection from the class's Docker endpoint", () => {
-        assert.deepEqual(connectionFor("ssh://deploy@proxima-core.lan"), { host: "proxima-core.lan", user: "deploy", port: 22 });
-        assert.deepEqual(connectionFor("ssh://ops@10.0.0.5:2222"), { host: "10.0.0.5", user: "ops", port: 2222 });
-        assert.throws(() => connectionFor("tcp://core:2375"), /Use ssh:\/\/user@host\[:port\]/);
+        assert.deepEqual(sshTarget("ssh://deploy@proxima-core.lan"), { destination: "deploy@proxima-core.lan", port: 22 });
+        assert.deepEqual(sshTarget("ssh://ops@10.0.0.5:2222"), { destination: "ops@10.0.0.5", port: 2222 });
+        assert.throws(() => sshTarget("tcp://core:2375"), /Use ssh:\/\/user@host\[:port\]/);
+        assert.throws(() => sshTarget("ssh://core.lan"), /Use ssh:\/\/user@host\[:port\]/);
     });
 });
 

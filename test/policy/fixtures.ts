@@ -1,3 +1,4 @@
+import { HOST_SCRIPT_KIND } from "../../lib/host-script";
 /**
  * Hand-built estates in the shape the program registers (see components/lxcClass.ts, deployment.ts,
  * devContainer.ts): compliant by construction, so each test mutates exactly one thing.
@@ -133,19 +134,27 @@ export function addApp(e: Estate, stack: string, c: ClassHandles, spec: AppSpec)
         propertyDependencies: { volumes: volumeUrns },
     }));
     e.add(res({
-        type: TYPES.remoteCommand,
-        urn: urn(stack, TYPES.remoteCommand, `${spec.app}-record`, [deploymentType]),
+        type: HOST_SCRIPT_TYPE,
+        urn: urn(stack, HOST_SCRIPT_TYPE, `${spec.app}-record`, [deploymentType]),
         name: `${spec.app}-record`,
         parent: deployment.urn,
         props: {
-            connection: { host: `${spec.cls}.proxima.test`, user: "deploy", port: 22 },
-            create: `set -eu\ntarget='${recordPath}'\ntmp=$(mktemp)\ncat > "$tmp"\nmv -f "$tmp" "$target"\n`,
+            kind: HOST_SCRIPT_KIND,
+            role: "deploy-record",
+            endpoint: `ssh://deploy@${spec.cls}.proxima.test`,
+            sshOpts: [],
+            recordPath,
+            script: `set -eu\ntarget='${recordPath}'\ntmp=$(mktemp)\ncat > "$tmp"\nmv -f "$tmp" "$target"\n`,
+            triggers: [digest],
             stdin: renderDeployRecord({ app: spec.app, image: `${REGISTRY}/acme/${spec.app}`, digest, tag: "v1.0.0", deployed_at: "@DEPLOYED_AT@", deployed_by: "ci" }),
         },
         dependencies: [container.urn],
     }));
     return container;
 }
+
+/** The type token of the program's host scripts (a named dynamic resource). */
+export const HOST_SCRIPT_TYPE = "pulumi-nodejs:dynamic/image-lifecycle:HostScript";
 
 export function addRelease(e: Estate, stack: string, name: string, inputs: Partial<ReleaseInputs> = {}): CapturedResource {
     const props: ReleaseInputs = { kind: RELEASE_KIND, registry: REGISTRY, repository: "acme/web", digest: DIGEST_A, tag: "v1.0.0", ...inputs };

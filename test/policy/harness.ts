@@ -41,6 +41,11 @@ export interface CapturedResource {
     urn: string;
     name: string;
     props: Record<string, unknown>;
+    /**
+     * What stack policies see instead of `props`: a custom resource's outputs (after the provider filled
+     * defaults), a component's registered outputs. Absent: the inputs stand in (fixtures that model inputs only).
+     */
+    outputs?: Record<string, unknown>;
     /** Provider reference `<provider urn>::<id>`, as the engine records it. */
     provider?: string;
     /** Parent URN. */
@@ -182,7 +187,8 @@ export async function runPolicies(policies: Policies, resources: CapturedResourc
             const provider = providerOf(r, byUrn);
             views.set(r.urn, {
                 type: r.type,
-                props: proxy.unknownCheckingProxy(r.props),
+                // The engine hands stack policies outputs, not inputs.
+                props: proxy.unknownCheckingProxy(r.outputs ?? r.props),
                 urn: r.urn,
                 name: r.name,
                 opts: options(r),

@@ -45,7 +45,7 @@ describe("policy pack over the program's real registrations", function () {
 
     it("captures what the policies are about (containers, record commands, release, production gate)", () => {
         const types = new Set(proxima.map((r) => r.type));
-        for (const t of ["docker:index/container:Container", "command:remote:Command", "github:index/repositoryEnvironment:RepositoryEnvironment", "pulumi:providers:docker"]) {
+        for (const t of ["docker:index/container:Container", "pulumi-nodejs:dynamic/image-lifecycle:HostScript", "github:index/repositoryEnvironment:RepositoryEnvironment", "pulumi:providers:docker"]) {
             assert.ok(types.has(t), `no ${t} registered`);
         }
         assert.ok(proxima.some((r) => r.props.kind === "image-lifecycle:release"), "no release resource registered");
@@ -95,16 +95,16 @@ describe("policy pack over the program's real registrations", function () {
         });
         expectExactly(await run(rs), [...BASELINE, "proxima-experimental-class advisory sandbox-container"]);
     });
-    it("a class over the budget on its network (a limit raised past the program's own check) → class budget", async () => {
+    it("a class over the budget in its outputs (a limit raised past the program's own check) → class budget", async () => {
         const rs = edit(proxima, (rs) => { byName(rs, "hello-world-container").props.memory = 2048; });
         const vs = await run(rs);
         const budget = vs.filter((v) => v.policy === "proxima-class-budget");
         assert.equal(budget.length, 1, vs.map(short).join("\n"));
-        assert.match(budget[0].message, /class core: .* ask for 2560 MB of memory, over the class budget of 2048 MB \(label on its network\)/);
+        assert.match(budget[0].message, /class core: .* ask for 2560 MB of memory, over the class budget of 2048 MB \(the class's outputs\)/);
         assert.equal(budget[0].urn, byName(rs, "core").urn, "reported on the LxcClass");
         expectExactly(vs.filter((v) => v.policy !== "proxima-class-budget"), BASELINE);
     });
-    it("a stack budget raised past the example config's: the class's own budget (its network labels) wins", async () => {
+    it("a stack budget raised past the example config's: the class's own budget (its outputs) wins", async () => {
         const rs = await runProgram("proxima", (raw) => {
             raw.classes.core.budget = { memoryMb: 8192, cpus: 2 };
             raw.apps["hello-world"].limits.memoryMb = 2048;

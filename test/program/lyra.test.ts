@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { byName, loadStackConfig, ofType, runProgramFull, seedImage, seedRegistryFor, testLabels } from "../support/program";
 import { LIFECYCLE } from "../../lib/labels";
+import { dockerCpus } from "../../lib/docker-values";
 
 describe("program: lyra stack under mocks (shipped Pulumi.lyra.yaml, real registry)", function () {
     this.timeout(300000);
@@ -21,7 +22,9 @@ describe("program: lyra stack under mocks (shipped Pulumi.lyra.yaml, real regist
             assert.equal(c.props.restart, "no");
             assert.equal(c.props.privileged, false);
             assert.equal(c.props.memory, d.limits.memoryMb);
-            assert.equal(c.props.cpus, String(d.limits.cpus));
+            // The docker provider's own spelling (1 → "1.0"), so a real `up` reads back no change.
+            assert.equal(c.props.cpus, dockerCpus(d.limits.cpus));
+            assert.equal(c.props.memorySwap, d.limits.memoryMb);
             assert.equal(c.props.logDriver, "json-file");
             assert.equal(c.props.image, `${host}/${d.image}@${await seedImage(d.image, d.tag)}`);
             const labels = Object.fromEntries((c.props.labels as any[]).map((l) => [l.label, l.value]));

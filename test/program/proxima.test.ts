@@ -11,6 +11,7 @@ import { readDeployed } from "../../lib/deploy-record";
 import { RELEASE_KIND } from "../../lib/release";
 import { releaseProvider } from "../../components/release";
 import type { PromotionRecord } from "../../lib/promotion";
+import { dockerCpus } from "../../lib/docker-values";
 
 const CONTAINER = "docker:index/container:Container";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -53,7 +54,9 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
             const oci = testLabels(a.image, a.tag);
             for (const key of [OCI.description, OCI.created, OCI.revision, OCI.source]) assert.equal(labels[key], oci[key], `${app} ${key}`);
             assert.equal(c.props.memory, a.limits.memoryMb);
-            assert.equal(c.props.cpus, String(a.limits.cpus));
+            // The docker provider's own spelling (1 → "1.0"), so a real `up` reads back no change.
+            assert.equal(c.props.cpus, dockerCpus(a.limits.cpus));
+            assert.equal(c.props.memorySwap, a.limits.memoryMb);
             assert.equal(c.props.restart, a.restart ?? "unless-stopped");
             assert.equal(c.props.privileged, false);
             for (const v of (a.volumes ?? []) as { name: string; containerPath: string }[]) {
@@ -93,12 +96,8 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
             assert.equal(provider.props.host, shipped.classes[klass].host);
             const network = byName(resources, `${klass}-network`, "docker:index/network:Network");
             assert.equal(network.props.name, `proxima-${klass}`);
-            // The class budget of the stack file, published for policies (memory in MiB).
-            assert.deepEqual(network.props.labels, [
-                { label: LIFECYCLE.class, value: klass },
-                { label: LIFECYCLE.budgetMemory, value: String(shipped.classes[klass].budget.memoryMb) },
-                { label: LIFECYCLE.budgetCpus, value: String(shipped.classes[klass].budget.cpus) },
-            ]);
+            // Only the class: a label change would replace a network that still has containers.
+            assert.deepEqual(network.props.labels, [{ label: LIFECYCLE.class, value: klass }]);
             assert.equal(network.parent, component.urn);
             assert.equal(network.provider, `${provider.urn}::${klass}-docker-id`);
         }
@@ -121,7 +120,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
             raw.deployedBy = "alice";
             return raw;
         });
-        const record = byName(resources, "hello-world-record", "command:remote:Command");
+        const record = byName(resources, "hello-world-record", "pulumi-nodejs:dynamic/image-lifecycle:HostScript");
         const expected = [
             `app: "hello-world"`,
             `image: "${host}/rednaw/hello-world"`,
@@ -138,19 +137,21 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
         ].join("\n");
         assert.equal(record.props.stdin, expected);
         assert.deepEqual(parseYaml(record.props.stdin).description, subject);
-        assert.equal(record.props.create, deployRecordScript("/opt/giftfinder/hello-world/deploy-info.yml"));
-        assert.deepEqual(record.props.connection, { host: "proxima-core.lan", user: "deploy", port: 22 });
+        assert.equal(record.props.script, deployRecordScript("/opt/giftfinder/hello-world/deploy-info.yml"));
+        assert.equal(record.props.recordPath, "/opt/giftfinder/hello-world/deploy-info.yml");
+        assert.equal(record.props.role, "deploy-record");
+        assert.equal(record.props.endpoint, "ssh://deploy@proxima-core.lan");
         assert.deepEqual(record.props.triggers, [digest]);
         const container = byName(resources, "hello-world-container", CONTAINER);
-        assert.ok(record.dependencies.includes(container.urn));
-        const verify = byName(resources, "hello-world-verify", "command:remote:Command");
-        assert.ok(verify.dependencies.includes(container.urn) && verify.dependencies.includes(record.urn));
-        assert.match(verify.props.create, /name='hello-world'/);
+        const verify = byName(resources, "hello-world-verify", "pulumi-nodejs:dynamic/image-lifecycle:HostScript");
+        // Verified before the record is written: a container that never runs keeps the old record.
+        assert.ok(verify.dependencies.includes(container.urn) && record.dependencies.includes(verify.urn));
+        assert.match(verify.props.script, /name='hello-world'/);
 
         // Run the registered script itself (its target moved into a temp dir) on the registered stdin.
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "image-lifecycle-opt-"));
         try {
-            const script = (record.props.create as string).replaceAll("/opt/giftfinder", dir);
+            const script = (record.props.script as string).replaceAll("/opt/giftfinder", dir);
             const result = spawnSync("sh", ["-c", script], { input: record.props.stdin, encoding: "utf8" });
             assert.equal(result.status, 0, result.stderr);
             assert.equal(fs.existsSync("/tmp/image-lifecycle-pwned"), false);

@@ -15,9 +15,10 @@ function runMain(args: string[], extraPath: string[] = [], env: NodeJS.ProcessEn
 }
 
 /**
- * The Pulumi CLI cannot be installed on this machine, so these tests check the script's own decisions:
- * what it says without the CLI, and the exact pulumi invocations it makes (recorded by a stand-in
- * executable named `pulumi` that writes its argv and backend to a file).
+ * For the team's stacks these check the script's own decisions: what it says without the CLI, and the
+ * exact pulumi invocations it makes (recorded by a stand-in executable named `pulumi` that writes its
+ * argv and backend to a file). The local estate (`npm start` with no stack) runs the real engine and
+ * is tested end to end in test/e2e/main.test.ts.
  */
 describe("scripts/main.sh (npm start)", () => {
     it("without the Pulumi CLI, says how to install it and exits 127", () => {
@@ -53,7 +54,7 @@ describe("scripts/main.sh (npm start)", () => {
             assert.ok(fs.existsSync(state), "the local state folder is created");
 
             fs.rmSync(log);
-            const up = runMain(["--up"], [bin], { PULUMI_BACKEND_URL: `file://${state}`, PULUMI_CONFIG_PASSPHRASE: "s3cret" });
+            const up = runMain(["proxima", "--up"], [bin], { PULUMI_BACKEND_URL: `file://${state}`, PULUMI_CONFIG_PASSPHRASE: "s3cret" });
             assert.equal(up.status, 0, up.stderr);
             const upCalls = fs.readFileSync(log, "utf8").trim().split("\n");
             assert.equal(upCalls.length, 3);
@@ -63,14 +64,20 @@ describe("scripts/main.sh (npm start)", () => {
         }
     });
 
-    it("defaults the state to ./.pulumi-state of the project", () => {
+    it("refuses --up without a team stack: the local estate always deploys", () => {
+        const r = runMain(["--up"]);
+        assert.equal(r.status, 2);
+        assert.match(r.stderr, /--up goes with a team stack/);
+    });
+
+    it("defaults a team stack's state to ./.pulumi-state of the project", () => {
         const state = path.join(root, ".pulumi-state");
         const existed = fs.existsSync(state);
         const bin = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
         const log = path.join(bin, "calls.log");
         fs.writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\necho "$PULUMI_BACKEND_URL" >> ${JSON.stringify(log)}\n`, { mode: 0o755 });
         try {
-            const r = runMain([], [bin]);
+            const r = runMain(["proxima"], [bin]);
             assert.equal(r.status, 0, r.stderr);
             assert.match(r.stderr, /empty passphrase/);
             assert.equal(fs.readFileSync(log, "utf8").split("\n")[0], `file://${state}`);

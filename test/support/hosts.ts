@@ -2,8 +2,9 @@
  * Real SSH hosts on this machine, each the way production reaches a Proxima class or Lyra: an OpenSSH
  * server on a loopback port with its own host key and key-only login, in front of its own `dockerd`.
  * Each host runs in a mount namespace of its own where `/run` and `/opt` are the host's folders, so the
- * `docker` CLI of an SSH session talks to that host's engine (its `/var/run/docker.sock`) and a deploy
- * record in `/opt/<org>/<app>/` lands on that host alone. Nothing leaves loopback.
+ * `docker` CLI of an SSH session talks to that host's engine (its `/var/run/docker.sock`), a deploy
+ * record in `/opt/<org>/<app>/` lands on that host alone, and `/home` (Lyra's workspace) is the host's
+ * own too. Nothing leaves loopback.
  */
 import { ChildProcess, execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -32,6 +33,8 @@ export interface SshHost {
     root: string;
     /** The host's `/opt`, from outside. */
     opt: string;
+    /** The host's `/home`, from outside (Lyra's workspace lives there). */
+    home: string;
     /** `unix://…/docker.sock` of the host's engine, from outside (for assertions). */
     dockerHost: string;
     /** Runs the docker CLI against this host's engine directly (not over SSH). */
@@ -88,8 +91,9 @@ export async function startSshHost(name: string, client: SshClient, rootDir?: st
     if (process.getuid && process.getuid() !== 0) throw new Error("SSH test hosts need root (mount namespaces, dockerd): run as root, as CI does.");
     const root = rootDir ?? tempDir(`host-${name}`);
     const opt = path.join(root, "opt");
+    const home = path.join(root, "home");
     const runDir = path.join(root, "run");
-    for (const d of [opt, path.join(runDir, "sshd"), path.join(root, "docker")]) fs.mkdirSync(d, { recursive: true });
+    for (const d of [opt, home, path.join(runDir, "sshd"), path.join(root, "docker")]) fs.mkdirSync(d, { recursive: true });
     fs.chmodSync(path.join(runDir, "sshd"), 0o755);
     const hostKey = path.join(root, "ssh_host_ed25519_key");
     if (!fs.existsSync(hostKey)) await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", hostKey]);
@@ -121,6 +125,7 @@ export async function startSshHost(name: string, client: SshClient, rootDir?: st
         "set -eu",
         `mount --bind '${opt}' /opt`,
         `mount --bind '${runDir}' /run`,
+        `mount --bind '${home}' /home`,
         `'${dockerd}' --data-root '${path.join(root, "docker")}' --exec-root /run/docker --pidfile /run/docker.pid` +
             ` --bridge=none --iptables=false --ip6tables=false --default-address-pool ${pool} > '${path.join(root, "dockerd.log")}' 2>&1 &`,
         "dpid=$!",
@@ -129,7 +134,8 @@ export async function startSshHost(name: string, client: SshClient, rootDir?: st
         "trap 'kill $spid $dpid 2>/dev/null; wait $dpid 2>/dev/null; exit 0' TERM INT",
         "wait",
     ].join("\n");
-    const child: ChildProcess = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", supervisor], { stdio: "ignore" });
+    // Its own process group, so that an abnormal exit of the test run can take sshd and dockerd with it.
+    const child: ChildProcess = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", supervisor], { stdio: "ignore", detached: true });
     live.add(child);
     const dockerHost = `unix://${path.join(runDir, "docker.sock")}`;
     const docker = async (args: string[]) => (await run("docker", args, { env: { ...process.env, DOCKER_HOST: dockerHost }, maxBuffer: 16 * 1024 * 1024 })).stdout;
@@ -143,14 +149,14 @@ export async function startSshHost(name: string, client: SshClient, rootDir?: st
         return stdout.trim() === path.join(root, "docker");
     }, 60000, logs);
     return {
-        name, endpoint, port, root, opt, dockerHost, docker,
+        name, endpoint, port, root, opt, home, dockerHost, docker,
         async stop() {
             if (!live.has(child)) return;
             live.delete(child);
             // Containers first, so the engine stops without waiting for them.
             await docker(["ps", "-aq"]).then((ids) => ids.trim() ? docker(["rm", "-f", ...ids.trim().split(/\s+/)]) : "").catch(() => "");
             await new Promise<void>((resolve) => {
-                const timer = setTimeout(() => { child.kill("SIGKILL"); resolve(); }, 20000);
+                const timer = setTimeout(() => { killGroup(child, "SIGKILL"); resolve(); }, 20000);
                 child.once("exit", () => { clearTimeout(timer); resolve(); });
                 child.kill("SIGTERM");
             });
@@ -160,6 +166,19 @@ export async function startSshHost(name: string, client: SshClient, rootDir?: st
 
 const live = new Set<ChildProcess>();
 
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+    try {
+        if (child.pid !== undefined) process.kill(-child.pid, signal);
+    } catch { /* already gone */ }
+}
+
 process.on("exit", () => {
-    for (const c of live) if (c.exitCode === null) c.kill("SIGKILL");
+    for (const c of live) if (c.exitCode === null) killGroup(c, "SIGKILL");
 });
+// A run stopped by a signal skips "exit" handlers unless a handler exits; take the hosts along.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+        for (const c of live) if (c.exitCode === null) killGroup(c, "SIGKILL");
+        process.exit(signal === "SIGINT" ? 130 : 143);
+    });
+}

@@ -30,6 +30,8 @@ export interface CapturedResource {
     name: string;
     /** The inputs sent to the engine (for components: what the SDK sends, `{}`). */
     props: Record<string, any>;
+    /** What stack policies see: a custom resource's state as the "engine" returned it, a component's registered outputs. */
+    outputs: Record<string, any>;
     /** `<provider urn>::<provider id>` for an explicit provider; absent for the default provider. */
     provider?: string;
     /** URN of the parent; absent for top-level resources (whose parent is the stack). */
@@ -185,16 +187,25 @@ export function runEstate(estate: Estate, resolver: ImageResolver): Promise<Prog
 async function capture(stack: StackName, estate: Estate, resolver: ImageResolver, create?: RunOptions["create"]): Promise<ProgramRun> {
     const resources: CapturedResource[] = [];
     let pending = 0;
+    const states = new Map<string, Record<string, any>>();
     const mocks: pulumi.runtime.Mocks = {
-        newResource: async (args) => ({
-            id: args.custom ? `${args.name}-id` : undefined,
-            state: (args.custom && create ? await create(args) : undefined) ?? args.inputs,
-        }),
+        newResource: async (args) => {
+            const created = args.custom && create ? await create(args) : undefined;
+            // Only a real create gives outputs of their own; an echo is the inputs themselves.
+            if (created) states.set(`${args.type}::${args.name}`, created);
+            return { id: args.custom ? `${args.name}-id` : undefined, state: created ?? args.inputs };
+        },
         call: (args) => args.inputs,
     };
     await pulumi.runtime.setMocks(mocks, "image-lifecycle", stack, false);
     const monitor = pulumi.runtime.getMonitor() as any;
     const register = monitor.registerResource.bind(monitor);
+    const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+    const componentOutputs = new Map<string, Record<string, any>>();
+    monitor.registerResourceOutputs = (req: any, callback: (err: any, res: any) => void) => {
+        componentOutputs.set(req.getUrn(), rpc.deserializeProperties(req.getOutputs()));
+        return registerOutputs(req, callback);
+    };
     monitor.registerResource = (req: any, callback: (err: any, res: any) => void) => {
         pending++;
         const propertyDependencies: Record<string, string[]> = {};
@@ -211,7 +222,7 @@ async function capture(stack: StackName, estate: Estate, resolver: ImageResolver
         };
         return register(req, (err: any, res: any) => {
             if (!err && res) {
-                const captured: CapturedResource = { type: entry.type, urn: res.getUrn(), name: entry.name, props: entry.props, dependencies: entry.dependencies, propertyDependencies: entry.propertyDependencies, custom: entry.custom };
+                const captured: CapturedResource = { type: entry.type, urn: res.getUrn(), name: entry.name, props: entry.props, outputs: {}, dependencies: entry.dependencies, propertyDependencies: entry.propertyDependencies, custom: entry.custom };
                 if (entry.provider) captured.provider = entry.provider;
                 if (entry.parent) captured.parent = entry.parent;
                 resources.push(captured);
@@ -232,6 +243,11 @@ async function capture(stack: StackName, estate: Estate, resolver: ImageResolver
         await done;
         await new Promise((r) => setImmediate(r));
         if (pending === 0 && state.getStore().settings.rpcDone === done) break;
+    }
+    // A custom resource whose "engine" echoed its inputs shares one object for both views, so a test
+    // that edits what the program registered edits what every policy sees.
+    for (const r of resources) {
+        r.outputs = r.custom ? (states.get(`${r.type}::${r.name}`) ?? r.props) : (componentOutputs.get(r.urn) ?? {});
     }
     return { resources, outputs: resolved, estate };
 }

@@ -186,6 +186,8 @@ export interface TestImage {
     /** Extra bytes so distinct builds get distinct digests and sizes. */
     payload?: string;
     healthcheck?: string;
+    /** Extra executable files, by absolute path in the image (e.g. a shim `/bin/healthcheck`). */
+    files?: Record<string, string>;
 }
 
 /** Builds a `FROM scratch` + busybox-static image on the real engine, pushes every tag, returns the digest. */
@@ -196,13 +198,17 @@ export async function buildAndPush(image: TestImage): Promise<string> {
     try {
         fs.copyFileSync(busyboxPath(), path.join(ctx, "busybox"));
         fs.writeFileSync(path.join(ctx, "payload"), image.payload ?? `${image.repository} ${image.tags.join(",")} ${Date.now()}`);
+        const extra = Object.entries(image.files ?? {}).map(([target, content], i) => {
+            fs.writeFileSync(path.join(ctx, `file${i}`), content, { mode: 0o755 });
+            return `COPY file${i} ${target}\n`;
+        }).join("");
         const labels = Object.entries(image.labels ?? {})
             .map(([k, v]) => `LABEL ${JSON.stringify(k)}=${JSON.stringify(v)}`)
             .join("\n");
         const health = image.healthcheck ? `HEALTHCHECK --interval=1s --timeout=2s --retries=3 CMD ${image.healthcheck}\n` : "";
         fs.writeFileSync(
             path.join(ctx, "Dockerfile"),
-            `FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\nCOPY payload /payload\n${labels}\n${health}` +
+            `FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\nCOPY payload /payload\n${extra}${labels}\n${health}` +
                 `CMD ["/bin/sh", "-c", ${JSON.stringify(image.cmd ?? "cat /payload")}]\n`,
         );
         const first = `${image.repository}:${image.tags[0]}`;

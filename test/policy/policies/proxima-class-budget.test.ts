@@ -37,6 +37,12 @@ describe(P, () => {
         e.setLabel("core-network", LIFECYCLE.budgetMemory, "256");
         expectMessages(await violationsOf(P, e, budgets({ memoryMb: 100000, cpus: 100 })), [["budget of 256 MB", "label on its network"]]);
     });
+    it("prefers the budget in the class component's outputs over labels and config", async () => {
+        const e = proximaEstate();
+        e.get("core").props.budget = { memoryMb: 300, cpus: 8 };
+        e.setLabel("core-network", LIFECYCLE.budgetMemory, "4096");
+        expectMessages(await violationsOf(P, e, budgets({ memoryMb: 100000, cpus: 100 })), [["budget of 300 MB", "the class's outputs"]]);
+    });
     it("refuses a class without any budget", async () => {
         const vs = await violationsOf(P, proximaEstate(), { config: { [P]: { budgets: { core: { memoryMb: 4096, cpus: 4 } } } } });
         expectMessages(vs, [["class monitoring: no budget is declared"]]);
@@ -51,11 +57,10 @@ describe(P, () => {
 describe(`${P} on the program's real output (shipped proxima stack, real registry)`, function () {
     this.timeout(300000);
     const shipped = loadStackConfig("proxima");
-    const memoryOf = (r: { props: Record<string, any> }) => Number(r.props.memory);
     const appOf = (r: { props: Record<string, any> }) =>
         ((r.props.labels ?? []) as { label: string; value: string }[]).find((l) => l.label === LIFECYCLE.app)?.value;
 
-    it("reads each class's budget from its network, with budgets absent from policy config", async () => {
+    it("reads each class's budget from its registered outputs, with budgets absent from policy config", async () => {
         const resources = await runProgram("proxima");
         const noBudgets = { config: { [P]: { enforcementLevel: "mandatory" } } };
         expectMessages(await violationsOf(P, resources, noBudgets), []);
@@ -63,10 +68,11 @@ describe(`${P} on the program's real output (shipped proxima stack, real registr
         const playground = resources.find((r) => r.type === "docker:index/container:Container" && appOf(r) === "playground")!;
         assert.ok(playground, "no playground container in the program's output");
         const budget = shipped.classes.experimental.budget.memoryMb as number;
-        playground.props.memory = budget + 1;
-        assert.ok(memoryOf(playground) < 2048);
+        // Stack policies see outputs: the provider's state of the container.
+        playground.outputs.memory = budget + 1;
+        assert.ok(Number(playground.outputs.memory) < 2048);
         const vs = await violationsOf(P, resources, noBudgets);
-        expectMessages(vs, [["class experimental", "playground", `${budget + 1} MB`, `budget of ${budget} MB`, "label on its network"]]);
+        expectMessages(vs, [["class experimental", "playground", `${budget + 1} MB`, `budget of ${budget} MB`, "the class's outputs"]]);
         assert.equal(vs[0].level, "mandatory");
     });
 });

@@ -16,16 +16,16 @@ describe(P, () => {
     it("refuses a container whose record command is missing", async () => {
         const e = proximaEstate();
         e.remove("web-record");
-        expectMessages(await violationsOf(P, e), [["no deploy record command writes /opt/acme/web/deploy-info.yml", "no command:remote:Command beside it"]]);
+        expectMessages(await violationsOf(P, e), [["no deploy record command writes /opt/acme/web/deploy-info.yml", "no deploy-record host script beside it"]]);
     });
     it("refuses a record command that writes another path", async () => {
         const e = proximaEstate();
-        e.get("web-record").props.create = "cat > /tmp/elsewhere.yml";
-        expectMessages(await violationsOf(P, e), [["1 command beside it write elsewhere"]]);
+        e.get("web-record").props.recordPath = "/tmp/elsewhere.yml";
+        expectMessages(await violationsOf(P, e), [["1 record beside it write elsewhere"]]);
     });
     it("does not take another app's record (association is by parent and path)", async () => {
         const e = proximaEstate();
-        e.get("api-record").props.create = e.get("web-record").props.create;
+        e.get("api-record").props.recordPath = e.get("web-record").props.recordPath;
         expectMessages(await violationsOf(P, e), [["container api-container", "/opt/acme/api/deploy-info.yml"]]);
     });
     it("refuses a record naming another digest", async () => {

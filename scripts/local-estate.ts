@@ -1,0 +1,136 @@
+/**
+ * The embedded default of `npm start`: a whole estate on this machine — a registry with the sample
+ * images, an SSH host with its own Docker engine per Proxima class and for Lyra — and a real
+ * `pulumi up` of the shipped proxima stack on it, through the policy pack. The estate is the one the
+ * end-to-end tests use (test/e2e/estate.ts); it keeps running between runs, so a second run reports
+ * no changes.
+ *
+ *   local-estate.ts up <engine-dir>   start the estate if needed, deploy, print the overview
+ *   local-estate.ts serve             (internal) the process that keeps the estate running
+ *   local-estate.ts stop              stop the estate (state and images go with it)
+ */
+import { execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { checkout, configureStack, estateEnv, pulumi, pulumiOk, REPO_ROOT, startServices } from "../test/e2e/estate";
+
+const dir = path.join(REPO_ROOT, ".local", "estate");
+const infoFile = path.join(dir, "estate.json");
+const pidFile = path.join(dir, "estate.pid");
+const logFile = path.join(dir, "estate.log");
+const say = (m: string) => process.stderr.write(`--- ${m}\n`);
+
+interface Info {
+    registry: { registry: string };
+    credentials: { username: string; password: string };
+    hosts: Record<string, { endpoint: string; home: string }>;
+    client: { sshOpts: string[] };
+    images: Record<string, { tag: string; digest: string }[]>;
+    dockerHost: string;
+}
+
+function alive(): boolean {
+    try {
+        process.kill(Number(fs.readFileSync(pidFile, "utf8")), 0);
+        return fs.existsSync(infoFile);
+    } catch {
+        return false;
+    }
+}
+
+async function serve(): Promise<void> {
+    const services = await startServices();
+    const info: Info = {
+        registry: { registry: services.registry.registry },
+        credentials: services.credentials,
+        hosts: Object.fromEntries(Object.entries(services.hosts).map(([k, h]) => [k, { endpoint: h.endpoint, home: h.home }])),
+        client: { sshOpts: services.client.sshOpts },
+        images: services.images,
+        dockerHost: services.dockerHost,
+    };
+    fs.writeFileSync(infoFile, JSON.stringify(info, null, 2));
+    const stop = async () => {
+        fs.rmSync(infoFile, { force: true });
+        await services.stop();
+        process.exit(0);
+    };
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+    setInterval(() => undefined, 1 << 30);
+}
+
+async function start(): Promise<Info> {
+    if (alive()) return JSON.parse(fs.readFileSync(infoFile, "utf8")) as Info;
+    fs.mkdirSync(dir, { recursive: true });
+    fs.rmSync(infoFile, { force: true });
+    say("starting the local estate: a registry, SSH hosts core/monitoring/experimental/lyra with their own Docker engines, sample images (about 1-3 min)");
+    const out = fs.openSync(logFile, "w");
+    const child = spawn(process.execPath, [...process.execArgv, __filename, "serve"], { detached: true, stdio: ["ignore", out, out], cwd: REPO_ROOT });
+    fs.writeFileSync(pidFile, String(child.pid));
+    child.unref();
+    const deadline = Date.now() + 15 * 60000;
+    while (!fs.existsSync(infoFile)) {
+        if (child.exitCode !== null || Date.now() > deadline || !alive0(child.pid!)) {
+            throw new Error(`The local estate did not start. Its log (${logFile}):\n${fs.readFileSync(logFile, "utf8").slice(-3000)}`);
+        }
+        await new Promise((r) => setTimeout(r, 500));
+    }
+    return JSON.parse(fs.readFileSync(infoFile, "utf8")) as Info;
+}
+
+function alive0(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+async function up(engine: string): Promise<void> {
+    const info = await start();
+    const workdir = checkout(path.join(dir, "checkout"));
+    fs.mkdirSync(path.join(dir, "pulumi-state"), { recursive: true });
+    const env = await estateEnv(engine, workdir, path.join(dir, "pulumi-state"), info.dockerHost);
+    env.IMAGE_LIFECYCLE_DEPLOYER = process.env.IMAGE_LIFECYCLE_DEPLOYER ?? (process.env.USER || "local");
+    env.REGISTRY_USERNAME = info.credentials.username;
+    env.REGISTRY_PASSWORD = info.credentials.password;
+    delete env.NO_COLOR;
+    const estate = { ...info, workdir, env } as unknown as Parameters<typeof configureStack>[0];
+    say(`configuring stack proxima for the local estate (state in ${path.relative(REPO_ROOT, path.join(dir, "pulumi-state"))})`);
+    await configureStack(estate, "proxima");
+    const hello = info.images["rednaw/hello-world"];
+    await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "releases.hello-world-v1-0-0.digest", hello[hello.length - 1].digest.slice("sha256:".length)]);
+    await pulumi(estate, ["config", "rm", "--stack", "proxima", "--path", "releaseGate"]);
+    say("pulumi up --stack proxima --policy-pack policy (the release gate is left out: GitHub is not part of the local estate)");
+    const code = await new Promise<number>((resolve) => {
+        const p = spawn("pulumi", ["up", "--yes", "--non-interactive", "--stack", "proxima", "--policy-pack", "policy", "--policy-pack-config", "policy-pack-config.example.json"], { cwd: workdir, env, stdio: "inherit" });
+        p.on("close", (c) => resolve(c ?? 1));
+    });
+    if (code !== 0) process.exit(code);
+    const deployed = path.join(dir, "deployed.json");
+    fs.writeFileSync(deployed, await pulumiOk(estate, ["stack", "output", "deployments", "--json", "--stack", "proxima"]));
+    say(`overview (npm run application:overview -- rednaw/hello-world --registry ${info.registry.registry} --deployed ${path.relative(REPO_ROOT, deployed)})`);
+    process.stdout.write(execFileSync(process.execPath, [path.join(REPO_ROOT, "bin/image-lifecycle.js"), "overview", "rednaw/hello-world", "--registry", info.registry.registry, "--deployed", deployed], { env, encoding: "utf8" }));
+    say("stop the local estate with: npm start -- --stop");
+}
+
+async function stop(): Promise<void> {
+    if (!alive()) {
+        say("the local estate is not running");
+        return;
+    }
+    const pid = Number(fs.readFileSync(pidFile, "utf8"));
+    process.kill(pid, "SIGTERM");
+    for (let i = 0; i < 300 && alive0(pid); i++) await new Promise((r) => setTimeout(r, 100));
+    // A new estate has new hosts and registry: the old stack state describes nothing that runs.
+    fs.rmSync(path.join(dir, "pulumi-state"), { recursive: true, force: true });
+    say("stopped the local estate");
+}
+
+const [command, arg] = process.argv.slice(2);
+const run = command === "serve" ? serve() : command === "up" ? up(arg) : command === "stop" ? stop() : Promise.reject(new Error("usage: local-estate.ts up <engine-dir> | stop"));
+run.catch((e: Error) => {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(1);
+});

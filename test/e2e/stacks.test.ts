@@ -1,0 +1,244 @@
+/**
+ * The proxima stack under the real Pulumi engine (built by `npm run engine`), with the shipped stack
+ * file, against real SSH class hosts and a real registry: preview with the policy pack, up, an unchanged
+ * second up, rollback through the CLI, a budget and a limit change, a release, destroy.
+ */
+import * as assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { parseDeployRecord } from "../../lib/deploy-record";
+import { LIFECYCLE, OCI } from "../../lib/labels";
+import { configureStack, engineDir, Estate, pulumi, pulumiOk, REPO_ROOT, startEstate } from "./estate";
+
+const run = promisify(execFile);
+const POLICY = ["--policy-pack", "policy", "--policy-pack-config", "policy-pack-config.example.json"];
+const CLASS_OF: Record<string, "core" | "monitoring" | "experimental"> = {
+    "hello-world": "core", "giftfinder-api": "core", metrics: "monitoring", uptime: "monitoring", playground: "experimental",
+};
+const REPOSITORY: Record<string, string> = {
+    "hello-world": "rednaw/hello-world", "giftfinder-api": "giftfinder/api", metrics: "giftfinder/metrics-exporter",
+    uptime: "giftfinder/uptime", playground: "giftfinder/playground",
+};
+
+/** The image CLI, as a user runs it, in the estate's checkout. */
+async function cli(estate: Estate, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    try {
+        const { stdout, stderr } = await run("node", [path.join(REPO_ROOT, "bin/image-lifecycle.js"), ...args], { cwd: estate.workdir, env: estate.env, maxBuffer: 16 * 1024 * 1024 });
+        return { code: 0, stdout, stderr };
+    } catch (e) {
+        const err = e as { code?: number; stdout?: string; stderr?: string };
+        return { code: typeof err.code === "number" ? err.code : 1, stdout: err.stdout ?? "", stderr: err.stderr ?? String(e) };
+    }
+}
+
+interface Inspected {
+    Name: string;
+    Config: { Image: string; Labels: Record<string, string> };
+    HostConfig: { Memory: number; NanoCpus: number; MemorySwap: number };
+    NetworkSettings: { Networks: Record<string, unknown> };
+    State: { Running: boolean };
+}
+
+async function containers(estate: Estate, host: string): Promise<Inspected[]> {
+    const h = estate.hosts[host as keyof Estate["hosts"]];
+    const ids = (await h.docker(["ps", "-aq"])).trim();
+    if (!ids) return [];
+    return JSON.parse(await h.docker(["inspect", ...ids.split(/\s+/)])) as Inspected[];
+}
+
+function recordOn(estate: Estate, host: string, app: string) {
+    const file = path.join(estate.hosts[host as keyof Estate["hosts"]].opt, "giftfinder", app, "deploy-info.yml");
+    return { file, exists: fs.existsSync(file), read: () => parseDeployRecord(fs.readFileSync(file, "utf8"), file) };
+}
+
+function latest(estate: Estate, app: string) {
+    const builds = estate.images[REPOSITORY[app]];
+    return builds[builds.length - 1];
+}
+
+describe("e2e: the shipped stacks under the real engine (SSH hosts, real registry)", function () {
+    this.timeout(1800000);
+    let estate: Estate;
+
+    before(async function () {
+        this.timeout(3600000);
+        estate = await startEstate(await engineDir());
+        // The policy pack asks the registry itself (tag immutability); it reads these, as in CI.
+        estate.env.REGISTRY_USERNAME = estate.credentials.username;
+        estate.env.REGISTRY_PASSWORD = estate.credentials.password;
+    });
+    after(async function () {
+        this.timeout(300000);
+        await estate?.stop();
+    });
+
+describe("proxima", function () {
+    before(async function () {
+        this.timeout(600000);
+        await configureStack(estate, "proxima");
+        // The shipped release names a digest of the team's registry; here it is the digest of the pushed tag.
+        await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "releases.hello-world-v1-0-0.digest", latest(estate, "hello-world").digest.slice("sha256:".length)]);
+        // GitHub cannot be reached from here, and its provider cannot be built (docs/adr/0004).
+        await pulumiOk(estate, ["config", "rm", "--stack", "proxima", "--path", "releaseGate"]);
+    });
+
+    it("previews with the policy pack: no mandatory violation", async () => {
+        const r = await pulumi(estate, ["preview", "--stack", "proxima", ...POLICY]);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        assert.doesNotMatch(r.stdout, /\[mandatory\]/);
+        assert.match(r.stdout, /image-lifecycle@v0\.1\.0/);
+    });
+
+    it("up: every app runs pinned by digest on its own class's engine, with its limits, record and verification", async () => {
+        const out = await pulumiOk(estate, ["up", "--yes", "--stack", "proxima", ...POLICY]);
+        assert.match(out, /hello-world-verify created/);
+        for (const host of ["core", "monitoring", "experimental"] as const) {
+            const running = await containers(estate, host);
+            const apps = Object.keys(CLASS_OF).filter((a) => CLASS_OF[a] === host).sort();
+            assert.deepEqual(running.map((c) => c.Name.slice(1)).sort(), apps, `containers on ${host}`);
+            for (const c of running) {
+                const app = c.Name.slice(1);
+                const build = latest(estate, app);
+                assert.equal(c.Config.Image, `${estate.registry.registry}/${REPOSITORY[app]}@${build.digest}`);
+                assert.ok(c.State.Running, `${app} runs`);
+                assert.deepEqual(Object.keys(c.NetworkSettings.Networks), [`proxima-${host}`]);
+                assert.equal(c.Config.Labels[LIFECYCLE.class], host);
+                assert.equal(c.Config.Labels[OCI.description], build.description);
+                const record = recordOn(estate, host, app).read();
+                assert.equal(record.digest, build.digest);
+                assert.equal(record.tag, build.tag);
+                assert.equal(record.description, build.description);
+                assert.equal(record.deployed_by, "e2e-deployer");
+                assert.ok(Math.abs(Date.parse(record.deployed_at) - Date.now()) < 15 * 60000, `deployed_at ${record.deployed_at} is now`);
+            }
+            // A record only where the app runs.
+            for (const app of Object.keys(CLASS_OF).filter((a) => CLASS_OF[a] !== host)) assert.equal(recordOn(estate, host, app).exists, false);
+        }
+        const [metrics] = (await containers(estate, "monitoring")).filter((c) => c.Name === "/metrics");
+        assert.equal(metrics.HostConfig.Memory, 128 * 1024 * 1024);
+        assert.equal(metrics.HostConfig.NanoCpus, 0.25e9);
+    });
+
+    it("the deployments output fed to overview --deployed puts → on the deployed tag", async () => {
+        const deployed = path.join(estate.workdir, "deployed.json");
+        fs.writeFileSync(deployed, await pulumiOk(estate, ["stack", "output", "deployments", "--json", "--stack", "proxima"]));
+        const r = await cli(estate, ["overview", "rednaw/hello-world", "--registry", estate.registry.registry, "--deployed", deployed]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /^→ 6350192 /m);
+        assert.match(r.stdout, /^ {2}6350190 /m);
+    });
+
+    it("a second up with nothing changed changes nothing: no update, no replace, no rerun, no rewritten record", async () => {
+        const record = recordOn(estate, "core", "hello-world");
+        const before = fs.readFileSync(record.file, "utf8");
+        const mtime = fs.statSync(record.file).mtimeMs;
+        const r = await pulumi(estate, ["up", "--yes", "--expect-no-changes", "--stack", "proxima", ...POLICY]);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        assert.match(r.stdout, /45 unchanged/);
+        assert.equal(fs.readFileSync(record.file, "utf8"), before);
+        assert.equal(fs.statSync(record.file).mtimeMs, mtime);
+    });
+
+    it("rollback --to an earlier tag --yes, then up: only that app's container is replaced and its record and arrow move", async () => {
+        const earlier = estate.images["rednaw/hello-world"][0];
+        const others = Object.fromEntries((await containers(estate, "core")).map((c) => [c.Name, c]));
+        const r = await cli(estate, ["rollback", "hello-world", "--to", earlier.tag, "--yes"]);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        const preview = JSON.parse((await pulumi(estate, ["preview", "--json", "--stack", "proxima"])).stdout) as { steps: { op: string; urn: string }[] };
+        const changed = preview.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn.split("::").pop()}`);
+        assert.deepEqual(changed.filter((c) => !/^(create-replacement|delete-replaced|replace) /.test(c)), [], `only replacements: ${changed.join(", ")}`);
+        assert.deepEqual([...new Set(changed.map((c) => c.split(" ")[1]))].sort(), ["hello-world-container", "hello-world-image", "hello-world-record", "hello-world-verify"]);
+        await pulumiOk(estate, ["up", "--yes", "--stack", "proxima", ...POLICY]);
+        const now = Object.fromEntries((await containers(estate, "core")).map((c) => [c.Name, c]));
+        assert.equal(now["/hello-world"].Config.Image, `${estate.registry.registry}/rednaw/hello-world@${earlier.digest}`);
+        assert.equal(now["/giftfinder-api"].Config.Image, others["/giftfinder-api"].Config.Image);
+        assert.equal(recordOn(estate, "core", "hello-world").read().digest, earlier.digest);
+        const deployed = path.join(estate.workdir, "deployed.json");
+        fs.writeFileSync(deployed, await pulumiOk(estate, ["stack", "output", "deployments", "--json", "--stack", "proxima"]));
+        const overview = await cli(estate, ["overview", "rednaw/hello-world", "--registry", estate.registry.registry, "--deployed", deployed]);
+        assert.match(overview.stdout, /^→ 6350190 /m);
+        assert.match(overview.stdout, /^ {2}6350192 /m);
+    });
+
+    it("a class budget change and a limit change go through up", async () => {
+        await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "classes.monitoring.budget.memoryMb", "1536"]);
+        await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "apps.metrics.limits.memoryMb", "192"]);
+        await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "apps.metrics.limits.cpus", "0.5"]);
+        await pulumiOk(estate, ["up", "--yes", "--stack", "proxima", ...POLICY]);
+        const [metrics] = (await containers(estate, "monitoring")).filter((c) => c.Name === "/metrics");
+        assert.equal(metrics.HostConfig.Memory, 192 * 1024 * 1024);
+        assert.equal(metrics.HostConfig.NanoCpus, 0.5e9);
+        const again = await pulumi(estate, ["preview", "--expect-no-changes", "--stack", "proxima"]);
+        assert.equal(again.code, 0, again.stdout);
+    });
+
+    it("the release wrote v1.0.0 on the same digest (skopeo), and the record is an output", async () => {
+        const { stdout } = await run("skopeo", ["inspect", "--raw", "--tls-verify=false", "--creds", `${estate.credentials.username}:${estate.credentials.password}`, `docker://${estate.registry.registry}/rednaw/hello-world:v1.0.0`]);
+        const digest = `sha256:${require("node:crypto").createHash("sha256").update(stdout).digest("hex")}`;
+        assert.equal(digest, latest(estate, "hello-world").digest);
+        const releases = JSON.parse(await pulumiOk(estate, ["stack", "output", "releases", "--json", "--stack", "proxima"]));
+        assert.equal(releases["hello-world-v1-0-0"].tag, "v1.0.0");
+        assert.equal(releases["hello-world-v1-0-0"].sanity.ok, true);
+    });
+
+    it("a second release of the same tag on another digest is refused at preview by the pack", async () => {
+        const other = estate.images["rednaw/hello-world"][0].digest.slice("sha256:".length);
+        for (const [k, v] of [["image", "rednaw/hello-world"], ["digest", other], ["tag", "v1.0.0"]]) {
+            await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", `releases.again.${k}`, v]);
+        }
+        const r = await pulumi(estate, ["preview", "--stack", "proxima", ...POLICY]);
+        await pulumiOk(estate, ["config", "rm", "--stack", "proxima", "--path", "releases.again"]);
+        assert.notEqual(r.code, 0);
+        assert.match(r.stdout, /\[mandatory\]\s+release-tag-immutable/);
+    });
+
+    it("destroy removes the containers and leaves the release tag and the volumes", async () => {
+        await pulumiOk(estate, ["destroy", "--yes", "--stack", "proxima"]);
+        for (const host of ["core", "monitoring", "experimental"]) assert.deepEqual(await containers(estate, host), []);
+        const volumes = (await estate.hosts.core.docker(["volume", "ls", "-q"])).trim().split("\n").sort();
+        assert.deepEqual(volumes, ["core-giftfinder-api-data", "core-hello-world-cache"]);
+        await run("skopeo", ["inspect", "--raw", "--tls-verify=false", "--creds", `${estate.credentials.username}:${estate.credentials.password}`, `docker://${estate.registry.registry}/rednaw/hello-world:v1.0.0`]);
+    });
+});
+
+describe("lyra", function () {
+    before(async function () {
+        this.timeout(600000);
+        await configureStack(estate, "lyra");
+        // The workspace the shipped stack binds from, on the Lyra host.
+        for (const dir of ["dev/work/hello-world/html", "dev/work/giftfinder-api"]) fs.mkdirSync(path.join(estate.hosts.lyra.home, dir), { recursive: true });
+    });
+
+    it("previews with the policy pack: no mandatory violation", async () => {
+        const r = await pulumi(estate, ["preview", "--stack", "lyra", ...POLICY]);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        assert.doesNotMatch(r.stdout, /\[mandatory\]/);
+    });
+
+    it("up runs the dev containers with their limits and temporary volumes, on the Lyra engine only", async () => {
+        await pulumiOk(estate, ["up", "--yes", "--stack", "lyra", ...POLICY]);
+        const running = await containers(estate, "lyra");
+        assert.deepEqual(running.map((c) => c.Name).sort(), ["/api", "/hello-world"]);
+        const byName = Object.fromEntries(running.map((c) => [c.Name, c]));
+        assert.equal(byName["/hello-world"].HostConfig.Memory, 256 * 1024 * 1024);
+        assert.equal(byName["/hello-world"].HostConfig.NanoCpus, 0.5e9);
+        assert.equal(byName["/api"].HostConfig.NanoCpus, 1e9);
+        const volumes = (await estate.hosts.lyra.docker(["volume", "ls", "-q", "--filter", `label=${LIFECYCLE.stack}=lyra`])).trim().split("\n").filter(Boolean);
+        assert.equal(volumes.length, 2, `temporary volumes: ${volumes.join(", ")}`);
+        for (const host of ["core", "monitoring", "experimental"]) {
+            assert.deepEqual((await containers(estate, host)).filter((c) => c.Config.Labels[LIFECYCLE.stack] === "lyra"), []);
+        }
+        const again = await pulumi(estate, ["preview", "--expect-no-changes", "--stack", "lyra"]);
+        assert.equal(again.code, 0, again.stdout);
+    });
+
+    it("destroy leaves nothing of them on the Lyra engine", async () => {
+        await pulumiOk(estate, ["destroy", "--yes", "--stack", "lyra"]);
+        assert.deepEqual(await containers(estate, "lyra"), []);
+        assert.equal((await estate.hosts.lyra.docker(["volume", "ls", "-q"])).trim(), "");
+        assert.equal((await estate.hosts.lyra.docker(["images", "-q"])).trim(), "");
+    });
+});
+});
