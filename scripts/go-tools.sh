@@ -33,7 +33,9 @@ while IFS=$'\t' read -r name pkg version binary toolchain; do
     start=$SECONDS
     # GOFLAGS is reset so a caller's -mod=… cannot change what gets built; CGO off, as upstream releases are.
     goenv=(GOBIN="$tmp" GOFLAGS=-buildvcs=false CGO_ENABLED=0)
-    if [ "$toolchain" != - ]; then goenv+=(GOTOOLCHAIN="$toolchain"); fi
+    # "-": the machine's Go and no other (GOTOOLCHAIN=local), so a module that needs a newer Go fails
+    # here, plainly, instead of the go command fetching a toolchain on its own.
+    if [ "$toolchain" = - ]; then goenv+=(GOTOOLCHAIN=local); else goenv+=(GOTOOLCHAIN="$toolchain"); fi
     if ! env "${goenv[@]}" go install -trimpath "$pkg@$version" >&2; then
       rm -rf "$tmp"
       echo "go-tools: $name $version: build failed (see above)" >&2
