@@ -5,7 +5,8 @@
  * — against the registry's own floor (the same requests as bare keep-alive GETs), and our request count
  * against the protocol minimum.
  *
- *   npm run bench:overview            (BENCH_TAGS=1000, BENCH_PEER_SAMPLE=100; BENCH_PEER_SAMPLE=0 runs the peers on every tag)
+ *   npm run bench:overview            (BENCH_TAGS=1000, BENCH_PEER_SAMPLE=100; BENCH_PEER_SAMPLE=0 runs the peers on every tag;
+ *                                      BENCH_DISTRIBUTION=2.8 runs it all against Debian's docker-registry instead)
  *
  * Needs crane and the v3 registry built by scripts/go-tools.sh. Last line:
  * `ratio=<skopeo loop / ours> crane_ratio=<crane loop / ours> floor_ratio=<ours / floor> requests=<ours>
@@ -25,13 +26,14 @@ import { mapLimit } from "../lib/registry/limit";
 import { MEDIA_TYPES } from "../lib/registry/types";
 import { goTool } from "../test/support/go-tools";
 import { pushOciImage } from "../test/support/oci";
-import { requireBinary, startRegistry, stopAll } from "../test/support/services";
+import { DISTRIBUTIONS, type Distribution, requireBinary, startRegistry, stopAll } from "../test/support/services";
 
 const run = promisify(execFile);
 const TAGS = Number(process.env.BENCH_TAGS ?? 1000);
 const SAMPLE = Number(process.env.BENCH_PEER_SAMPLE ?? 100);
 const REPO = "bench/app";
 const RUNS = 3;
+const DISTRIBUTION = (process.env.BENCH_DISTRIBUTION ?? "v3") as Distribution;
 
 function log(line: string): void {
     process.stdout.write(`${line}\n`);
@@ -72,10 +74,11 @@ function median(xs: number[]): number {
 }
 
 async function main(): Promise<void> {
+    if (!DISTRIBUTIONS.includes(DISTRIBUTION)) throw new Error(`BENCH_DISTRIBUTION=${DISTRIBUTION} is not one of ${DISTRIBUTIONS.join(", ")}.`);
     requireBinary("skopeo", "skopeo");
     const crane = goTool("crane");
-    const reg = await startRegistry({ distribution: "v3" });
-    log(`registry ${reg.registry} (Distribution v3), ${TAGS} tags on distinct digests in ${REPO}`);
+    const reg = await startRegistry({ distribution: DISTRIBUTION });
+    log(`registry ${reg.registry} (Distribution ${DISTRIBUTION}), ${TAGS} tags on distinct digests in ${REPO}`);
 
     let t = Date.now();
     const tags = await seed(new RegistryClient({ registry: reg.registry }), TAGS);
