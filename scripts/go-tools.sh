@@ -36,7 +36,8 @@ while IFS=$'\t' read -r name pkg version binary toolchain; do
     # "-": the machine's Go and no other (GOTOOLCHAIN=local), so a module that needs a newer Go fails
     # here, plainly, instead of the go command fetching a toolchain on its own.
     if [ "$toolchain" = - ]; then goenv+=(GOTOOLCHAIN=local); else goenv+=(GOTOOLCHAIN="$toolchain"); fi
-    if ! env "${goenv[@]}" go install -trimpath "$pkg@$version" >&2; then
+    # stdin is the table this loop reads: the build gets /dev/null instead.
+    if ! env "${goenv[@]}" go install -trimpath "$pkg@$version" >&2 </dev/null; then
       rm -rf "$tmp"
       echo "go-tools: $name $version: build failed (see above)" >&2
       exit 1
