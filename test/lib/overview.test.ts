@@ -5,7 +5,7 @@ import { OCI } from "../../lib/labels";
 import { buildOverview, formatCreated, formatOverview, gatherOverview, overviewJson, TagInfo, truncate } from "../../lib/overview";
 import { RegistryClient } from "../../lib/registry/client";
 import { ImageInfo, RequestEvent } from "../../lib/registry/types";
-import { buildAndPush, sharedTestRegistry } from "../support/services";
+import { buildAndPush, DISTRIBUTIONS, sharedTestRegistry } from "../support/services";
 
 const golden = (name: string) => fs.readFileSync(path.join(__dirname, "..", "golden", name), "utf8");
 
@@ -93,9 +93,9 @@ describe("lib/overview", () => {
         assert.equal(json.tags[1].description, "initial deploy");
     });
 
-    describe("gatherOverview against a real registry", () => {
+    for (const distribution of DISTRIBUTIONS) describe(`gatherOverview against a real registry (Distribution ${distribution})`, () => {
         it("costs one list, one manifest per tag and one config per distinct image", async () => {
-            const reg = await sharedTestRegistry();
+            const reg = await sharedTestRegistry(distribution);
             const repo = "overview/gather";
             const a = await buildAndPush({ repository: `${reg.registry}/${repo}`, tags: ["aaa1111", "stable"], labels: { [OCI.created]: "2026-03-01T12:00:00Z", [OCI.description]: "second" }, payload: "a" });
             const b = await buildAndPush({ repository: `${reg.registry}/${repo}`, tags: ["bbb2222"], labels: { [OCI.created]: "2026-02-01T12:00:00Z", [OCI.description]: "first" }, payload: "b" });

@@ -108,30 +108,3 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
             }),
     };
 }
-
-/**
- * Debian's docker-registry (Distribution 2.8.2) ignores `n` and `last` on the tag list and never
- * sends `Link`; Distribution 3 and most hosted registries paginate. This rewrite applies the
- * distribution spec's pagination to the registry's real tag list: lexical order, the `n` tags after
- * `last`, and a `Link: <…>; rel="next"` header while more remain.
- */
-export function paginateTagList(req: ProxiedRequest): Fault | undefined {
-    const url = new URL(req.path, "http://proxy");
-    const m = /^\/v2\/(.+)\/tags\/list$/.exec(url.pathname);
-    const n = Number(url.searchParams.get("n"));
-    if (!m || !Number.isInteger(n) || n < 1) return undefined;
-    const last = url.searchParams.get("last");
-    return {
-        kind: "rewrite",
-        rewrite: (answer) => {
-            if (answer.status !== 200) return answer;
-            const json = JSON.parse(answer.body.toString()) as { name: string; tags: string[] | null };
-            const all = [...(json.tags ?? [])].sort();
-            const after = last === null ? all : all.filter((t) => t > last);
-            const page = after.slice(0, n);
-            const headers = { ...answer.headers };
-            if (after.length > n) headers.link = `</v2/${m[1]}/tags/list?n=${n}&last=${encodeURIComponent(page[page.length - 1])}>; rel="next"`;
-            return { ...answer, headers, body: Buffer.from(JSON.stringify({ name: json.name, tags: page })) };
-        },
-    };
-}

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { buildAndPush, dockerEngine, sharedTestRegistry } from "./services";
 
-describe("test services (real docker.io engine and docker-registry)", () => {
+describe("test services (real docker.io engine and Distribution v3 registry)", () => {
     it("builds a labelled image, pushes it and the registry serves its manifest by digest", async () => {
         const reg = await sharedTestRegistry();
         const digest = await buildAndPush({ repository: `${reg.registry}/selftest/app`, tags: ["a1"], labels: { "x.y": "z" } });

@@ -1,7 +1,8 @@
 /**
- * Real services for integration tests: a Docker engine (Debian docker.io) and a Docker registry
- * (Debian docker-registry), both on loopback, in temp dirs, on free ports, stopped after the run.
- * Nothing here fakes a registry or an engine.
+ * Real services for integration tests: a Docker engine (Debian docker.io) and a registry — by default
+ * Distribution v3 (the seeds' Docker Registry v3, built from its Go module by scripts/go-tools.sh), or
+ * Debian's docker-registry (Distribution 2.8, which teams still run) — all on loopback, in temp dirs, on
+ * free ports, stopped after the run. Nothing here fakes a registry or an engine.
  */
 import { ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -9,6 +10,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { goTool } from "./go-tools";
 
 const run = promisify(execFile);
 
@@ -56,25 +58,42 @@ function tempDir(prefix: string): string {
     return dir;
 }
 
+/**
+ * Which registry a test runs against: `v3` is Distribution v3 (paginates the tag list with `n`, `last`
+ * and `Link`); `2.8` is Debian's docker-registry (ignores `n` and `last`, never sends `Link`).
+ */
+export type Distribution = "v3" | "2.8";
+
+/** Both registries, for suites that run once against each. */
+export const DISTRIBUTIONS: readonly Distribution[] = ["v3", "2.8"];
+
 /** A running registry. `url` is `http://127.0.0.1:<port>`, `registry` is `127.0.0.1:<port>`. */
 export interface RegistryService {
     registry: string;
     url: string;
     dataDir: string;
+    distribution: Distribution;
     stop(): Promise<void>;
 }
 
 export interface RegistryOptions {
+    /** Default `v3`. */
+    distribution?: Distribution;
     /** Turns on htpasswd basic auth with this one user (bcrypt via Debian's apache2-utils). */
     basicAuth?: { username: string; password: string };
     /** Turns on bearer-token auth: the registry trusts tokens signed by a key whose cert is in `rootCertBundle`. */
     tokenAuth?: { realm: string; service: string; issuer: string; rootCertBundle: string };
 }
 
+function registryBinary(distribution: Distribution): string {
+    return distribution === "v3" ? goTool("registry") : requireBinary("docker-registry", "docker-registry");
+}
+
 /** Starts a fresh registry. Tests that change global registry state should start their own. */
 export async function startRegistry(opts: RegistryOptions = {}): Promise<RegistryService> {
-    const binary = requireBinary("docker-registry", "docker-registry");
-    const dir = tempDir("registry");
+    const distribution = opts.distribution ?? "v3";
+    const binary = registryBinary(distribution);
+    const dir = tempDir(`registry-${distribution}`);
     const port = await freePort();
     const dataDir = path.join(dir, "data");
     let auth = "";
@@ -96,10 +115,13 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
     );
     const logFile = path.join(dir, "registry.log");
     const out = fs.openSync(logFile, "a");
-    const child = spawn(binary, ["serve", config], { stdio: ["ignore", out, out] });
+    // v3 traces every request with OpenTelemetry and, unless told otherwise, exports the spans over OTLP
+    // to localhost:4318, where nothing listens here: "none" keeps it from trying (2.8 has no tracing).
+    const env = { ...process.env, OTEL_TRACES_EXPORTER: "none" };
+    const child = spawn(binary, ["serve", config], { stdio: ["ignore", out, out], env });
     children.push(child);
     const url = `http://127.0.0.1:${port}`;
-    await waitFor("docker-registry", async () => {
+    await waitFor(`registry ${distribution} (${binary})`, async () => {
         const res = await fetch(`${url}/v2/`);
         return res.status === 200 || res.status === 401;
     }, 15000, logFile);
@@ -107,6 +129,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
         registry: `127.0.0.1:${port}`,
         url,
         dataDir,
+        distribution,
         stop: () => stopChild(child),
     };
 }
@@ -129,7 +152,7 @@ export interface DockerEngine {
 }
 
 let engine: Promise<DockerEngine> | undefined;
-let sharedRegistry: Promise<RegistryService> | undefined;
+const sharedRegistries = new Map<Distribution, Promise<RegistryService>>();
 
 /** The one Docker engine of this test run, started on first use. */
 export function dockerEngine(): Promise<DockerEngine> {
@@ -137,10 +160,14 @@ export function dockerEngine(): Promise<DockerEngine> {
     return engine;
 }
 
-/** A registry shared by tests that only add their own repositories; started on first use. */
-export function sharedTestRegistry(): Promise<RegistryService> {
-    sharedRegistry ??= startRegistry();
-    return sharedRegistry;
+/** A registry shared by tests that only add their own repositories, one per distribution (default v3); started on first use. */
+export function sharedTestRegistry(distribution: Distribution = "v3"): Promise<RegistryService> {
+    let shared = sharedRegistries.get(distribution);
+    if (!shared) {
+        shared = startRegistry({ distribution });
+        sharedRegistries.set(distribution, shared);
+    }
+    return shared;
 }
 
 async function startDockerEngine(): Promise<DockerEngine> {
@@ -240,7 +267,7 @@ export async function stopAll(): Promise<void> {
         try { fs.rmSync(dir, { recursive: true, force: true }); } catch { /* mounts left by a killed dockerd */ }
     }
     engine = undefined;
-    sharedRegistry = undefined;
+    sharedRegistries.clear();
 }
 
 process.on("exit", () => {

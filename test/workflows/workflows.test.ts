@@ -30,14 +30,14 @@ describe(".github/workflows", () => {
                 }
             });
 
-            it(`${file}: run scripts never expand inputs or git text in the shell (script injection) and parse as bash`, () => {
+            // actionlint (actionlint.test.ts) parses the scripts, runs shellcheck on them and flags the
+            // untrusted github.event / head_ref fields; it cannot know that our dispatch inputs and the
+            // commit subject a step outputs are just as untrusted.
+            it(`${file}: run scripts never expand dispatch inputs or the commit subject in the shell (script injection)`, () => {
                 const wf = load(file);
                 for (const [name, job] of Object.entries(wf.jobs)) {
                     for (const step of job.steps.filter((s) => s.run)) {
-                        assert.ok(!/\$\{\{\s*(inputs\.|github\.event\.|steps\.[\w-]+\.outputs\.subject|github\.head_ref)/.test(step.run!), `${name}/${step.name ?? step.run}: pass it through env instead`);
-                        const text = step.run!.replace(/\$\{\{[^}]*\}\}/g, "X");
-                        const r = spawnSync("bash", ["-n"], { input: text, encoding: "utf8" });
-                        assert.equal(r.status, 0, `${name}/${step.name}: ${r.stderr}`);
+                        assert.ok(!/\$\{\{\s*(inputs\.|steps\.[\w-]+\.outputs\.subject)/.test(step.run!), `${name}/${step.name ?? step.run}: pass it through env instead`);
                     }
                 }
             });

@@ -11,7 +11,7 @@ import { RegistryError } from "../../../lib/errors";
 import { OCI } from "../../../lib/labels";
 import { RegistryClient } from "../../../lib/registry/client";
 import { RequestEvent } from "../../../lib/registry/types";
-import { buildAndPush, requireBinary, sharedTestRegistry, startRegistry } from "../../support/services";
+import { buildAndPush, DISTRIBUTIONS, requireBinary, sharedTestRegistry, startRegistry } from "../../support/services";
 
 const run = promisify(execFile);
 const b64url = (b: Buffer | string) => Buffer.from(b).toString("base64url");
@@ -56,7 +56,7 @@ async function startTokenService(dir: string, user: { username: string; password
     return { realm: `http://127.0.0.1:${port}/token`, cert, requests, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
-describe("RegistryClient bearer-token auth (registry with token auth)", function () {
+for (const distribution of DISTRIBUTIONS) describe(`RegistryClient bearer-token auth (registry with token auth, Distribution ${distribution})`, function () {
     const user = { username: "deployer", password: "t0ken-Passw0rd!" };
     const repo = "bearer/app";
     let dir: string;
@@ -67,9 +67,9 @@ describe("RegistryClient bearer-token auth (registry with token auth)", function
     before(async function () {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "image-lifecycle-token-"));
         token = await startTokenService(dir, user, "image-lifecycle-test-issuer", "image-lifecycle-test");
-        const reg = await startRegistry({ tokenAuth: { realm: token.realm, service: "image-lifecycle-test", issuer: "image-lifecycle-test-issuer", rootCertBundle: token.cert } });
+        const reg = await startRegistry({ distribution, tokenAuth: { realm: token.realm, service: "image-lifecycle-test", issuer: "image-lifecycle-test-issuer", rootCertBundle: token.cert } });
         registry = reg.registry;
-        const shared = await sharedTestRegistry();
+        const shared = await sharedTestRegistry(distribution);
         digest = await buildAndPush({ repository: `${shared.registry}/bearer/source`, tags: ["v1"], labels: { [OCI.description]: "bearer", [OCI.created]: "2026-01-25T01:10:00Z" }, payload: "bearer" });
         const source = new RegistryClient({ registry: shared.registry });
         const m = await source.getManifest("bearer/source", digest);
