@@ -162,6 +162,37 @@ describe("proxima", function () {
         assert.match(overview.stdout, /^ {2}6350192 /m);
     });
 
+    it("a container that does not start fails the up on that resource, and its record is not rewritten", async () => {
+        const record = recordOn(estate, "experimental", "playground");
+        const before = fs.readFileSync(record.file, "utf8");
+        await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "apps.playground.command[0]", "/bin/false"]);
+        const r = await pulumi(estate, ["up", "--yes", "--stack", "proxima"]);
+        await pulumiOk(estate, ["config", "rm", "--stack", "proxima", "--path", "apps.playground.command"]);
+        assert.notEqual(r.code, 0);
+        assert.match(r.stdout, /docker:index:Container \(playground-container\):[\s\S]*error:/);
+        assert.equal(fs.readFileSync(record.file, "utf8"), before);
+        await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
+    });
+
+    it("a wrong host key fails the up on that host's resources with a message that says what to check", async () => {
+        const known = fs.readFileSync(estate.client.knownHosts, "utf8");
+        const port = estate.hosts.experimental.port;
+        // Another key under the host's name: what a man in the middle (or a reinstalled host) looks like.
+        const other = (await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(estate.client.dir, "other"), "-C", "x"]), fs.readFileSync(path.join(estate.client.dir, "other.pub"), "utf8").trim().split(/\s+/).slice(0, 2).join(" "));
+        fs.writeFileSync(estate.client.knownHosts, known.split("\n").map((l) => (l.startsWith(`[127.0.0.1]:${port} `) ? `[127.0.0.1]:${port} ${other}` : l)).join("\n"));
+        try {
+            await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "apps.playground.env.MODE", "changed"]);
+            const r = await pulumi(estate, ["up", "--yes", "--stack", "proxima"]);
+            assert.notEqual(r.code, 0);
+            assert.match(r.stdout, /playground/);
+            assert.match(r.stdout, /[Hh]ost key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key/);
+        } finally {
+            fs.writeFileSync(estate.client.knownHosts, known);
+            await pulumiOk(estate, ["config", "rm", "--stack", "proxima", "--path", "apps.playground.env"]);
+        }
+        await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
+    });
+
     it("a class budget change and a limit change go through up", async () => {
         await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "classes.monitoring.budget.memoryMb", "1536"]);
         await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "apps.metrics.limits.memoryMb", "192"]);
