@@ -625,26 +625,25 @@ export class RegistryClient implements RegistryApi {
             });
             const timer = setTimeout(() => {
                 const err = new RequestTimeout(`timed out after ${this.timeoutMs} ms`);
-                req.destroy(err);
                 finish(err);
+                req.destroy(err);
             }, Math.max(0, deadline - Date.now()));
             req.on("error", (e) => finish(e));
             req.on("response", (res) => {
                 status = res.statusCode ?? 0;
                 const declared = Number(res.headers["content-length"]);
                 if (method !== "HEAD" && Number.isFinite(declared) && declared > limit) {
-                    res.destroy();
-                    req.destroy();
+                    // Settle first: destroying the socket emits its own errors, which must not win.
                     finish(new BodyTooLarge(kind, limit));
+                    req.destroy();
                     return;
                 }
                 const chunks: Buffer[] = [];
                 res.on("data", (c: Buffer) => {
                     bytesIn += c.length;
                     if (bytesIn > limit) {
-                        res.destroy();
-                        req.destroy();
                         finish(new BodyTooLarge(kind, limit));
+                        req.destroy();
                         return;
                     }
                     chunks.push(c);
