@@ -1,4 +1,5 @@
 import { OCI } from "./labels";
+import { printable } from "./text";
 import { RegistryError } from "./errors";
 import { mapLimit } from "./registry/limit";
 import { ImageInfo, ListTagsOptions, Manifest } from "./registry/types";
@@ -80,13 +81,6 @@ export function formatCreated(created: string | undefined): string {
     return new Date(ms).toISOString().slice(0, 16).replace("T", " ");
 }
 
-/** Control characters (newlines, terminal escapes) in a commit subject must not reach the terminal. */
-function printable(text: string): string {
-    return text
-        .replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, "")
-        .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ")
-        .trim();
-}
 
 /** Cuts `text` to `max` characters (code points), ending in `…` when cut. */
 export function truncate(text: string, max: number): string {
@@ -116,13 +110,18 @@ export function formatOverview(overview: Overview, opts: { width?: number } = {}
     ];
     for (const row of overview.rows) {
         const tag = `${row.deployed ? "→" : " "} ${row.tag}`;
-        const description = truncate(printable(row.description ?? "") || "-", room);
+        const description = truncate(printable(row.description ?? "").replace(/ {2,}/g, " ").trim() || "-", room);
         lines.push(`${tag.padEnd(tagWidth)}${formatCreated(row.created).padEnd(CREATED_WIDTH)}${description}`);
     }
     return `${lines.join("\n")}\n`;
 }
 
-/** The `--json` form: stable keys for scripts. */
+/** A registry-supplied string for the JSON form: newlines and tabs kept, nothing that drives a terminal. */
+function jsonText(value: string | undefined): string | null {
+    return value === undefined ? null : printable(value, { multiline: true });
+}
+
+/** The `--json` form: stable keys for scripts. Label values pass the sanitiser (they are printed). */
 export function overviewJson(overview: Overview): object {
     return {
         image: `${overview.registry}/${overview.repository}`,
@@ -131,10 +130,10 @@ export function overviewJson(overview: Overview): object {
         tags: overview.rows.map((r) => ({
             tag: r.tag,
             digest: r.digest,
-            created: r.created ?? null,
-            description: r.description ?? null,
-            revision: r.revision ?? null,
-            source: r.source ?? null,
+            created: jsonText(r.created),
+            description: jsonText(r.description),
+            revision: jsonText(r.revision),
+            source: jsonText(r.source),
             size: r.size,
             deployed: r.deployed,
         })),

@@ -72,3 +72,28 @@ export function mdFence(body: string): string {
     const longest = Math.max(0, ...(body.match(/`{3,}/g) ?? []).map((r) => r.length));
     return "`".repeat(Math.max(3, longest + 1));
 }
+
+/** Characters JSON.stringify leaves raw that a terminal still acts on: DEL, C1, line separators, bidi controls. */
+const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
+
+/**
+ * `JSON.stringify` whose text is also safe on a terminal: the characters it would leave raw are
+ * written as `\uXXXX` escapes, so the data is unchanged for a JSON reader and inert for a terminal.
+ */
+export function safeJson(value: unknown, space: number | undefined = 2): string {
+    return JSON.stringify(value, null, space).replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** Wraps a writer so nothing it prints can drive the terminal (newlines and tabs kept). */
+export function safeWriter(write: (text: string) => void): (text: string) => void {
+    return (text) => write(printable(text, { multiline: true }));
+}
+
+/**
+ * A registry-supplied word for Markdown prose: as is when it holds only characters Markdown gives no
+ * meaning to (letters, digits, `.`, `/`, `-`; `_` only inside), else an inline code span ({@link mdCode}).
+ */
+export function mdWord(text: unknown): string {
+    const s = printable(text);
+    return /^[A-Za-z0-9](?:[A-Za-z0-9._/-]*[A-Za-z0-9])?$/.test(s) && !s.includes("__") ? s : mdCode(s);
+}
