@@ -233,6 +233,10 @@ export class RegistryClient implements RegistryApi {
         if (!config || !layers || layers.some((l) => !l)) {
             throw this.error("BAD_RESPONSE", { repository, reference: image.digest }, "The manifest has no valid config or layers descriptors. Re-push the image");
         }
+        const total = config.size + layers.reduce((sum, l) => sum + l!.size, 0);
+        if (!Number.isSafeInteger(total)) {
+            throw this.error("BAD_RESPONSE", { repository, reference: image.digest }, "The manifest's sizes add up to more bytes than can be counted exactly. Check the registry; re-push the image");
+        }
         const configBytes = await this.getBlob(repository, config.digest);
         let parsed: Record<string, unknown>;
         try {
@@ -254,7 +258,7 @@ export class RegistryClient implements RegistryApi {
             ...(created !== undefined ? { created } : {}),
             platforms,
             layers: layers.map((l) => l!.digest),
-            size: config.size + layers.reduce((sum, l) => sum + l!.size, 0),
+            size: total,
             configDigest: config.digest,
             refs,
         };
@@ -693,7 +697,8 @@ function asObject(value: unknown): Record<string, unknown> {
 
 function descriptor(value: unknown): { digest: string; size: number } | undefined {
     const d = asObject(value);
-    if (!isFullDigest(d.digest) || typeof d.size !== "number" || d.size < 0) return undefined;
+    // A size must be a whole byte count JSON can carry exactly (1e308 would print as null).
+    if (!isFullDigest(d.digest) || typeof d.size !== "number" || !Number.isSafeInteger(d.size) || d.size < 0) return undefined;
     return { digest: d.digest, size: d.size };
 }
 

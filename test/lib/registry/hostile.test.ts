@@ -188,3 +188,32 @@ async function firstFreePort(ports: number[]): Promise<number | undefined> {
     }
     return undefined;
 }
+
+describe("RegistryClient: sizes the registry reports", function () {
+    this.timeout(60000);
+    it("refuses a layer size of 1e308 (or sizes summing past 2^53) instead of printing null in --json", async () => {
+        const { createHash } = await import("node:crypto");
+        const sha = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
+        const config = Buffer.from("{}");
+        const manifests: Record<string, Buffer> = {
+            huge: Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config: { digest: sha(config), size: 2 }, layers: [{ digest: sha(config), size: 1e308 }] })),
+            sum: Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config: { digest: sha(config), size: 2 }, layers: [{ digest: sha(config), size: Number.MAX_SAFE_INTEGER }] })),
+        };
+        const server = await startHostileServer((req, res) => {
+            const tag = /manifests\/(\w+)$/.exec(req.url ?? "")?.[1];
+            if (tag && manifests[tag]) {
+                res.writeHead(200, { "content-type": "application/vnd.oci.image.manifest.v1+json" });
+                return void res.end(manifests[tag]);
+            }
+            res.writeHead(200);
+            res.end(config);
+        });
+        try {
+            const client = new RegistryClient({ registry: server.registry });
+            await registryError(client.getImageInfo("evil/app", "huge"), "BAD_RESPONSE", /no valid config or layers descriptors/);
+            await registryError(client.getImageInfo("evil/app", "sum"), "BAD_RESPONSE", /more bytes than can be counted exactly/);
+        } finally {
+            await server.close();
+        }
+    });
+});
