@@ -5,7 +5,7 @@ import { formatCreated } from "../lib/overview";
 import { parseReference } from "../lib/reference";
 import { clientFromEnv } from "../lib/registry/client";
 import { DEFAULT_KEEP_LAST, describeReason, parseAge, PlannedDigest, RetentionPlan } from "../lib/retention";
-import { printable } from "../lib/text";
+import { printable, safeJson } from "../lib/text";
 import { CliIO, Command, EXIT, parseCommandArgs } from "./io";
 import { DEFAULT_REGISTRY } from "./overview";
 
@@ -151,7 +151,7 @@ export const cleanup: Command = async (argv, rawIO) => {
         }
         if (values.json) {
             const j = (p: PlannedDigest) => ({ digest: p.digest, tags: p.tags, created: p.created ?? null });
-            io.stdout(`${JSON.stringify({
+            io.stdout(`${safeJson({
                 image,
                 applied: values.apply === true,
                 rules: { keepLast, minAge: values["min-age"] ?? null },
@@ -166,7 +166,7 @@ export const cleanup: Command = async (argv, rawIO) => {
                           ...(stopped ? { stopped: stopped.message } : {}),
                       }
                     : {}),
-            }, null, 2)}\n`);
+            })}\n`);
         } else {
             io.stdout(formatPlan(image, plan, rules, values.apply === true));
             if (applied) {

@@ -523,7 +523,7 @@ export class RegistryClient implements RegistryApi {
             const write = opts.method === "GET" || opts.method === "HEAD" ? "" : " The write was not retried automatically: check the registry state, then run it again.";
             return this.error("HTTP_ERROR", ctx, `The registry answered ${res.status}${tried}.${write} Try again later or check the registry's logs`);
         }
-        const detail = codes.length ? ` (${codes.join(", ")})` : "";
+        const detail = codes.length ? ` (${codes.slice(0, 5).map((c) => quoteValue(c, 60)).join(", ")}${codes.length > 5 ? ", …" : ""})` : "";
         return this.error("HTTP_ERROR", ctx, `${opts.method} got an unexpected answer ${res.status}${detail}. Check the registry's logs`);
     }
 
