@@ -34,6 +34,9 @@ interface Known {
 /** The rules of one cleanup run, as for {@link planRetention} but without the clock. */
 export type CleanupRules = Omit<Partial<RetentionRules>, "now">;
 
+/** Pauses before asking again for a listed tag that answered 404 (then it stops cleanup). */
+const REASK_PAUSES_MS = [100, 300, 600];
+
 /** Longest time between the fresh read that cleared a digest and sending its DELETE. */
 export const DELETE_CLAIM_WINDOW_MS = 500;
 
@@ -91,20 +94,48 @@ export class CleanupReader {
     /** The first, full read (one manifest GET per tag, as the overview does); throws when any tag is unreadable. */
     async initial(deployed: ReadonlySet<string>): Promise<DigestFacts[]> {
         const picture = await gatherRepository(this.source, this.repository);
-        refuseIncomplete(this.source.registry, this.repository, picture.unreadable);
         const byDigest = new Map<string, string[]>();
         for (const { tag, info } of picture.tags) {
             this.known.set(info.digest, { ...(info.created !== undefined ? { created: info.created } : {}), refs: info.refs ?? [] });
             byDigest.set(info.digest, [...(byDigest.get(info.digest) ?? []), tag]);
         }
+        await this.askAgain(picture.unreadable, byDigest);
         return this.facts(byDigest, deployed);
+    }
+
+    /**
+     * Asks a few more times, with pauses, for tags that were listed but answered 404 (a push or
+     * promotion half-written shows that way for a moment); whatever still does not answer stops cleanup.
+     * A 404 is never taken as "gone".
+     */
+    private async askAgain(unreadable: UnreadableTag[], byDigest: Map<string, string[]>): Promise<void> {
+        let left = unreadable.filter((u) => u.retriable !== false);
+        const invalid = unreadable.filter((u) => u.retriable === false);
+        for (const pause of REASK_PAUSES_MS) {
+            if (left.length === 0) break;
+            await new Promise((r) => setTimeout(r, pause));
+            const digests = await mapLimit(left, 8, (u) => this.source.resolve(this.repository, u.tag));
+            const still: UnreadableTag[] = [];
+            left.forEach((u, i) => {
+                const d = digests[i];
+                if (d === undefined) still.push(u);
+                else byDigest.set(d, [...(byDigest.get(d) ?? []), u.tag]);
+            });
+            left = still;
+        }
+        refuseIncomplete(this.source.registry, this.repository, [...invalid, ...left]);
+        const fresh = [...byDigest.keys()].filter((d) => !this.known.has(d));
+        await mapLimit(fresh, 8, async (d) => {
+            const info = await this.source.imageInfoFromManifest(this.repository, await this.source.getManifest(this.repository, d));
+            this.known.set(d, { ...(info.created !== undefined ? { created: info.created } : {}), refs: info.refs ?? [] });
+        });
     }
 
     /** A fresh read: the tag list and a HEAD per tag; digests never seen are fetched once. Throws when any tag is unreadable. */
     async again(deployed: ReadonlySet<string>): Promise<DigestFacts[]> {
         const unreadable: UnreadableTag[] = [];
         const tags = await this.source.listTags(this.repository, {
-            onInvalidTag: (tag) => unreadable.push({ tag, reason: "the registry listed a name that is not a valid tag" }),
+            onInvalidTag: (tag) => unreadable.push({ tag, reason: "the registry listed a name that is not a valid tag", retriable: false }),
         });
         const digests = await mapLimit(tags, 16, (t) => this.source.resolve(this.repository, t));
         const byDigest = new Map<string, string[]>();
@@ -113,12 +144,7 @@ export class CleanupReader {
             if (d === undefined) unreadable.push({ tag, reason: "listed, but its manifest answered HTTP 404" });
             else byDigest.set(d, [...(byDigest.get(d) ?? []), tag]);
         });
-        refuseIncomplete(this.source.registry, this.repository, unreadable);
-        const fresh = [...byDigest.keys()].filter((d) => !this.known.has(d));
-        await mapLimit(fresh, 8, async (d) => {
-            const info = await this.source.imageInfoFromManifest(this.repository, await this.source.getManifest(this.repository, d));
-            this.known.set(d, { ...(info.created !== undefined ? { created: info.created } : {}), refs: info.refs ?? [] });
-        });
+        await this.askAgain(unreadable, byDigest);
         return this.facts(byDigest, deployed);
     }
 

@@ -165,6 +165,8 @@ export interface UnreadableTag {
     /** As the registry sent it: print it only through `printable`. */
     tag: string;
     reason: string;
+    /** False when asking again cannot help (the name itself is invalid). */
+    retriable?: boolean;
 }
 
 /** Everything the registry told us about a repository's tags, including what it could not tell. */
@@ -184,7 +186,7 @@ export async function gatherRepository(source: OverviewSource, repository: strin
     const unreadable: UnreadableTag[] = [];
     const tags = await source.listTags(repository, {
         ...(opts.pageSize !== undefined ? { pageSize: opts.pageSize } : {}),
-        onInvalidTag: (tag) => unreadable.push({ tag, reason: "the registry listed a name that is not a valid tag" }),
+        onInvalidTag: (tag) => unreadable.push({ tag, reason: "the registry listed a name that is not a valid tag", retriable: false }),
     });
     const infos = new Map<string, Promise<ImageInfo>>();
     let done = 0;

@@ -129,24 +129,32 @@ function isUnknown(e: unknown): boolean {
  * unknown is a registry that contradicts itself (a cache answering 404 wrongly), and nothing is decided.
  */
 export async function currentTag(api: RegistryApi, spec: PromotionSpec): Promise<string | undefined> {
-    let listed = false;
-    try {
-        listed = (await api.listTags(spec.repository, { onInvalidTag: () => undefined })).includes(spec.tag);
-    } catch (e) {
-        // A repository the registry does not know has no tags at all; that is one negative answer.
-        if (!(e instanceof RegistryError && e.code === "NAME_UNKNOWN")) throw e;
+    // A PUT in flight can show as "listed, HEAD 404" for a moment (the registry writes the tag's
+    // directory before its link): ask again briefly before calling the registry inconsistent.
+    for (let attempt = 0; ; attempt++) {
+        let listed = false;
+        try {
+            listed = (await api.listTags(spec.repository, { onInvalidTag: () => undefined })).includes(spec.tag);
+        } catch (e) {
+            // A repository the registry does not know has no tags at all; that is one negative answer.
+            if (!(e instanceof RegistryError && e.code === "NAME_UNKNOWN")) throw e;
+        }
+        const head = await api.resolve(spec.repository, spec.tag);
+        if (head !== undefined) return head;
+        if (!listed) return undefined;
+        if (attempt >= INCONSISTENT_RETRIES.length) {
+            throw new RegistryError(
+                "BAD_RESPONSE",
+                { registry: spec.registry, repository: spec.repository, reference: spec.tag },
+                `The registry lists tag ${spec.tag} but answers 404 for it, so whether it exists cannot be told. Nothing was written. Check the registry or the cache in front of it (it may serve a stale 404), then run again`,
+            );
+        }
+        await sleep(INCONSISTENT_RETRIES[attempt]);
     }
-    const head = await api.resolve(spec.repository, spec.tag);
-    if (head !== undefined) return head;
-    if (listed) {
-        throw new RegistryError(
-            "BAD_RESPONSE",
-            { registry: spec.registry, repository: spec.repository, reference: spec.tag },
-            `The registry lists tag ${spec.tag} but answers 404 for it, so whether it exists cannot be told. Nothing was written. Check the registry or the cache in front of it (it may serve a stale 404), then run again`,
-        );
-    }
-    return undefined;
 }
+
+/** Pauses before asking again when the tag list and the HEAD disagree. */
+const INCONSISTENT_RETRIES = [100, 300, 600];
 
 /**
  * Every preflight check of seed 004, in its order. The registry checks (tag list + 2 HEAD requests) run only

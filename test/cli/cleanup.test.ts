@@ -133,7 +133,7 @@ describe("cli/cleanup: kept images' references, incomplete reads and unreadable 
         await buildAndPush({ repository: repo, tags: ["bbbbbbb"], payload: "flaky b", labels: { [OCI.created]: new Date(Date.now() - 20 * DAY).toISOString() } });
         const proxy = await startFaultProxy(reg.url);
         try {
-            proxy.setFault((r) => (r.method === "GET" && r.path === `/v2/${repository}/manifests/bbbbbbb` ? { kind: "status", status: 404 } : undefined));
+            proxy.setFault((r) => (r.method !== "PUT" && r.path === `/v2/${repository}/manifests/bbbbbbb` ? { kind: "status", status: 404 } : undefined));
             const t = io();
             assert.equal(await cleanup([`${proxy.registry}/${repository}`, "--keep-last", "0", "--deployed", emptyDeployed(), "--apply"], t), EXIT.unavailable, t.err);
             assert.match(t.err, /did not serve: "bbbbbbb".*nothing was deleted/);

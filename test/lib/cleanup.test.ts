@@ -104,7 +104,8 @@ describe("lib/cleanup against a real registry", function () {
         await pushImage(client, repo, "newest", 1);
         const proxy = await startFaultProxy(reg.url);
         try {
-            proxy.setFault((r) => (r.method === "GET" && r.path === `/v2/${repo}/manifests/v2.0.0`
+            // A stale cache: 404 for the tag's manifest on GET and HEAD alike, however often it is asked.
+            proxy.setFault((r) => (r.method !== "PUT" && r.path === `/v2/${repo}/manifests/v2.0.0`
                 ? { kind: "status", status: 404, headers: { "content-type": "application/json" }, body: JSON.stringify({ errors: [{ code: "MANIFEST_UNKNOWN", message: "manifest unknown" }] }) }
                 : undefined));
             const viaProxy = new RegistryClient({ registry: proxy.registry });
@@ -119,6 +120,22 @@ describe("lib/cleanup against a real registry", function () {
             await proxy.close();
         }
         assert.equal(await client.resolve(repo, "protector"), kept.digest);
+    });
+
+    it("asks again when a listed tag answers 404 once (a half-written push), and plans with it", async () => {
+        const repo = "cleanup/blip";
+        const old = await pushImage(client, repo, "protector", 90);
+        await client.putManifest(repo, "v2.0.0", await client.getManifest(repo, old.digest));
+        const proxy = await startFaultProxy(reg.url);
+        try {
+            let blips = 0;
+            proxy.setFault((r) => (r.path === `/v2/${repo}/manifests/v2.0.0` && blips++ === 0 ? { kind: "status", status: 404 } : undefined));
+            const { plan } = await planCleanup(new RegistryClient({ registry: proxy.registry }), repo, new Set(), { keepLast: 0 });
+            assert.deepEqual(plan.delete, [], "v2.0.0 was read on the second ask and protects its digest");
+            assert.deepEqual(plan.keep.map((p) => [p.digest, p.tags, p.reasons]), [[old.digest, ["protector", "v2.0.0"], ["semver-tag"]]]);
+        } finally {
+            await proxy.close();
+        }
     });
 
     it("stops the apply when a fresh read before a DELETE meets a 404 for a listed tag", async () => {
