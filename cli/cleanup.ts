@@ -1,17 +1,22 @@
+import { applyCleanup, KeptAtApply, planCleanup } from "../lib/cleanup";
 import { readDeployedFiles } from "../lib/deploy-record";
 import { RegistryError, ValidationError } from "../lib/errors";
-import { gatherOverview } from "../lib/overview";
+import { formatCreated } from "../lib/overview";
 import { parseReference } from "../lib/reference";
 import { clientFromEnv } from "../lib/registry/client";
-import { DEFAULT_KEEP_LAST, DigestFacts, describeReason, parseAge, planRetention, PlannedDigest, RetentionPlan } from "../lib/retention";
-import { Command, EXIT, parseCommandArgs } from "./io";
+import { DEFAULT_KEEP_LAST, describeReason, parseAge, PlannedDigest, RetentionPlan } from "../lib/retention";
+import { printable, safeJson } from "../lib/text";
+import { CliIO, Command, EXIT, parseCommandArgs } from "./io";
 import { DEFAULT_REGISTRY } from "./overview";
 
 const USAGE = `Usage: image-lifecycle cleanup <repository> [options]
 
 Plans which images of one repository may be deleted, and deletes them only with --apply.
 Kept: every deployed digest, every digest with a semver release tag (vX.Y.Z[-pre]) or a channel tag
-(stable, latest), the last N builds by created label, and with --min-age anything younger.
+(stable, latest), the last N builds by created label, with --min-age anything younger, and every
+manifest a kept image refers to (the platform manifests of a kept multi-arch index).
+Nothing is planned or deleted while the registry fails to serve a tag it lists; before each delete the
+tags and --deployed files are read again, and a digest that gained a tag or a reason to stay is kept.
 
   <repository>              e.g. team/app or registry.example.com:5000/team/app
   --registry <host[:port]>  registry (default: $IMAGE_LIFECYCLE_REGISTRY, then ${DEFAULT_REGISTRY})
@@ -25,12 +30,27 @@ Kept: every deployed digest, every digest with a semver release tag (vX.Y.Z[-pre
 
 Deleting a digest removes every tag on it; the registry frees the space at its next garbage collection.
 Credentials: REGISTRY_USERNAME and REGISTRY_PASSWORD.
-Exit codes: 0 ok, 1 a deletion failed, 2 bad usage or input, 3 registry unreachable or answering badly.
+Exit codes: 0 ok, 1 a deletion failed or the repository is unknown, 2 bad usage or input,
+3 registry unreachable or answering badly (nothing is deleted when the read is incomplete).
 `;
 
+function short(digest: string): string {
+    return digest.slice(0, 19);
+}
+
 function row(p: PlannedDigest): string {
-    const created = p.created ? p.created.replace("T", " ").slice(0, 16) : "unknown";
-    return `${p.digest.slice(0, 19)}  ${created.padEnd(16)}  ${p.tags.join(", ")}`;
+    const created = p.created ? formatCreated(p.created) : "unknown";
+    return `${short(p.digest)}  ${created.padEnd(16)}  ${p.tags.join(", ") || "(untagged)"}`;
+}
+
+/** `sha256:abc… (v1.0.0)`: a referring digest with its tags, for the "referenced by" reason. */
+function named(plan: RetentionPlan, digest: string): string {
+    const p = [...plan.keep, ...plan.delete].find((x) => x.digest === digest);
+    return p?.tags.length ? `${short(digest)} (${p.tags.join(", ")})` : short(digest);
+}
+
+function reasons(plan: RetentionPlan, p: { reasons: PlannedDigest["reasons"]; referencedBy?: string[] }, rules: { keepLast: number; minAge?: string }): string {
+    return p.reasons.map((r) => describeReason(r, rules, (p.referencedBy ?? []).map((d) => named(plan, d)))).join("; ");
 }
 
 function formatPlan(image: string, plan: RetentionPlan, rules: { keepLast: number; minAge?: string }, apply: boolean): string {
@@ -38,12 +58,18 @@ function formatPlan(image: string, plan: RetentionPlan, rules: { keepLast: numbe
     if (plan.delete.length === 0) out.push("  nothing");
     for (const p of plan.delete) out.push(`  ${row(p)}`);
     out.push("", `KEEP (${plan.keep.length})`);
-    for (const p of plan.keep) out.push(`  ${row(p)}`, `      kept: ${p.reasons.map((r) => describeReason(r, rules)).join("; ")}`);
+    for (const p of plan.keep) out.push(`  ${row(p)}`, `      kept: ${reasons(plan, p, rules)}`);
     return `${out.join("\n")}\n`;
 }
 
+/** Everything cleanup prints passes the one sanitiser: registry-supplied tags and labels are data. */
+function safe(io: CliIO): CliIO {
+    return { ...io, stdout: (t) => io.stdout(printable(t, { multiline: true })), stderr: (t) => io.stderr(printable(t, { multiline: true })) };
+}
+
 /** `image-lifecycle cleanup`: the retention plan of one repository; deletes only with --apply. */
-export const cleanup: Command = async (argv, io) => {
+export const cleanup: Command = async (argv, rawIO) => {
+    const io = safe(rawIO);
     const parsed = parseCommandArgs("cleanup", {
         args: argv,
         allowPositionals: true,
@@ -85,43 +111,77 @@ export const cleanup: Command = async (argv, io) => {
         if (ref.tag !== undefined || ref.digest !== undefined) {
             throw new ValidationError("repository", `cleanup takes a repository, not one image: drop the ${ref.digest ? "digest" : "tag"} from "${positionals[0]}".`);
         }
-        const deployed = readDeployedFiles(values.deployed ?? [], { registry: ref.registry, repository: ref.repository, anyRegistry: true }, (m) => io.stderr(`note: ${m}\n`));
+        const target = { registry: ref.registry, repository: ref.repository, anyRegistry: true, strict: true };
+        const readDeployed = (note: (m: string) => void) => readDeployedFiles(values.deployed ?? [], target, note);
+        const deployed = readDeployed((m) => io.stderr(`note: ${m}\n`));
         const client = clientFromEnv(ref.registry, io.env, { insecure: values.insecure === true });
-        const tags = await gatherOverview(client, ref.repository);
-        const facts: DigestFacts[] = tags.map(({ tag, info }) => ({ digest: info.digest, tags: [tag], ...(info.created ? { created: info.created } : {}) }));
-        const plan = planRetention(facts, deployed, { keepLast, now: new Date(), ...(minAgeMs !== undefined ? { minAgeMs } : {}) });
+        const retention = { keepLast, ...(minAgeMs !== undefined ? { minAgeMs } : {}) };
+        const { plan, reader } = await planCleanup(client, ref.repository, deployed, retention);
         const rules = { keepLast, ...(values["min-age"] ? { minAge: values["min-age"] } : {}) };
         const image = `${ref.registry}/${ref.repository}`;
 
-        const deleted: string[] = [];
-        const failed: { digest: string; error: string }[] = [];
+        let applied: Awaited<ReturnType<typeof applyCleanup>> | undefined;
+        let stopped: RegistryError | undefined;
+        const keptLine = (k: KeptAtApply) => {
+            const why = k.newTags.length ? `it gained tag(s) ${k.newTags.join(", ")} since the plan` : reasons(plan, k, rules);
+            return `kept ${k.digest} (${k.tags.join(", ") || "untagged"}): ${why}\n`;
+        };
         if (values.apply) {
-            for (const p of plan.delete) {
-                try {
-                    await client.deleteManifest(ref.repository, p.digest);
-                    deleted.push(p.digest);
-                    if (!values.json) io.stderr(`deleted ${p.digest} (${p.tags.join(", ")})\n`);
-                } catch (e) {
-                    failed.push({ digest: p.digest, error: (e as Error).message });
-                    io.stderr(`cleanup: could not delete ${p.digest}: ${(e as Error).message}\n`);
-                }
+            const progress = { deleted: [] as PlannedDigest[], kept: [] as KeptAtApply[] };
+            try {
+                applied = await applyCleanup(client, reader, ref.repository, plan, {
+                    rules: retention,
+                    readDeployed: () => readDeployed(() => undefined),
+                    onDeleted: (p) => {
+                        progress.deleted.push(p);
+                        if (!values.json) io.stderr(`deleted ${p.digest} (${p.tags.join(", ")})\n`);
+                    },
+                    onKept: (k) => {
+                        progress.kept.push(k);
+                        if (!values.json) io.stderr(keptLine(k));
+                    },
+                });
+            } catch (e) {
+                if (!(e instanceof RegistryError)) throw e;
+                // A fresh read failed part-way: report what was done, then the registry error.
+                stopped = e;
+                applied = { deleted: progress.deleted, kept: progress.kept, gone: [], failed: [] };
             }
+            for (const f of applied.failed) io.stderr(`cleanup: could not delete ${f.digest}: ${f.error}\n`);
         }
         if (values.json) {
             const j = (p: PlannedDigest) => ({ digest: p.digest, tags: p.tags, created: p.created ?? null });
-            io.stdout(`${JSON.stringify({
+            io.stdout(`${safeJson({
                 image,
                 applied: values.apply === true,
                 rules: { keepLast, minAge: values["min-age"] ?? null },
                 delete: plan.delete.map(j),
-                keep: plan.keep.map((p) => ({ ...j(p), reasons: p.reasons })),
-                ...(values.apply ? { deleted, failed } : {}),
-            }, null, 2)}\n`);
+                keep: plan.keep.map((p) => ({ ...j(p), reasons: p.reasons, ...(p.referencedBy ? { referencedBy: p.referencedBy } : {}) })),
+                ...(applied
+                    ? {
+                          deleted: applied.deleted.map((p) => p.digest),
+                          keptAtApply: applied.kept,
+                          alreadyGone: applied.gone.map((p) => p.digest),
+                          failed: applied.failed,
+                          ...(stopped ? { stopped: stopped.message } : {}),
+                      }
+                    : {}),
+            })}\n`);
         } else {
             io.stdout(formatPlan(image, plan, rules, values.apply === true));
-            if (values.apply) io.stdout(`Deleted ${deleted.length} of ${plan.delete.length}. Run the registry's garbage collection to free the space.\n`);
+            if (applied) {
+                const extra = [
+                    applied.kept.length ? `${applied.kept.length} kept after a fresh check` : "",
+                    applied.gone.length ? `${applied.gone.length} already gone` : "",
+                ].filter(Boolean).join(", ");
+                io.stdout(`Deleted ${applied.deleted.length} of ${plan.delete.length}${extra ? ` (${extra})` : ""}. Run the registry's garbage collection to free the space.\n`);
+            }
         }
-        return failed.length ? EXIT.failed : EXIT.ok;
+        if (stopped) {
+            io.stderr(`cleanup: stopped before the next delete: ${stopped.message}\n`);
+            return EXIT.unavailable;
+        }
+        return applied?.failed.length ? EXIT.failed : EXIT.ok;
     } catch (e) {
         if (e instanceof ValidationError) {
             io.stderr(`cleanup: ${e.message}\n`);

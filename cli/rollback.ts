@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { isMap, isScalar, parseDocument, Scalar } from "yaml";
+import { Document, isMap, isScalar, parseDocument, Scalar, visit } from "yaml";
 import { AppConfig, configFromStackFile, parseConfig, PROJECT, ProximaEstate } from "../lib/config";
 import { RegistryError, ValidationError } from "../lib/errors";
 import { OCI } from "../lib/labels";
@@ -10,7 +10,35 @@ import { buildOverview, formatCreated, gatherOverview, truncate } from "../lib/o
 import { isFullDigest } from "../lib/reference";
 import { clientFromEnv } from "../lib/registry/client";
 import { shellLine } from "../lib/release-notes";
-import { Command, EXIT, parseCommandArgs } from "./io";
+import { printable, quoteValue, safeJson, safeWriter } from "../lib/text";
+import { CliIO, Command, EXIT, parseCommandArgs } from "./io";
+
+/** The stack file could not be changed safely; nothing was written (exit 4, "the config change failed"). */
+export class StackEditRefused extends Error {
+    override readonly name = "StackEditRefused";
+}
+
+/** Exit code when the config change fails or is refused (the Pulumi CLI failing, or an unsafe file edit). */
+const EXIT_CHANGE_FAILED = 4;
+
+/** True when the document uses anchors, aliases or merge keys: an edit of one node may then change others. */
+function usesAnchors(doc: Document): boolean {
+    let found = false;
+    visit(doc, {
+        Alias() {
+            found = true;
+            return visit.BREAK;
+        },
+        Node(_, node) {
+            if ((node as { anchor?: string }).anchor) {
+                found = true;
+                return visit.BREAK;
+            }
+            return undefined;
+        },
+    });
+    return found;
+}
 
 const USAGE = `Usage: image-lifecycle rollback <app> [options]
 
@@ -35,7 +63,8 @@ the stack file itself, keeping its comments, and prints those commands for the r
 
 Credentials: REGISTRY_USERNAME and REGISTRY_PASSWORD.
 Exit codes: 0 ok (or already on that image), 1 the --to image is not in the registry, 2 bad usage
-or stack config, 3 registry unreachable or answering badly, 4 the config change failed.
+or stack config, 3 registry unreachable or answering badly, 4 the config change failed or was
+refused (nothing written: e.g. a stack file with YAML anchors).
 `;
 
 /** One distinct image of the app's repository. */
@@ -91,13 +120,28 @@ export function findPulumi(env: NodeJS.ProcessEnv): string | undefined {
 export function editStackFile(text: string, app: string, change: Change): string {
     const doc = parseDocument(text);
     if (doc.errors.length) throw new ValidationError("stack file", `The stack file is not valid YAML (${doc.errors[0].message}). Fix it first.`);
+    if (usesAnchors(doc)) {
+        throw new StackEditRefused(`The stack file uses YAML anchors or aliases, so changing ${app}'s digest could change other entries too. Nothing was written; make the change with the pulumi config commands below after removing the anchors, or edit the file by hand.`);
+    }
+    // Keep the file's own line ending: a CRLF file gets CRLF lines.
+    const eol = text.includes("\r\n") ? "\r\n" : "\n";
     const base = ["config", `${PROJECT}:apps`, app];
     const node = doc.getIn(base, true);
     if (!isMap(node)) throw new ValidationError("app", `App "${app}" is not a mapping under ${PROJECT}:apps in the stack file.`);
     if (node.flow) throw new ValidationError("app", `App "${app}" is written in flow style ({ … }); write it as a block mapping so it can be edited line by line.`);
     const pairOf = (key: string) => node.items.find((p) => isScalar(p.key) && p.key.value === key);
     const lineStart = (offset: number) => text.lastIndexOf("\n", offset - 1) + 1;
-    const lineEnd = (offset: number) => { const i = text.indexOf("\n", offset); return i < 0 ? text.length : i; };
+    /** Where the line holding `offset` ends, before its CR LF or LF. */
+    const lineEnd = (offset: number) => {
+        const i = text.indexOf("\n", offset);
+        if (i < 0) return text.length;
+        return text[i - 1] === "\r" ? i - 1 : i;
+    };
+    /** Just past the line's end of line (or the end of the text). */
+    const nextLine = (offset: number) => {
+        const i = text.indexOf("\n", offset);
+        return i < 0 ? text.length : i + 1;
+    };
     const edits: { from: number; to: number; insert: string }[] = [];
     const valueRange = (key: string) => {
         const pair = pairOf(key);
@@ -115,13 +159,19 @@ export function editStackFile(text: string, app: string, change: Change): string
         if (!anchor) throw new ValidationError("app", `App "${app}" has no image: line to add ${key} after.`);
         const indent = text.slice(lineStart(anchor.key[0]), anchor.key[0]);
         const at = lineEnd(anchor.value[1]);
-        edits.push({ from: at, to: at, insert: `\n${indent}${key}: ${quoted}` });
+        edits.push({ from: at, to: at, insert: `${eol}${indent}${key}: ${quoted}` });
     };
     set("digest", change.digest, ["tag", "image"]);
     if (change.tag !== null) set("tag", change.tag, ["image"]);
     else {
         const tag = valueRange("tag");
-        if (tag) edits.push({ from: lineStart(tag.key[0]), to: lineEnd(tag.value[1]) + 1, insert: "" });
+        if (tag) {
+            // The line goes; a comment written on it stays, as a comment line in its place.
+            const rest = text.slice(tag.value[1], lineEnd(tag.value[1]));
+            const comment = /#.*$/.exec(rest)?.[0];
+            const indent = text.slice(lineStart(tag.key[0]), tag.key[0]);
+            edits.push({ from: lineStart(tag.key[0]), to: nextLine(tag.value[1]), insert: comment ? `${indent}${comment.trimEnd()}${eol}` : "" });
+        }
     }
     let out = text;
     for (const e of edits.sort((x, y) => y.from - x.from)) out = out.slice(0, e.from) + e.insert + out.slice(e.to);
@@ -133,7 +183,7 @@ export function editStackFile(text: string, app: string, change: Change): string
     else delete target.tag;
     const again = parseDocument(out);
     if (again.errors.length || !isDeepStrictEqual(again.toJS(), expected)) {
-        throw new Error(`Editing ${app} in the stack file would change more than its digest and tag. Nothing was written; make the change by hand.`);
+        throw new StackEditRefused(`Editing ${app} in the stack file would change more than its digest and tag. Nothing was written; make the change with the pulumi config commands below, or by hand.`);
     }
     return out;
 }
@@ -154,7 +204,7 @@ function formatTable(app: AppConfig, image: string, candidates: Candidate[]): st
         digest: shortDigest(c.digest),
         tags: c.tags.join(",") || "-",
         created: formatCreated(c.created),
-        description: c.description ?? "",
+        description: printable(c.description ?? ""),
     }));
     const w = {
         digest: Math.max(6, ...rows.map((r) => r.digest.length)),
@@ -168,7 +218,7 @@ function formatTable(app: AppConfig, image: string, candidates: Candidate[]): st
         "",
         line(" ", "DIGEST", "TAGS", "CREATED", "DESCRIPTION"),
         line(" ", "------", "----", "-------", "-----------"),
-        ...rows.map((r) => line(r.mark, r.digest, r.tags, r.created, truncate(r.description.split("\n")[0], 60))),
+        ...rows.map((r) => line(r.mark, r.digest, r.tags, r.created, truncate(r.description, 60))),
         "",
     ].join("\n");
 }
@@ -183,7 +233,9 @@ function pickTarget(candidates: Candidate[], to: string): Candidate | undefined 
     return candidates.find((c) => c.tags.includes(to));
 }
 
-export const rollback: Command = async (argv, io) => {
+export const rollback: Command = async (argv, rawIO) => {
+    // Everything rollback prints passes the one sanitiser: labels and tags from the registry are data.
+    const io: CliIO = { ...rawIO, stdout: safeWriter(rawIO.stdout), stderr: safeWriter(rawIO.stderr) };
     const parsed = parseCommandArgs("rollback", {
         args: argv,
         allowPositionals: true,
@@ -230,7 +282,9 @@ export const rollback: Command = async (argv, io) => {
         const image = `${registry}/${app.image}`;
         const client = clientFromEnv(registry, io.env, { insecure: values.insecure === true || estate.registry.insecure });
 
-        const tags = await gatherOverview(client, app.image);
+        const tags = await gatherOverview(client, app.image, {
+            onUnreadable: (u) => io.stderr(`note: skipped tag "${quoteValue(u.tag, 80)}" of ${image}: ${u.reason}.\n`),
+        });
         // The overview already read every tag's digest: a tag-configured app needs no HEAD of its own.
         const current = app.digest ?? tags.find((t) => t.tag === app.tag)?.info.digest;
         if (!current) io.stderr(`note: the configured tag ${app.tag} is not in ${image} any more; the current image cannot be marked.\n`);
@@ -254,7 +308,7 @@ export const rollback: Command = async (argv, io) => {
         const candidates = [...byDigest.values()];
 
         if (!values.to) {
-            if (values.json) io.stdout(`${JSON.stringify({ app: app.name, stack, image, current: current ?? null, candidates }, null, 2)}\n`);
+            if (values.json) io.stdout(`${safeJson({ app: app.name, stack, image, current: current ?? null, candidates })}\n`);
             else io.stdout(`${formatTable(app, image, candidates)}\nRoll back with: image-lifecycle rollback ${app.name} --to <tag|digest> --yes\n`);
             return EXIT.ok;
         }
@@ -267,45 +321,56 @@ export const rollback: Command = async (argv, io) => {
         const tag = target.tags.includes(values.to) ? values.to : (target.tags[0] ?? null);
         const change: Change = { digest: target.digest, tag };
         const commands = pulumiCommands(stack, app.name, change);
-        const printable = commands.map(shellLine);
+        const shown = commands.map(shellLine);
         // Only a digest pin counts: a tag-configured app is re-pinned even when the tag already names the target.
         const already = app.digest === target.digest;
-        const result: Record<string, unknown> = { app: app.name, stack, image, current: current ?? null, target, change, commands: printable };
+        const result: Record<string, unknown> = { app: app.name, stack, image, current: current ?? null, target, change, commands: shown };
 
         if (already) {
             result.applied = false;
-            if (values.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+            if (values.json) io.stdout(`${safeJson(result)}\n`);
             else io.stdout(`${app.name} already runs ${target.digest} (pinned by digest in ${path.basename(file)}). Nothing to change.\n`);
             return EXIT.ok;
         }
         if (!values.yes) {
             result.applied = false;
-            if (values.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+            if (values.json) io.stdout(`${safeJson(result)}\n`);
             else {
-                io.stdout(`Would switch ${app.name} from ${current ?? "(unknown)"} to ${target.digest}${tag ? ` (tag ${tag})` : ""}: ${target.description ?? ""}\n`);
-                io.stdout(`Re-run with --yes to change ${path.basename(file)}, or run:\n${printable.map((c) => `  ${c}`).join("\n")}\n`);
+                io.stdout(`Would switch ${app.name} from ${current ?? "(unknown)"} to ${target.digest}${tag ? ` (tag ${tag})` : ""}: ${quoteValue(target.description ?? "")}\n`);
+                io.stdout(`Re-run with --yes to change ${path.basename(file)}, or run:\n${shown.map((c) => `  ${c}`).join("\n")}\n`);
             }
             return EXIT.ok;
         }
 
         const pulumi = findPulumi(io.env);
+        if (pulumi && usesAnchors(parseDocument(text))) {
+            // pulumi config set rewrites the file; with anchors it may change other entries or drop the anchors.
+            io.stderr(`rollback: ${path.basename(file)} uses YAML anchors or aliases, so changing ${app.name}'s digest could change other entries too. Nothing was written; remove the anchors, then run:\n${shown.map((c) => `  ${c}`).join("\n")}\n`);
+            return EXIT_CHANGE_FAILED;
+        }
         if (pulumi) {
             for (const cmd of commands) {
                 const r = spawnSync(pulumi, cmd.slice(1), { cwd: path.dirname(file), env: io.env, encoding: "utf8" });
                 if (r.status !== 0) {
                     io.stderr(`rollback: "${shellLine(cmd)}" failed (exit ${r.status ?? r.signal}):\n${r.stderr || r.stdout}Fix the Pulumi CLI error and re-run, or edit ${path.basename(file)} by hand.\n`);
-                    return 4;
+                    return EXIT_CHANGE_FAILED;
                 }
             }
             result.applied = "pulumi";
         } else {
-            writeAtomically(file, editStackFile(text, app.name, change));
+            try {
+                writeAtomically(file, editStackFile(text, app.name, change));
+            } catch (e) {
+                if (!(e instanceof StackEditRefused)) throw e;
+                io.stderr(`rollback: ${e.message}\n${shown.map((c) => `  ${c}`).join("\n")}\n`);
+                return EXIT_CHANGE_FAILED;
+            }
             result.applied = "file";
         }
-        if (values.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+        if (values.json) io.stdout(`${safeJson(result)}\n`);
         else {
             io.stdout(`Switched ${app.name} to ${target.digest}${tag ? ` (tag ${tag})` : ""} in ${path.basename(file)}${pulumi ? " with the Pulumi CLI" : ""}.\n`);
-            if (!pulumi) io.stdout(`The Pulumi CLI is not on PATH; the equivalent commands are:\n${printable.map((c) => `  ${c}`).join("\n")}\n`);
+            if (!pulumi) io.stdout(`The Pulumi CLI is not on PATH; the equivalent commands are:\n${shown.map((c) => `  ${c}`).join("\n")}\n`);
             io.stdout(`Next: pulumi preview --stack ${stack} --policy-pack policy && pulumi up --stack ${stack}\n`);
         }
         return EXIT.ok;

@@ -153,13 +153,18 @@ const nameMessage = "must be lowercase letters, digits and dashes (at most 63), 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DURATION = /^[0-9]+(ms|s|m|h)$/;
 
+/** Docker refuses a memory limit under 6 MiB; a container that small cannot start anyway. */
+export const MIN_MEMORY_MB = 6;
+/** The smallest CPU quota Docker schedules meaningfully (`--cpus 0.01`). */
+export const MIN_CPUS = 0.01;
+
 /**
  * CPUs as a number. `pulumi config set --path … 0.5` stores a decimal as a string (only integers become
  * numbers), so a decimal string is read as the number it spells.
  */
 const cpusSchema = z.preprocess(
     (v) => (typeof v === "string" && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v),
-    z.number().positive().max(256).superRefine((n, ctx) => {
+    z.number().min(MIN_CPUS, `at least ${MIN_CPUS} CPUs`).max(256).superRefine((n, ctx) => {
         try {
             dockerCpus(n);
         } catch (e) {
@@ -169,9 +174,15 @@ const cpusSchema = z.preprocess(
 );
 
 const limitsSchema = z.strictObject({
-    memoryMb: z.number().int().positive(),
+    memoryMb: z.number().int().min(MIN_MEMORY_MB, `at least ${MIN_MEMORY_MB} MiB (Docker's minimum)`),
     cpus: cpusSchema,
 });
+
+/** `ssh://…:port` and `tcp://…:port` ports must be real ports. */
+function portInRange(url: string): boolean {
+    const m = /:([0-9]+)$/.exec(url);
+    return m === null || (Number(m[1]) >= 1 && Number(m[1]) <= 65535);
+}
 
 const healthcheckSchema = z.strictObject({
     test: z.array(z.string().min(1)).min(1).refine((t) => ["CMD", "CMD-SHELL", "NONE"].includes(t[0]), 'must start with "CMD", "CMD-SHELL" or "NONE"'),
@@ -189,6 +200,8 @@ const portSchema = z.strictObject({
 
 const envSchema = z.record(z.string().regex(ENV_NAME, "environment variable names must match [A-Za-z_][A-Za-z0-9_]*"), z.string()).default({});
 const absolutePath = z.string().refine((p) => path.posix.isAbsolute(p) && path.posix.normalize(p) === p && !p.split("/").includes(".."), "expected a normalised absolute path");
+/** A mount point inside a container: an absolute path, never the container's root. */
+const mountPath = absolutePath.refine((p) => p !== "/", "cannot be / (that would cover the whole container file system); mount a directory such as /data");
 
 const imageChoice = {
     image: z.string().min(1),
@@ -203,7 +216,7 @@ const registrySchema = z.strictObject({
 });
 
 const classSchema = z.strictObject({
-    host: z.string().regex(/^ssh:\/\/[A-Za-z0-9._-]+@[A-Za-z0-9.-]+(:[0-9]{1,5})?$/, "expected ssh://user@host[:port], the Docker endpoint of the class's LXC container"),
+    host: z.string().regex(/^ssh:\/\/[A-Za-z0-9._-]+@[A-Za-z0-9.-]+(:[0-9]{1,5})?$/, "expected ssh://user@host[:port], the Docker endpoint of the class's LXC container").refine(portInRange, "the port must be 1 to 65535"),
     sshOpts: z.array(z.string()).default([]),
     budget: limitsSchema,
 });
@@ -215,7 +228,7 @@ const appSchema = z.object({
     ports: z.array(portSchema).default([]),
     volumes: z.array(z.strictObject({
         name: z.string().regex(NAME, `volume names ${nameMessage}`),
-        containerPath: absolutePath,
+        containerPath: mountPath,
         readOnly: z.boolean().default(false),
     })).default([]),
     restart: z.enum(["unless-stopped", "always", "on-failure"]).default("unless-stopped"),
@@ -254,7 +267,7 @@ const devContainerSchema = z.object({
     env: envSchema,
     ports: z.array(portSchema).default([]),
     volumes: z.array(z.strictObject({
-        containerPath: absolutePath,
+        containerPath: mountPath,
         hostPath: absolutePath.optional(),
         readOnly: z.boolean().default(false),
     })).default([]),
@@ -273,7 +286,8 @@ const common = {
 /** Top-level keys of each stack, parsed one by one so one bad key does not hide the others' problems. */
 const proximaFields = {
     ...common,
-    org: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, "expected a lowercase directory name, e.g. giftfinder"),
+    // One path component of /opt/<org>/…: no "." runs, no separator at either end, so it is also a valid name part downstream.
+    org: z.string().max(63).regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, "expected a lowercase directory name (letters and digits, single . _ or - between them), e.g. giftfinder"),
     classes: z.record(z.string(), z.unknown()),
     apps: z.record(z.string(), z.unknown()),
     releases: z.record(z.string(), z.unknown()).default({}),
@@ -283,7 +297,7 @@ const proximaFields = {
 const lyraFields = {
     ...common,
     lyra: z.strictObject({
-        host: z.string().regex(/^(unix|ssh|tcp):\/\/\S+$/, "expected unix://…, ssh://user@host or tcp://host:port"),
+        host: z.string().regex(/^(unix|ssh|tcp):\/\/\S+$/, "expected unix://…, ssh://user@host or tcp://host:port").refine((h) => h.startsWith("unix:") || portInRange(h), "the port must be 1 to 65535"),
         workspace: absolutePath,
         sshOpts: z.array(z.string()).default([]),
     }),
@@ -397,11 +411,31 @@ function fail(problems: Problem[]): never {
  * Turns the stack's raw config (keys without the `image-lifecycle:` prefix) into the typed estate of
  * `stack`, or throws one ValidationError listing every problem as `path: message`.
  */
+/**
+ * Keys that JavaScript objects treat specially: parsed into a plain object they vanish or change its
+ * prototype instead of holding data. Reported wherever they appear, never dropped silently.
+ */
+const RESERVED_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+function reservedKeys(problems: Problem[], value: unknown, at: string): void {
+    if (typeof value !== "object" || value === null) return;
+    if (Array.isArray(value)) {
+        value.forEach((v, i) => reservedKeys(problems, v, `${at}.${i}`));
+        return;
+    }
+    for (const key of Object.keys(value)) {
+        const here = at ? `${at}.${key}` : key;
+        if (RESERVED_KEYS.has(key)) problems.push({ path: here, message: `"${key}" cannot be used as a name or key (JavaScript reserves it); rename it` });
+        else reservedKeys(problems, (value as Record<string, unknown>)[key], here);
+    }
+}
+
 export function parseConfig(raw: unknown, stack: StackName): Estate {
     const problems: Problem[] = [];
     if (!(STACKS as readonly string[]).includes(stack)) fail([{ path: "(stack)", message: `unknown stack "${stack}"; expected lyra or proxima` }]);
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) fail([{ path: "(root)", message: "the stack config is not a mapping; check Pulumi.<stack>.yaml" }]);
     const input = raw as Record<string, unknown>;
+    reservedKeys(problems, input, "");
     const fields: Record<string, z.ZodType> = stack === "proxima" ? proximaFields : lyraFields;
     for (const key of Object.keys(input)) {
         if (!(key in fields)) problems.push({ path: key, message: `unknown key for the ${stack} stack; remove it or check its spelling (see docs/program.md)` });
@@ -525,7 +559,8 @@ export function configFromStackFile(stackFile: unknown): Record<string, unknown>
     }
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(config)) {
-        if (key.startsWith(`${PROJECT}:`)) out[key.slice(PROJECT.length + 1)] = unwrapSecure(value);
+        // defineProperty: a key such as "__proto__" must stay a key, so parseConfig can report it.
+        if (key.startsWith(`${PROJECT}:`)) Object.defineProperty(out, key.slice(PROJECT.length + 1), { value: unwrapSecure(value), enumerable: true, configurable: true, writable: true });
     }
     return out;
 }

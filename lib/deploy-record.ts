@@ -3,6 +3,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import { ValidationError } from "./errors";
 import { isFullDigest, parseReference } from "./reference";
+import { quoteValue } from "./text";
 
 /** `/opt/<org>/<app>/deploy-info.yml` (seed 002): what runs on the host and why. */
 export interface DeployRecord {
@@ -129,6 +130,11 @@ export interface DeployedTarget {
      * record that spells the registry differently must still protect its digest from deletion.
      */
     anyRegistry?: boolean;
+    /**
+     * Refuse an entry whose image cannot be parsed instead of skipping it. Cleanup sets it: an entry it
+     * cannot read protects nothing, so deleting on top of it would be guessing.
+     */
+    strict?: boolean;
 }
 
 /**
@@ -150,7 +156,10 @@ export function readDeployedFiles(files: readonly string[], target: DeployedTarg
             let ref;
             try {
                 ref = parseReference(image, target.registry, `${file}: image`);
-            } catch {
+            } catch (e) {
+                if (target.strict) {
+                    throw new ValidationError("--deployed", `${file} records a deployment of "${quoteValue(image, 100)}", which is not an image reference (${(e as Error).message}), so it would protect nothing. Fix the entry (host[:port]/repository) or leave the file out.`);
+                }
                 continue;
             }
             if (ref.repository === target.repository && (target.anyRegistry || ref.registry === target.registry)) {

@@ -2,6 +2,7 @@
  * Typed errors shared by the program, the CLI and the policy pack.
  * Every message says what failed and ends with what to do about it.
  */
+import { printable } from "./text";
 
 /** Bad input from a human or a config file: a reference, digest, tag or option that breaks a rule. */
 export class ValidationError extends Error {
@@ -45,7 +46,8 @@ export class RegistryError extends Error {
         readonly context: RegistryErrorContext,
         message: string,
     ) {
-        super(`${message} (${describeContext(context)})`);
+        // Messages quote registry answers (headers, media types, error bodies): never let them drive the terminal.
+        super(printable(`${message} (${describeContext(context)})`, { multiline: true }));
     }
 }
 

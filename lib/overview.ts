@@ -1,7 +1,8 @@
 import { OCI } from "./labels";
+import { printable } from "./text";
 import { RegistryError } from "./errors";
 import { mapLimit } from "./registry/limit";
-import { ImageInfo, Manifest } from "./registry/types";
+import { ImageInfo, ListTagsOptions, Manifest } from "./registry/types";
 
 /** One row of the overview: one tag (several tags on one digest give several rows). */
 export interface OverviewRow {
@@ -80,13 +81,6 @@ export function formatCreated(created: string | undefined): string {
     return new Date(ms).toISOString().slice(0, 16).replace("T", " ");
 }
 
-/** Control characters (newlines, terminal escapes) in a commit subject must not reach the terminal. */
-function printable(text: string): string {
-    return text
-        .replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, "")
-        .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ")
-        .trim();
-}
 
 /** Cuts `text` to `max` characters (code points), ending in `…` when cut. */
 export function truncate(text: string, max: number): string {
@@ -116,13 +110,18 @@ export function formatOverview(overview: Overview, opts: { width?: number } = {}
     ];
     for (const row of overview.rows) {
         const tag = `${row.deployed ? "→" : " "} ${row.tag}`;
-        const description = truncate(printable(row.description ?? "") || "-", room);
+        const description = truncate(printable(row.description ?? "").replace(/ {2,}/g, " ").trim() || "-", room);
         lines.push(`${tag.padEnd(tagWidth)}${formatCreated(row.created).padEnd(CREATED_WIDTH)}${description}`);
     }
     return `${lines.join("\n")}\n`;
 }
 
-/** The `--json` form: stable keys for scripts. */
+/** A registry-supplied string for the JSON form: newlines and tabs kept, nothing that drives a terminal. */
+function jsonText(value: string | undefined): string | null {
+    return value === undefined ? null : printable(value, { multiline: true });
+}
+
+/** The `--json` form: stable keys for scripts. Label values pass the sanitiser (they are printed). */
 export function overviewJson(overview: Overview): object {
     return {
         image: `${overview.registry}/${overview.repository}`,
@@ -131,10 +130,10 @@ export function overviewJson(overview: Overview): object {
         tags: overview.rows.map((r) => ({
             tag: r.tag,
             digest: r.digest,
-            created: r.created ?? null,
-            description: r.description ?? null,
-            revision: r.revision ?? null,
-            source: r.source ?? null,
+            created: jsonText(r.created),
+            description: jsonText(r.description),
+            revision: jsonText(r.revision),
+            source: jsonText(r.source),
             size: r.size,
             deployed: r.deployed,
         })),
@@ -145,7 +144,7 @@ export function overviewJson(overview: Overview): object {
 /** The client calls the overview needs (RegistryClient has them all). */
 export interface OverviewSource {
     readonly registry: string;
-    listTags(repository: string, opts?: { pageSize?: number }): Promise<string[]>;
+    listTags(repository: string, opts?: ListTagsOptions): Promise<string[]>;
     getManifest(repository: string, reference: string): Promise<Manifest>;
     imageInfoFromManifest(repository: string, manifest: Manifest): Promise<ImageInfo>;
 }
@@ -157,16 +156,38 @@ export interface GatherOptions {
     pageSize?: number;
     /** Called after each tag is done. */
     onProgress?: (done: number, total: number) => void;
+    /** Called for each listed tag that could not be read (the overview leaves it out). */
+    onUnreadable?: (tag: UnreadableTag) => void;
+}
+
+/** A tag the registry listed but did not serve: its name is not a valid tag, or its manifest answered 404. */
+export interface UnreadableTag {
+    /** As the registry sent it: print it only through `printable`. */
+    tag: string;
+    reason: string;
+    /** False when asking again cannot help (the name itself is invalid). */
+    retriable?: boolean;
+}
+
+/** Everything the registry told us about a repository's tags, including what it could not tell. */
+export interface RepositoryPicture {
+    tags: TagInfo[];
+    unreadable: UnreadableTag[];
 }
 
 /**
  * Lists the tags, then GETs each tag's manifest once (its digest is the hash of the body, so no HEAD
  * is needed) and reads each distinct image's config once. Requests: list pages + one manifest per
- * tag + one config per distinct config (+ one platform manifest per distinct index). A tag deleted
- * while we look is left out.
+ * tag + one config per distinct config (+ one platform manifest per distinct index). A listed tag
+ * that is not a valid name, or whose manifest answers 404 (deleted while we look, or a flaky cache),
+ * is returned in `unreadable`, never silently dropped: a caller that deletes must refuse to act on it.
  */
-export async function gatherOverview(source: OverviewSource, repository: string, opts: GatherOptions = {}): Promise<TagInfo[]> {
-    const tags = await source.listTags(repository, opts.pageSize !== undefined ? { pageSize: opts.pageSize } : {});
+export async function gatherRepository(source: OverviewSource, repository: string, opts: Omit<GatherOptions, "onUnreadable"> = {}): Promise<RepositoryPicture> {
+    const unreadable: UnreadableTag[] = [];
+    const tags = await source.listTags(repository, {
+        ...(opts.pageSize !== undefined ? { pageSize: opts.pageSize } : {}),
+        onInvalidTag: (tag) => unreadable.push({ tag, reason: "the registry listed a name that is not a valid tag", retriable: false }),
+    });
     const infos = new Map<string, Promise<ImageInfo>>();
     let done = 0;
     const found = await mapLimit(tags, opts.concurrency ?? 16, async (tag): Promise<TagInfo | undefined> => {
@@ -174,7 +195,11 @@ export async function gatherOverview(source: OverviewSource, repository: string,
         try {
             manifest = await source.getManifest(repository, tag);
         } catch (e) {
-            if (e instanceof RegistryError && e.code === "MANIFEST_UNKNOWN") return undefined;
+            if (e instanceof RegistryError && (e.code === "MANIFEST_UNKNOWN" || e.code === "NOT_FOUND")) {
+                unreadable.push({ tag, reason: `listed, but its manifest answered HTTP ${e.context.status ?? 404}` });
+                opts.onProgress?.(++done, tags.length);
+                return undefined;
+            }
             throw e;
         }
         let info = infos.get(manifest.digest);
@@ -186,5 +211,17 @@ export async function gatherOverview(source: OverviewSource, repository: string,
         opts.onProgress?.(++done, tags.length);
         return result;
     });
-    return found.filter((t): t is TagInfo => t !== undefined);
+    return { tags: found.filter((t): t is TagInfo => t !== undefined), unreadable };
+}
+
+/**
+ * The overview's read of a repository ({@link gatherRepository}); tags it could not read are left out
+ * and reported through `onUnreadable`. Read-only callers only: a caller that deletes uses
+ * `gatherRepository` and refuses when anything is unreadable.
+ */
+export async function gatherOverview(source: OverviewSource, repository: string, opts: GatherOptions = {}): Promise<TagInfo[]> {
+    const { onUnreadable, ...rest } = opts;
+    const picture = await gatherRepository(source, repository, rest);
+    for (const u of picture.unreadable) onUnreadable?.(u);
+    return picture.tags;
 }

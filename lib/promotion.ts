@@ -99,6 +99,10 @@ function tagExistsMessage(spec: PromotionSpec): string {
 
 function immutabilityResult(spec: PromotionSpec, current: string | undefined): CheckResult {
     if (current === undefined) return pass("tag-immutable");
+    if (current === `sha256:${spec.digest}`) {
+        // Not a conflict: an earlier run wrote this very tag and stopped before its record (docs/promotion.md).
+        return { ...pass("tag-immutable"), message: `${targetReference(spec)} already points at this digest: a completed promotion to finish (record, notes, signature), not a conflict` };
+    }
     return fail(
         "tag-immutable",
         tagExistsMessage(spec),
@@ -119,7 +123,41 @@ function isUnknown(e: unknown): boolean {
 }
 
 /**
- * Every preflight check of seed 004, in its order. The registry checks (2 HEAD requests) run only
+ * What the tag points at, established by two independent answers: the tag list and a HEAD of the
+ * tag (the last request, so it is the freshest). A digest from the HEAD is believed (a positive answer
+ * only ever makes us refuse). "Absent" needs both to agree; a tag the list names but the HEAD calls
+ * unknown is a registry that contradicts itself (a cache answering 404 wrongly), and nothing is decided.
+ */
+export async function currentTag(api: RegistryApi, spec: PromotionSpec): Promise<string | undefined> {
+    // A PUT in flight can show as "listed, HEAD 404" for a moment (the registry writes the tag's
+    // directory before its link): ask again briefly before calling the registry inconsistent.
+    for (let attempt = 0; ; attempt++) {
+        let listed = false;
+        try {
+            listed = (await api.listTags(spec.repository, { onInvalidTag: () => undefined })).includes(spec.tag);
+        } catch (e) {
+            // A repository the registry does not know has no tags at all; that is one negative answer.
+            if (!(e instanceof RegistryError && e.code === "NAME_UNKNOWN")) throw e;
+        }
+        const head = await api.resolve(spec.repository, spec.tag);
+        if (head !== undefined) return head;
+        if (!listed) return undefined;
+        if (attempt >= INCONSISTENT_RETRIES.length) {
+            throw new RegistryError(
+                "BAD_RESPONSE",
+                { registry: spec.registry, repository: spec.repository, reference: spec.tag },
+                `The registry lists tag ${spec.tag} but answers 404 for it, so whether it exists cannot be told. Nothing was written. Check the registry or the cache in front of it (it may serve a stale 404), then run again`,
+            );
+        }
+        await sleep(INCONSISTENT_RETRIES[attempt]);
+    }
+}
+
+/** Pauses before asking again when the tag list and the HEAD disagree. */
+const INCONSISTENT_RETRIES = [100, 300, 600];
+
+/**
+ * Every preflight check of seed 004, in its order. The registry checks (tag list + 2 HEAD requests) run only
  * when the input checks pass. Registry failures (unreachable, unauthorized) are thrown, not reported
  * as failed checks, so callers can tell "the answer is no" from "no answer". `api` may be undefined only
  * when the inputs cannot be valid (e.g. no usable registry host).
@@ -131,7 +169,7 @@ export async function preflight(api: RegistryApi | undefined, spec: PromotionSpe
     }
     if (!api) throw new Error(`preflight of ${targetReference(spec)} needs a registry client once the inputs are valid.`);
     const [current, source] = await Promise.all([
-        api.resolve(spec.repository, spec.tag),
+        currentTag(api, spec),
         api.resolve(spec.repository, `sha256:${spec.digest}`),
     ]);
     checks.push(immutabilityResult(spec, current));
@@ -192,6 +230,11 @@ export interface PromotionOutcome {
     sanity?: SanityOutcome;
     /** The source manifest, for release notes. */
     manifest: Manifest;
+    /**
+     * True when the tag already pointed at this digest (an earlier run wrote it and stopped before
+     * finishing): nothing was written now, and the caller finishes the record, notes and signature.
+     */
+    resumed: boolean;
 }
 
 /** Defaults chosen so a racing writer on loopback or a LAN has landed long before the read-back. */
@@ -201,10 +244,13 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * Writes `tag` server-side so it points at the same digest: GET the manifest by digest (exact bytes;
- * proves it exists), HEAD the tag (must be absent), PUT the same bytes under the tag (the registry's
- * digest is verified equal). Three requests, no blob moved, an index stays an index. Then, after
- * `settleMs`, one read-back: if the tag no longer names our digest another promotion won the race
- * and this one fails (docs/adr/0040-racing-promotions.md).
+ * proves it exists), list the tags and HEAD the tag (both must say absent: {@link currentTag}), PUT
+ * the same bytes under the tag (the registry's digest is verified equal). Four requests (plus list
+ * pages), no blob moved, an index stays an index. Then, after `settleMs`, one read-back: if the tag
+ * no longer names our digest another promotion won the race and this one fails
+ * (docs/adr/0040-racing-promotions.md). A tag that already names exactly this digest is an earlier
+ * run's write: nothing is written, the read-back still runs, and the outcome says `resumed`
+ * (docs/adr/0043-promotion-is-idempotent.md). A different digest is `Tag already exists`.
  */
 export async function promote(api: RegistryApi, spec: PromotionSpec, opts: PromoteOptions = {}): Promise<PromotionOutcome> {
     const claimWindowMs = opts.claimWindowMs ?? RACE_DEFAULTS.claimWindowMs;
@@ -235,7 +281,7 @@ export async function promote(api: RegistryApi, spec: PromotionSpec, opts: Promo
     }
 
     // The immutability HEAD comes last before the PUT so the gap a racer can slip into is short.
-    const current = await api.resolve(spec.repository, spec.tag);
+    const current = await currentTag(api, spec);
     const claimedAt = now();
     const immutable = immutabilityResult(spec, current);
     if (!immutable.ok) {
@@ -243,13 +289,15 @@ export async function promote(api: RegistryApi, spec: PromotionSpec, opts: Promo
         throw new PromotionError(`Promotion of ${targetReference(spec)} refused by preflight:\n${describeFailures(all)}`, all);
     }
     checks.splice(4, 0, immutable);
-    if (now() - claimedAt > claimWindowMs) {
-        throw new PromotionError(`Promotion of ${targetReference(spec)} stopped before writing: more than ${claimWindowMs} ms passed between checking the tag and writing it. Nothing was written; run it again.`, checks);
-    }
-
-    const written = await api.putManifest(spec.repository, spec.tag, { bytes: manifest.bytes, mediaType: manifest.mediaType });
-    if (written !== full) {
-        throw new PromotionError(`The registry stored ${targetReference(spec)} as ${written}, not ${full}. Check the registry; the tag may need the break-glass procedure (docs/promotion.md).`, checks, true);
+    const resumed = current === full;
+    if (!resumed) {
+        if (now() - claimedAt > claimWindowMs) {
+            throw new PromotionError(`Promotion of ${targetReference(spec)} stopped before writing: more than ${claimWindowMs} ms passed between checking the tag and writing it. Nothing was written; run it again.`, checks);
+        }
+        const written = await api.putManifest(spec.repository, spec.tag, { bytes: manifest.bytes, mediaType: manifest.mediaType });
+        if (written !== full) {
+            throw new PromotionError(`The registry stored ${targetReference(spec)} as ${written}, not ${full}. Check the registry; the tag may need the break-glass procedure (docs/promotion.md).`, checks, true);
+        }
     }
 
     if (settleMs > 0) await sleep(settleMs);
@@ -259,10 +307,10 @@ export async function promote(api: RegistryApi, spec: PromotionSpec, opts: Promo
             `Lost a race for ${targetReference(spec)}: after writing ${full} the tag points at ${after ?? "nothing"}. ` +
                 `Another promotion of the same tag won; this one reports failure. Promote ${full} under a new tag.`,
             checks,
-            true,
+            !resumed,
         );
     }
-    return { digest: full, mediaType: manifest.mediaType, checks, sanity, manifest };
+    return { digest: full, mediaType: manifest.mediaType, checks, sanity, manifest, resumed };
 }
 
 /** Who is promoting: GitHub's actor in Actions, else the login name. */
@@ -288,12 +336,14 @@ export interface PromotionRecord {
     breakGlass?: { deleteTagOnDestroy: true; reason: string };
     /** GitHub Actions run URL when known. */
     run?: string;
+    /** Set when this run found the tag already on the digest (an earlier run wrote it) and finished the promotion. */
+    resumed?: true;
 }
 
 /** Builds the record; pure. */
 export function buildRecord(input: {
     spec: PromotionSpec;
-    outcome: Pick<PromotionOutcome, "digest" | "mediaType" | "checks" | "sanity">;
+    outcome: Pick<PromotionOutcome, "digest" | "mediaType" | "checks" | "sanity"> & { resumed?: boolean };
     env: NodeJS.ProcessEnv;
     at: Date;
     smokeCommand?: string;
@@ -318,6 +368,7 @@ export function buildRecord(input: {
               }
             : { ran: false, ok: true, reason: "no smokeCommand configured" },
     };
+    if (input.outcome.resumed) record.resumed = true;
     if (spec.allowNonSemver && spec.justification) record.bypass = { allowNonSemver: true, justification: spec.justification };
     if (input.deleteTagOnDestroy) record.breakGlass = { deleteTagOnDestroy: true, reason: input.deleteTagOnDestroy.reason };
     if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID) {

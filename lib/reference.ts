@@ -60,6 +60,8 @@ export function parseReference(text: string, defaultRegistry?: string, field = "
         return fail("it names no registry host");
     }
     if (!HOST.test(registry)) fail(`registry "${registry}" is not a host name with an optional port`);
+    const port = /:([0-9]+)$/.exec(registry)?.[1];
+    if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) fail(`registry "${registry}" has port ${port}; a port is 1 to 65535`);
     if (parts.length === 0 || parts.some((p) => !PATH_COMPONENT.test(p))) {
         fail(`repository "${parts.join("/")}" must be lowercase path components separated by "/"`);
     }

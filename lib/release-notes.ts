@@ -3,6 +3,7 @@
  * verification and pull commands, a deployment snippet. Pure: the caller fetches the facts.
  */
 import type { ImageInfo, Manifest } from "./registry/types";
+import { mdCode, mdFence, mdWord, printable } from "./text";
 
 export interface ReleaseNotesInput {
     registry: string;
@@ -67,15 +68,21 @@ export function shellLine(argv: string[]): string {
     return argv.map((s) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`)).join(" ");
 }
 
+/**
+ * The index's entries for the code block. Every field comes from the registry: each is made one
+ * printable line, so none can end the block or start Markdown of its own (the fence is also chosen
+ * longer than any backtick run in the block).
+ */
 function platformLines(input: ReleaseNotesInput): string[] {
     const base = `${input.registry}/${input.repository}`;
-    const list = Array.isArray(input.manifest.json.manifests) ? (input.manifest.json.manifests as Record<string, unknown>[]) : [];
+    const list = Array.isArray(input.manifest.json.manifests) ? (input.manifest.json.manifests as unknown[]) : [];
     if (list.length === 0) return [];
     const lines = ["", "Manifests:"];
-    for (const m of list) {
-        const p = (m.platform ?? {}) as Record<string, unknown>;
+    for (const entry of list) {
+        const m = (typeof entry === "object" && entry !== null ? entry : {}) as Record<string, unknown>;
+        const p = (typeof m.platform === "object" && m.platform !== null ? m.platform : {}) as Record<string, unknown>;
         const platform = [p.os, p.architecture, p.variant].filter((x) => typeof x === "string" && x !== "").join("/") || "unknown";
-        lines.push(`  Name:      ${base}@${String(m.digest)}`, `  MediaType: ${String(m.mediaType)}`, `  Platform:  ${platform}`, "");
+        lines.push(`  Name:      ${base}@${printable(m.digest, { max: 100 })}`, `  MediaType: ${printable(m.mediaType, { max: 100 })}`, `  Platform:  ${printable(platform, { max: 100 })}`, "");
     }
     return lines;
 }
@@ -89,12 +96,23 @@ export function renderReleaseNotes(input: ReleaseNotesInput): string {
     const lines: string[] = [
         "## Release Information",
         "",
-        `**Image**: \`${byTag}\``,
-        `**Digest**: \`${input.digest}\``,
+        `**Image**: ${mdCode(byTag)}`,
+        `**Digest**: ${mdCode(input.digest)}`,
     ];
     if (input.run) lines.push(`**Workflow Run**: [${input.run.split("/").pop()}](${input.run})`);
+    // Registry-supplied values outside a code block are inline code spans: data, never Markdown.
+    const block = [
+        `Name:      ${byTag}`,
+        `MediaType: ${printable(input.manifest.mediaType, { max: 100 })}`,
+        `Digest:    ${input.digest}`,
+        ...platformLines(input),
+        "",
+        "Layers:",
+        ...input.info.layers.map((l) => `  ${printable(l, { max: 100 })}`),
+    ];
+    const fence = mdFence(block.join("\n"));
     lines.push(
-        `**Platforms**: ${input.info.platforms.length ? input.info.platforms.join(", ") : "unknown"}`,
+        `**Platforms**: ${input.info.platforms.length ? input.info.platforms.map((p) => mdWord(printable(p, { max: 100 }))).join(", ") : "unknown"}`,
         `**Total size**: ${formatSize(input.info.size)} (${input.info.size} bytes, config + layers${input.info.platforms.length > 1 ? " of the first platform" : ""})`,
         "",
         "### Manifest Details",
@@ -102,15 +120,9 @@ export function renderReleaseNotes(input: ReleaseNotesInput): string {
         "<details>",
         "<summary>Click to view the manifest</summary>",
         "",
-        "```",
-        `Name:      ${byTag}`,
-        `MediaType: ${input.manifest.mediaType}`,
-        `Digest:    ${input.digest}`,
-        ...platformLines(input),
-        "",
-        "Layers:",
-        ...input.info.layers.map((l) => `  ${l}`),
-        "```",
+        fence,
+        ...block,
+        fence,
         "",
         "</details>",
         "",

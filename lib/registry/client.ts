@@ -1,7 +1,10 @@
 import { createHash } from "node:crypto";
+import * as http from "node:http";
+import * as https from "node:https";
 import { RegistryError, RegistryErrorCode, RegistryErrorContext, ValidationError } from "../errors";
 import { isFullDigest, isLoopbackRegistry, isValidRepository, isValidTag } from "../reference";
-import { ImageInfo, Manifest, MEDIA_TYPES, RegistryApi, RegistryClientOptions, RegistryCredentials } from "./types";
+import { quoteValue } from "../text";
+import { ImageInfo, ListTagsOptions, Manifest, MEDIA_TYPES, RegistryApi, RegistryClientOptions, RegistryCredentials } from "./types";
 
 const KNOWN_MEDIA_TYPES: ReadonlySet<string> = new Set(Object.values(MEDIA_TYPES));
 const INDEX_TYPES: ReadonlySet<string> = new Set([MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerList]);
@@ -9,6 +12,31 @@ const ACCEPT = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.ociManifest, MEDIA_TYPES.docke
 
 /** Network failures that say nothing was listening: retrying only delays the clear error. */
 const NOT_RETRIED_NETWORK_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+/**
+ * The most bytes read from one answer, by kind (docs/registry-and-overview.md). A registry answering
+ * more is refused while reading, so a hostile or broken one cannot exhaust memory.
+ */
+export const BODY_LIMITS = {
+    /** The distribution spec lets registries refuse manifests over 4 MiB; we read at most that. */
+    manifest: 4 * 1024 * 1024,
+    /** An image config: labels, history, env; real ones are kilobytes. */
+    config: 8 * 1024 * 1024,
+    /** One page of the tag list (10,000 long tags fit many times over). */
+    tagList: 8 * 1024 * 1024,
+    /** A token service's JSON answer. */
+    token: 256 * 1024,
+    /** Error bodies and other answers read only for their error codes. */
+    other: 64 * 1024,
+} as const;
+
+export type BodyKind = keyof typeof BODY_LIMITS;
+
+/** Bounds of one tag listing: a registry whose pagination never ends fails instead of running on. */
+export const LIST_LIMITS = { maxPages: 10000, maxTags: 200000, timeoutMs: 300000 } as const;
+
+/** Redirects followed for a read (blob storage behind a redirect is common; loops are not). */
+const MAX_REDIRECTS = 5;
 
 /** True for what the client takes as a registry: `host` or `host:port`, without scheme or path. */
 export function isRegistryAddress(value: unknown): value is string {
@@ -54,6 +82,8 @@ interface SendOptions {
     body?: Buffer;
     /** Statuses returned to the caller instead of thrown. */
     accept: number[];
+    /** Which cap of {@link BODY_LIMITS} applies to the answer; default `other`. */
+    kind?: BodyKind;
 }
 
 interface Reply {
@@ -63,9 +93,24 @@ interface Reply {
     url: string;
 }
 
+/** Thrown by the transport when an answer is bigger than its cap; turned into a RegistryError by `send`. */
+class BodyTooLarge extends Error {
+    constructor(readonly kind: BodyKind, readonly limit: number) {
+        super(`body over ${limit} bytes`);
+    }
+}
+
+/** Our own per-request deadline, told apart from socket errors. */
+class RequestTimeout extends Error {
+    override readonly name = "TimeoutError";
+}
+
 /**
- * OCI distribution client on Node's fetch. Anonymous, basic and bearer-token auth; retries with
- * backoff for idempotent requests only (see docs/adr/0010-registry-client-retries-and-writes.md).
+ * OCI distribution client on node:http/node:https (not fetch, which refuses the Fetch standard's "bad
+ * ports" such as 5061 or 6666; docs/adr/0013-registry-transport-on-node-http.md). Anonymous, basic and
+ * bearer-token auth; retries with backoff for idempotent requests only
+ * (docs/adr/0010-registry-client-retries-and-writes.md); every answer read under a size cap and every
+ * tag listing bounded.
  */
 export class RegistryClient implements RegistryApi {
     readonly registry: string;
@@ -77,6 +122,12 @@ export class RegistryClient implements RegistryApi {
     private readonly maxRetryAfterMs: number;
     private readonly onRequest?: RegistryClientOptions["onRequest"];
     private readonly insecure: boolean;
+    private readonly listLimits: { maxPages: number; maxTags: number; timeoutMs: number };
+    /** Keep-alive sockets shared by this client's requests; free sockets never hold the process open. */
+    private readonly agents = {
+        http: new http.Agent({ keepAlive: true, maxSockets: 32 }),
+        https: new https.Agent({ keepAlive: true, maxSockets: 32 }),
+    };
     /** Set once the registry asked for basic auth, so later requests skip the 401 round trip. */
     private basic = false;
     /** Bearer tokens by scope; content of a scope never changes, so one token serves every request in it. */
@@ -98,6 +149,11 @@ export class RegistryClient implements RegistryApi {
         this.backoffMs = options.backoffMs ?? 250;
         this.maxRetryAfterMs = options.maxRetryAfterMs ?? 30000;
         this.onRequest = options.onRequest;
+        this.listLimits = {
+            maxPages: options.listLimits?.maxPages ?? LIST_LIMITS.maxPages,
+            maxTags: options.listLimits?.maxTags ?? LIST_LIMITS.maxTags,
+            timeoutMs: options.listLimits?.timeoutMs ?? LIST_LIMITS.timeoutMs,
+        };
     }
 
     /** `http://` or `https://` + the registry. */
@@ -118,7 +174,7 @@ export class RegistryClient implements RegistryApi {
         const header = res.headers.get("docker-content-digest");
         if (header) {
             if (!isFullDigest(header)) {
-                throw this.error("BAD_RESPONSE", { repository, reference, status: res.status }, `The registry sent a malformed Docker-Content-Digest "${String(header).slice(0, 80)}". Check the registry or a proxy in front of it`);
+                throw this.error("BAD_RESPONSE", { repository, reference, status: res.status }, `The registry sent a malformed Docker-Content-Digest "${quoteValue(header, 80)}". Check the registry or a proxy in front of it`);
             }
             if (isFullDigest(reference) && header !== reference) {
                 throw this.error("DIGEST_MISMATCH", { repository, reference, status: res.status }, `The registry answered ${header} for digest ${reference}. Do not trust this registry's answer; check for a misbehaving proxy`);
@@ -142,6 +198,7 @@ export class RegistryClient implements RegistryApi {
             reference,
             headers: { accept: ACCEPT },
             accept: [200],
+            kind: "manifest",
         });
         return this.checkManifest(repository, reference, res);
     }
@@ -157,6 +214,7 @@ export class RegistryClient implements RegistryApi {
     async imageInfoFromManifest(repository: string, manifest: Manifest): Promise<ImageInfo> {
         let platforms: string[] = [];
         let image = manifest;
+        const refs = manifestRefs(manifest.json);
         if (INDEX_TYPES.has(manifest.mediaType)) {
             const entries = indexEntries(manifest.json);
             const runnable = entries.filter((e) => e.platform !== "unknown/unknown");
@@ -174,6 +232,10 @@ export class RegistryClient implements RegistryApi {
         const layers = Array.isArray(image.json.layers) ? image.json.layers.map(descriptor) : undefined;
         if (!config || !layers || layers.some((l) => !l)) {
             throw this.error("BAD_RESPONSE", { repository, reference: image.digest }, "The manifest has no valid config or layers descriptors. Re-push the image");
+        }
+        const total = config.size + layers.reduce((sum, l) => sum + l!.size, 0);
+        if (!Number.isSafeInteger(total)) {
+            throw this.error("BAD_RESPONSE", { repository, reference: image.digest }, "The manifest's sizes add up to more bytes than can be counted exactly. Check the registry; re-push the image");
         }
         const configBytes = await this.getBlob(repository, config.digest);
         let parsed: Record<string, unknown>;
@@ -196,8 +258,9 @@ export class RegistryClient implements RegistryApi {
             ...(created !== undefined ? { created } : {}),
             platforms,
             layers: layers.map((l) => l!.digest),
-            size: config.size + layers.reduce((sum, l) => sum + l!.size, 0),
+            size: total,
             configDigest: config.digest,
+            refs,
         };
     }
 
@@ -215,7 +278,7 @@ export class RegistryClient implements RegistryApi {
 
     private async fetchBlob(repository: string, digest: string): Promise<Buffer> {
         if (!isFullDigest(digest)) throw new ValidationError("digest", `Invalid blob digest "${digest}": expected sha256: followed by 64 lowercase hex characters.`);
-        const res = await this.send({ method: "GET", target: `/v2/${repository}/blobs/${digest}`, repository, reference: digest, accept: [200] });
+        const res = await this.send({ method: "GET", target: `/v2/${repository}/blobs/${digest}`, repository, reference: digest, accept: [200], kind: "config" });
         const actual = sha256Digest(res.body);
         if (actual !== digest) {
             throw this.error("DIGEST_MISMATCH", { repository, reference: digest, status: res.status }, `The blob's bytes hash to ${actual}. The registry storage may be corrupt; re-push the image`);
@@ -223,31 +286,65 @@ export class RegistryClient implements RegistryApi {
         return res.body;
     }
 
-    async listTags(repository: string, opts: { pageSize?: number } = {}): Promise<string[]> {
-        const tags: string[] = [];
+    /**
+     * All tags, following `Link: <…>; rel="next"` (relative targets resolved against the page's URL,
+     * RFC 8288), deduplicated. Bounded: at most `listLimits.maxPages` pages, `maxTags` tags and
+     * `timeoutMs` in total, else a registry error, so a pagination that never ends cannot run on.
+     */
+    async listTags(repository: string, opts: ListTagsOptions = {}): Promise<string[]> {
         if (opts.pageSize !== undefined && (!Number.isInteger(opts.pageSize) || opts.pageSize < 1)) {
             throw new ValidationError("pageSize", `Invalid page size ${opts.pageSize}: expected a positive integer.`);
         }
+        const limits = this.listLimits;
+        const deadline = Date.now() + limits.timeoutMs;
+        const tags = new Set<string>();
         let target: string | undefined = `/v2/${repository}/tags/list${opts.pageSize ? `?n=${opts.pageSize}` : ""}`;
         const seen = new Set<string>();
+        let pages = 0;
         while (target) {
             if (seen.has(target)) throw this.error("BAD_RESPONSE", { repository }, "The registry's tag pagination loops (the same Link twice). Check the registry version");
             seen.add(target);
-            const res = await this.send({ method: "GET", target, repository, accept: [200] });
+            if (++pages > limits.maxPages) {
+                throw this.error("BAD_RESPONSE", { repository }, `The tag list did not end after ${limits.maxPages} pages (${tags.size} tags so far); the registry's pagination never ends. Check the registry or a proxy in front of it`);
+            }
+            if (Date.now() > deadline) {
+                throw this.error("TIMEOUT", { repository }, `Listing tags took longer than ${limits.timeoutMs} ms (${pages - 1} pages, ${tags.size} tags so far). Check the registry's load, or raise the listing timeout`);
+            }
+            const res = await this.send({ method: "GET", target, repository, accept: [200], kind: "tagList" });
             const json = this.parseJson(res, { repository });
             const page = json.tags;
             if (page !== null && page !== undefined && !(Array.isArray(page) && page.every((t) => typeof t === "string"))) {
                 throw this.error("BAD_RESPONSE", { repository, status: res.status }, "The tag list has no array of strings in \"tags\". Check the registry");
             }
-            if (Array.isArray(page)) tags.push(...(page as string[]));
-            target = nextLink(res.headers.get("link"));
+            for (const t of Array.isArray(page) ? (page as string[]) : []) {
+                if (isValidTag(t)) tags.add(t);
+                else if (opts.onInvalidTag) opts.onInvalidTag(t);
+                else throw this.error("BAD_RESPONSE", { repository, status: res.status }, `The tag list holds "${quoteValue(t, 80)}", which is not a valid tag name. Check the registry`);
+            }
+            if (tags.size > limits.maxTags) {
+                throw this.error("BAD_RESPONSE", { repository }, `The tag list passed ${limits.maxTags} tags after ${pages} pages; refusing to read further. Check the registry, or list a smaller repository`);
+            }
+            target = this.nextLink(res, repository);
         }
-        return tags;
+        return [...tags];
+    }
+
+    /** The `rel="next"` target of a page, resolved against the page's own URL (RFC 8288 §3.2). */
+    private nextLink(res: Reply, repository: string): string | undefined {
+        const raw = nextLink(res.headers.get("link"));
+        if (raw === undefined) return undefined;
+        let url: URL;
+        try {
+            url = new URL(raw, res.url);
+        } catch {
+            throw this.error("BAD_RESPONSE", { repository, status: res.status }, `The tag list's Link header names "${quoteValue(raw, 80)}", which is not a URL. Check the registry or a proxy in front of it`);
+        }
+        return url.toString();
     }
 
     async putManifest(repository: string, tag: string, manifest: Pick<Manifest, "bytes" | "mediaType">): Promise<string> {
         if (!KNOWN_MEDIA_TYPES.has(manifest.mediaType)) {
-            throw this.error("UNSUPPORTED_MEDIA_TYPE", { repository, reference: tag }, `Refusing to PUT a manifest of media type "${manifest.mediaType}". Use one of ${[...KNOWN_MEDIA_TYPES].join(", ")}`);
+            throw this.error("UNSUPPORTED_MEDIA_TYPE", { repository, reference: tag }, `Refusing to PUT a manifest of media type "${quoteValue(manifest.mediaType, 100)}". Use one of ${[...KNOWN_MEDIA_TYPES].join(", ")}`);
         }
         const expected = sha256Digest(manifest.bytes);
         const res = await this.send({
@@ -261,7 +358,7 @@ export class RegistryClient implements RegistryApi {
         });
         const reported = res.headers.get("docker-content-digest");
         if (reported && reported !== expected) {
-            throw this.error("DIGEST_MISMATCH", { repository, reference: tag, status: res.status }, `The registry stored the manifest as ${reported}, but its bytes hash to ${expected}. Check the tag and the registry before using it`);
+            throw this.error("DIGEST_MISMATCH", { repository, reference: tag, status: res.status }, `The registry stored the manifest as ${quoteValue(reported, 80)}, but its bytes hash to ${expected}. Check the tag and the registry before using it`);
         }
         if (!reported) {
             // The header is required by the spec; without it, ask what the tag now points at.
@@ -302,7 +399,7 @@ export class RegistryClient implements RegistryApi {
         });
         const reported = res.headers.get("docker-content-digest");
         if (reported && reported !== digest) {
-            throw this.error("DIGEST_MISMATCH", { repository, reference: digest, status: res.status }, `The registry stored the blob as ${reported}. Check the registry`);
+            throw this.error("DIGEST_MISMATCH", { repository, reference: digest, status: res.status }, `The registry stored the blob as ${quoteValue(reported, 80)}. Check the registry`);
         }
         return digest;
     }
@@ -315,14 +412,14 @@ export class RegistryClient implements RegistryApi {
             throw this.error("DIGEST_MISMATCH", ctx, `The manifest's bytes hash to ${digest}, not the digest asked for. Do not use this answer; check for a misbehaving proxy or corrupt storage`);
         }
         if (header && header !== digest) {
-            throw this.error("DIGEST_MISMATCH", ctx, `The Docker-Content-Digest header says ${header.slice(0, 80)} but the manifest's bytes hash to ${digest}. Do not use this answer; check for a misbehaving proxy`);
+            throw this.error("DIGEST_MISMATCH", ctx, `The Docker-Content-Digest header says ${quoteValue(header, 80)} but the manifest's bytes hash to ${digest}. Do not use this answer; check for a misbehaving proxy`);
         }
         const json = this.parseJson(res, { repository, reference });
         const headerType = (res.headers.get("content-type") ?? "").split(";")[0].trim();
         const bodyType = typeof json.mediaType === "string" ? json.mediaType : "";
         const mediaType = KNOWN_MEDIA_TYPES.has(headerType) ? headerType : bodyType;
         if (!KNOWN_MEDIA_TYPES.has(mediaType)) {
-            throw this.error("UNSUPPORTED_MEDIA_TYPE", ctx, `The manifest has media type "${(headerType || bodyType || "none").slice(0, 100)}", which this tool does not understand. Push the image as an OCI or Docker v2 manifest or index`);
+            throw this.error("UNSUPPORTED_MEDIA_TYPE", ctx, `The manifest has media type "${quoteValue(headerType || bodyType || "none", 100)}", which this tool does not understand. Push the image as an OCI or Docker v2 manifest or index`);
         }
         return { digest, mediaType, bytes: res.body, json };
     }
@@ -349,14 +446,14 @@ export class RegistryClient implements RegistryApi {
         const ctx = { repository: opts.repository, reference: opts.reference };
         // Names go into the URL path: anything outside the reference grammar is refused, not escaped.
         if (opts.repository !== undefined && !isValidRepository(opts.repository)) {
-            throw new ValidationError("repository", `Invalid repository "${opts.repository}": use lowercase path components separated by "/", e.g. rednaw/hello-world.`);
+            throw new ValidationError("repository", `Invalid repository "${quoteValue(opts.repository, 100)}": use lowercase path components separated by "/", e.g. rednaw/hello-world.`);
         }
         if (opts.reference !== undefined && !isValidTag(opts.reference) && !isFullDigest(opts.reference)) {
-            throw new ValidationError("reference", `Invalid tag or digest "${opts.reference}": a tag is [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}, a digest is sha256: followed by 64 lowercase hex characters.`);
+            throw new ValidationError("reference", `Invalid tag or digest "${quoteValue(opts.reference, 100)}": a tag is [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}, a digest is sha256: followed by 64 lowercase hex characters.`);
         }
         if (!opts.target.startsWith("/") && new URL(opts.target).origin !== new URL(this.base).origin) {
             // A Link or Location to another origin would carry our credentials elsewhere.
-            throw this.error("BAD_RESPONSE", ctx, `The registry pointed to another origin (${new URL(opts.target).origin}); refusing to follow it with credentials. Check the registry's public URL setting`);
+            throw this.error("BAD_RESPONSE", ctx, `The registry pointed to another origin (${quoteValue(new URL(opts.target).origin, 100)}); refusing to follow it with credentials. Check the registry's public URL setting`);
         }
         const idempotent = opts.method === "GET" || opts.method === "HEAD";
         const scope = opts.repository ? `repository:${opts.repository}:${idempotent ? "pull" : opts.method === "DELETE" ? "delete" : "pull,push"}` : "";
@@ -367,6 +464,9 @@ export class RegistryClient implements RegistryApi {
             try {
                 res = await this.once(opts, authorization);
             } catch (e) {
+                if (e instanceof BodyTooLarge) {
+                    throw this.error("BAD_RESPONSE", ctx, `The registry's answer to ${opts.method} is larger than ${e.limit} bytes, the cap for a ${e.kind === "tagList" ? "tag list page" : e.kind === "other" ? "reply of this kind" : e.kind}; stopped reading it. Check the registry or a proxy in front of it`);
+                }
                 const code = networkCode(e);
                 // Only failures with a socket error code (resets, closed sockets) are worth another try.
                 const retriable = idempotent && /^[A-Z_]+$/.test(code) && code !== "TIMEOUT" && !NOT_RETRIED_NETWORK_CODES.has(code);
@@ -424,7 +524,7 @@ export class RegistryClient implements RegistryApi {
             const write = opts.method === "GET" || opts.method === "HEAD" ? "" : " The write was not retried automatically: check the registry state, then run it again.";
             return this.error("HTTP_ERROR", ctx, `The registry answered ${res.status}${tried}.${write} Try again later or check the registry's logs`);
         }
-        const detail = codes.length ? ` (${codes.join(", ")})` : "";
+        const detail = codes.length ? ` (${codes.slice(0, 5).map((c) => quoteValue(c, 60)).join(", ")}${codes.length > 5 ? ", …" : ""})` : "";
         return this.error("HTTP_ERROR", ctx, `${opts.method} got an unexpected answer ${res.status}${detail}. Check the registry's logs`);
     }
 
@@ -442,7 +542,7 @@ export class RegistryClient implements RegistryApi {
         if (challenge.scheme !== "bearer" || !challenge.params.realm) return false;
         const realm = new URL(challenge.params.realm, this.base);
         if (realm.protocol !== "https:" && this.credentials && !this.insecure && !isLoopbackRegistry(realm.host)) {
-            throw this.error("INSECURE_REFUSED", { ...ctx, status: 401 }, `The token service ${realm.origin} is plain HTTP; refusing to send credentials there. Use HTTPS or pass --insecure`);
+            throw this.error("INSECURE_REFUSED", { ...ctx, status: 401 }, `The token service ${quoteValue(realm.origin, 100)} is plain HTTP; refusing to send credentials there. Use HTTPS or pass --insecure`);
         }
         const wanted = challenge.params.scope ?? scope;
         if (challenge.params.service) realm.searchParams.set("service", challenge.params.service);
@@ -451,12 +551,15 @@ export class RegistryClient implements RegistryApi {
         if (this.credentials) headers.authorization = basicHeader(this.credentials);
         let reply: Reply;
         try {
-            reply = await this.once({ method: "GET", target: realm.toString() }, headers.authorization);
+            reply = await this.once({ method: "GET", target: realm.toString(), kind: "token" }, headers.authorization);
         } catch (e) {
-            throw this.error("UNREACHABLE", { ...ctx, status: 401 }, `Cannot reach the token service ${realm.origin} (${networkCode(e)}). Check the registry's auth configuration`);
+            if (e instanceof BodyTooLarge) {
+                throw this.error("BAD_RESPONSE", { ...ctx, status: 401 }, `The token service ${quoteValue(realm.origin, 100)} answered more than ${e.limit} bytes; stopped reading it. Check the registry's auth configuration`);
+            }
+            throw this.error("UNREACHABLE", { ...ctx, status: 401 }, `Cannot reach the token service ${quoteValue(realm.origin, 100)} (${networkCode(e)}). Check the registry's auth configuration`);
         }
         if (reply.status !== 200) {
-            throw this.error("UNAUTHORIZED", { ...ctx, status: reply.status }, `The token service ${realm.origin} refused a token. ${this.credentials ? "Check REGISTRY_USERNAME and REGISTRY_PASSWORD" : "Set REGISTRY_USERNAME and REGISTRY_PASSWORD"}`);
+            throw this.error("UNAUTHORIZED", { ...ctx, status: reply.status }, `The token service ${quoteValue(realm.origin, 100)} refused a token. ${this.credentials ? "Check REGISTRY_USERNAME and REGISTRY_PASSWORD" : "Set REGISTRY_USERNAME and REGISTRY_PASSWORD"}`);
         }
         let token: string | undefined;
         let expiresIn = 60;
@@ -467,7 +570,7 @@ export class RegistryClient implements RegistryApi {
         } catch {
             token = undefined;
         }
-        if (!token) throw this.error("BAD_RESPONSE", { ...ctx, status: reply.status }, `The token service ${realm.origin} sent no token. Check the registry's auth configuration`);
+        if (!token) throw this.error("BAD_RESPONSE", { ...ctx, status: reply.status }, `The token service ${quoteValue(realm.origin, 100)} sent no token. Check the registry's auth configuration`);
         // Renew a little early so a token never expires between the check and the request.
         this.tokens.set(scope, { value: token, expiresAt: Date.now() + Math.max(0, expiresIn - 10) * 1000 });
         return true;
@@ -483,28 +586,92 @@ export class RegistryClient implements RegistryApi {
         return undefined;
     }
 
-    /** Exactly one HTTP request; reports it to `onRequest`. */
-    private async once(opts: Pick<SendOptions, "method" | "target" | "headers" | "body">, authorization: string | undefined): Promise<Reply> {
-        const url = opts.target.startsWith("/") ? `${this.base}${opts.target}` : opts.target;
-        const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-        if (authorization) headers.authorization = authorization;
+    /**
+     * One request and its redirects (reads only; authorization dropped when a redirect leaves the
+     * origin). Each hop is reported to `onRequest`. The answer's body is read under its cap.
+     */
+    private async once(opts: Pick<SendOptions, "method" | "target" | "headers" | "body" | "kind">, authorization: string | undefined): Promise<Reply> {
+        let url = new URL(opts.target.startsWith("/") ? `${this.base}${opts.target}` : opts.target);
+        const origin = url.origin;
+        const kind = opts.kind ?? "other";
+        const deadline = Date.now() + this.timeoutMs;
+        const readOnly = opts.method === "GET" || opts.method === "HEAD";
+        for (let hop = 0; ; hop++) {
+            const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+            if (authorization && url.origin === origin) headers.authorization = authorization;
+            const reply = await this.hop(opts.method, url, headers, opts.body, kind, deadline);
+            const location = reply.headers.get("location");
+            if (!readOnly || ![301, 302, 303, 307, 308].includes(reply.status) || !location || hop >= MAX_REDIRECTS) return reply;
+            url = new URL(location, url);
+            if (url.protocol !== "http:" && url.protocol !== "https:") return reply;
+        }
+    }
+
+    /** Exactly one HTTP exchange on node:http(s); reports it to `onRequest`. */
+    private hop(method: string, url: URL, headers: Record<string, string>, body: Buffer | undefined, kind: BodyKind, deadline: number): Promise<Reply> {
+        const limit = BODY_LIMITS[kind];
+        const secure = url.protocol === "https:";
+        const transport = secure ? https : http;
         let status: number | undefined;
         let bytesIn = 0;
-        try {
-            const res = await fetch(url, {
-                method: opts.method,
-                headers,
-                body: opts.body,
-                signal: AbortSignal.timeout(this.timeoutMs),
-                redirect: "follow",
+        const report = () => this.onRequest?.({ method, url: url.toString(), status, bytesIn, bytesOut: body?.length ?? 0 });
+        return new Promise<Reply>((resolve, reject) => {
+            let settled = false;
+            const finish = (err: Error | undefined, reply?: Reply) => {
+                if (settled) return;
+                settled = true;
+                clearTimeout(timer);
+                report();
+                if (err) reject(err);
+                else resolve(reply!);
+            };
+            const req = transport.request(url, {
+                method,
+                headers: { ...headers, ...(body ? { "content-length": String(body.length) } : {}) },
+                agent: secure ? this.agents.https : this.agents.http,
             });
-            status = res.status;
-            const body = Buffer.from(await res.arrayBuffer());
-            bytesIn = body.length;
-            return { status: res.status, headers: res.headers, body, url: res.url };
-        } finally {
-            this.onRequest?.({ method: opts.method, url, status, bytesIn, bytesOut: opts.body?.length ?? 0 });
-        }
+            const timer = setTimeout(() => {
+                const err = new RequestTimeout(`timed out after ${this.timeoutMs} ms`);
+                finish(err);
+                req.destroy(err);
+            }, Math.max(0, deadline - Date.now()));
+            req.on("error", (e) => finish(e));
+            req.on("response", (res) => {
+                status = res.statusCode ?? 0;
+                const declared = Number(res.headers["content-length"]);
+                if (method !== "HEAD" && Number.isFinite(declared) && declared > limit) {
+                    // Settle first: destroying the socket emits its own errors, which must not win.
+                    finish(new BodyTooLarge(kind, limit));
+                    req.destroy();
+                    return;
+                }
+                const chunks: Buffer[] = [];
+                res.on("data", (c: Buffer) => {
+                    bytesIn += c.length;
+                    if (bytesIn > limit) {
+                        finish(new BodyTooLarge(kind, limit));
+                        req.destroy();
+                        return;
+                    }
+                    chunks.push(c);
+                });
+                res.on("error", (e) => finish(e));
+                res.on("aborted", () => finish(Object.assign(new Error("connection closed mid-answer"), { code: "ECONNRESET" })));
+                res.on("end", () => {
+                    const h = new Headers();
+                    for (const [k, v] of Object.entries(res.headers)) {
+                        if (v === undefined) continue;
+                        try {
+                            for (const one of Array.isArray(v) ? v : [v]) h.append(k, one);
+                        } catch {
+                            // A header value Headers cannot hold is not one we read.
+                        }
+                    }
+                    finish(undefined, { status: status!, headers: h, body: Buffer.concat(chunks), url: url.toString() });
+                });
+            });
+            req.end(body);
+        });
     }
 }
 
@@ -533,7 +700,8 @@ function asObject(value: unknown): Record<string, unknown> {
 
 function descriptor(value: unknown): { digest: string; size: number } | undefined {
     const d = asObject(value);
-    if (!isFullDigest(d.digest) || typeof d.size !== "number" || d.size < 0) return undefined;
+    // A size must be a whole byte count JSON can carry exactly (1e308 would print as null).
+    if (!isFullDigest(d.digest) || typeof d.size !== "number" || !Number.isSafeInteger(d.size) || d.size < 0) return undefined;
     return { digest: d.digest, size: d.size };
 }
 
@@ -548,6 +716,20 @@ function indexEntries(json: Record<string, unknown>): { digest: string; platform
         out.push({ digest: o.digest, platform });
     }
     return out;
+}
+
+/** Every digest a manifest or index refers to by manifest descriptor: index entries and `subject`. */
+export function manifestRefs(json: Record<string, unknown>): string[] {
+    const out = new Set<string>();
+    if (Array.isArray(json.manifests)) {
+        for (const m of json.manifests) {
+            const d = asObject(m).digest;
+            if (isFullDigest(d)) out.add(d);
+        }
+    }
+    const subject = asObject(json.subject).digest;
+    if (isFullDigest(subject)) out.add(subject);
+    return [...out];
 }
 
 /** The `rel="next"` target of a `Link` header. */
@@ -579,8 +761,8 @@ function registryErrorCodes(body: Buffer): string[] {
 
 function networkCode(e: unknown): string {
     const err = e as { name?: string; code?: string; cause?: { code?: string; name?: string } };
-    if (err?.name === "TimeoutError" || err?.cause?.name === "TimeoutError" || err?.name === "AbortError") return "TIMEOUT";
-    return err?.cause?.code ?? err?.code ?? (e as { cause?: Error })?.cause?.message ?? "network error";
+    if (e instanceof RequestTimeout || err?.name === "TimeoutError" || err?.cause?.name === "TimeoutError" || err?.name === "AbortError") return "TIMEOUT";
+    return err?.code ?? err?.cause?.code ?? quoteValue((e as Error)?.message ?? "network error", 100);
 }
 
 function sleep(ms: number): Promise<void> {

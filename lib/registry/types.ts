@@ -32,6 +32,8 @@ export interface RegistryClientOptions {
     backoffMs?: number;
     /** Longest wait a `Retry-After` may impose before the client gives up instead; default 30 s. */
     maxRetryAfterMs?: number;
+    /** Bounds of one tag listing (pages, tags, total time); defaults in `LIST_LIMITS` of ./client.ts. */
+    listLimits?: { maxPages?: number; maxTags?: number; timeoutMs?: number };
 }
 
 export interface RequestEvent {
@@ -71,6 +73,18 @@ export interface ImageInfo {
     size: number;
     /** Digest of the config blob the labels came from. */
     configDigest?: string;
+    /**
+     * Manifests this one needs to stay pullable: every entry of an index (attestations too) and a
+     * manifest's `subject`. Empty for a plain image. Cleanup keeps whatever a kept image refers to.
+     */
+    refs?: string[];
+}
+
+export interface ListTagsOptions {
+    /** The `n` parameter: tags per page. */
+    pageSize?: number;
+    /** Receives each listed name that is not a valid tag (raw: sanitise before printing). */
+    onInvalidTag?: (name: string) => void;
 }
 
 export interface RegistryApi {
@@ -81,8 +95,11 @@ export interface RegistryApi {
     getManifest(repository: string, reference: string): Promise<Manifest>;
     /** Manifest + config blob → labels, created, platforms, layers, size. For an index, the first platform's config. */
     getImageInfo(repository: string, reference: string): Promise<ImageInfo>;
-    /** All tags, following `Link` pagination. `pageSize` is the `n` parameter. */
-    listTags(repository: string, opts?: { pageSize?: number }): Promise<string[]>;
+    /**
+     * All tags, following `Link` pagination within the client's bounds. A listed name that is not a
+     * valid tag is passed to `onInvalidTag` and left out; without that callback it is a registry error.
+     */
+    listTags(repository: string, opts?: ListTagsOptions): Promise<string[]>;
     /** PUT the exact bytes under `tag`; returns the digest the registry reports, verified equal to the bytes' digest. */
     putManifest(repository: string, tag: string, manifest: Pick<Manifest, "bytes" | "mediaType">): Promise<string>;
     /** DELETE a manifest by digest (removes every tag that points at it). */

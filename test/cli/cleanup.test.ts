@@ -8,7 +8,10 @@ import { cleanup } from "../../cli/cleanup";
 import { CliIO, EXIT } from "../../cli/io";
 import { renderDeployRecord } from "../../lib/deploy-record";
 import { OCI } from "../../lib/labels";
-import { RegistryClient } from "../../lib/registry/client";
+import { RegistryClient, sha256Digest } from "../../lib/registry/client";
+import { MEDIA_TYPES } from "../../lib/registry/types";
+import { startFaultProxy } from "../support/fault-proxy";
+import { pushOciImage } from "../support/oci";
 import { buildAndPush, freePort, RegistryService, startRegistry } from "../support/services";
 
 const run = promisify(execFile);
@@ -99,3 +102,63 @@ describe("cli/cleanup against a real registry", function () {
         assert.deepEqual(JSON.parse(stdout).Tags.sort(), ["aaaaaaa", "bbbbbbb", "eeeeeee", "v1.0.0"]);
     });
 });
+
+describe("cli/cleanup: kept images' references, incomplete reads and unreadable deploy records", function () {
+    this.timeout(180000);
+    let reg: RegistryService;
+    before(async () => {
+        reg = await startRegistry();
+    });
+
+    it("shows a tagged platform manifest of a kept index as kept, with the index named", async () => {
+        const client = new RegistryClient({ registry: reg.registry });
+        const repository = "cleanup/multi";
+        const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", config: { Labels: { [OCI.created]: new Date(Date.now() - 40 * DAY).toISOString() } }, rootfs: { type: "layers", diff_ids: [] } }));
+        const { digest: child, manifest } = await pushOciImage(client, repository, "abc1234-amd64", { config: JSON.parse(config.toString()), layer: Buffer.from("child layer") });
+        const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [{ mediaType: MEDIA_TYPES.ociManifest, digest: child, size: manifest.length, platform: { os: "linux", architecture: "amd64" } }] }));
+        await client.putManifest(repository, "v1.0.0", { bytes: index, mediaType: MEDIA_TYPES.ociIndex });
+        const t = io();
+        assert.equal(await cleanup([`${reg.registry}/${repository}`, "--keep-last", "0"], t), EXIT.ok, t.err);
+        assert.match(t.out, /DELETE \(0\)/);
+        assert.match(t.out, new RegExp(`abc1234-amd64\\n\\s+kept: referenced by kept ${sha256Digest(index).slice(0, 19)} \\(v1\\.0\\.0\\)`));
+        const applied = io();
+        assert.equal(await cleanup([`${reg.registry}/${repository}`, "--keep-last", "0", "--deployed", emptyDeployed(), "--apply"], applied), EXIT.ok, applied.err);
+        assert.equal(await client.resolve(repository, "abc1234-amd64"), child);
+    });
+
+    it("exit 3 and nothing deleted when a listed tag answers 404", async () => {
+        const repository = "cleanup/flaky";
+        const repo = `${reg.registry}/${repository}`;
+        await buildAndPush({ repository: repo, tags: ["aaaaaaa"], payload: "flaky a", labels: { [OCI.created]: new Date(Date.now() - 30 * DAY).toISOString() } });
+        await buildAndPush({ repository: repo, tags: ["bbbbbbb"], payload: "flaky b", labels: { [OCI.created]: new Date(Date.now() - 20 * DAY).toISOString() } });
+        const proxy = await startFaultProxy(reg.url);
+        try {
+            proxy.setFault((r) => (r.method !== "PUT" && r.path === `/v2/${repository}/manifests/bbbbbbb` ? { kind: "status", status: 404 } : undefined));
+            const t = io();
+            assert.equal(await cleanup([`${proxy.registry}/${repository}`, "--keep-last", "0", "--deployed", emptyDeployed(), "--apply"], t), EXIT.unavailable, t.err);
+            assert.match(t.err, /did not serve: "bbbbbbb".*nothing was deleted/);
+            assert.ok(proxy.requests.every((r) => r.method !== "DELETE"));
+        } finally {
+            await proxy.close();
+        }
+        const client = new RegistryClient({ registry: reg.registry });
+        assert.ok(await client.resolve(repository, "aaaaaaa"));
+        assert.ok(await client.resolve(repository, "bbbbbbb"));
+    });
+
+    it("refuses (exit 2) a --deployed entry it cannot parse instead of letting it protect nothing", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cleanup-bad-"));
+        const file = path.join(dir, "deployed.json");
+        fs.writeFileSync(file, JSON.stringify({ app: { class: "core", image: "Not A Reference!", digest: `sha256:${"a".repeat(64)}`, host: "h" } }));
+        const t = io();
+        assert.equal(await cleanup([`${reg.registry}/cleanup/flaky`, "--deployed", file, "--apply"], t), EXIT.usage, t.err);
+        assert.match(t.err, /records a deployment of "Not A Reference!", which is not an image reference.*Fix the entry/);
+    });
+});
+
+function emptyDeployed(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cleanup-none-"));
+    const file = path.join(dir, "deployed.json");
+    fs.writeFileSync(file, "{}");
+    return file;
+}

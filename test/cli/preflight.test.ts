@@ -23,7 +23,9 @@ describe("cli/preflight", function () {
     before(async () => {
         reg = await sharedTestRegistry();
         image = `${reg.registry}/preflight/app`;
-        hex = (await buildAndPush({ repository: image, tags: ["deadbee", "v1.0.0"] })).slice(7);
+        hex = (await buildAndPush({ repository: image, tags: ["deadbee"] })).slice(7);
+        // v1.0.0 names another build: the same tag on the same digest would be a promotion to finish, not a conflict.
+        await buildAndPush({ repository: image, tags: ["v1.0.0"], payload: "an earlier release" });
     });
 
     it("exit 0 with a ✓ per check and no colour when stdout is not a terminal", async () => {

@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { CliIO, EXIT } from "../../cli/io";
-import { configPath, editStackFile, findPulumi, pulumiCommands, rollback } from "../../cli/rollback";
+import { configPath, editStackFile, findPulumi, pulumiCommands, rollback, StackEditRefused } from "../../cli/rollback";
 import { configFromStackFile, parseConfig, ProximaEstate } from "../../lib/config";
 import { OCI } from "../../lib/labels";
 import { RegistryClient } from "../../lib/registry/client";
@@ -158,6 +158,15 @@ describe("cli/rollback (real registry, shipped stack file as the fixture)", func
         assert.equal(await rollback(["hello-world", "--stack", "lyra"], c.io), EXIT.usage);
     });
 
+    it("refuses a stack file with YAML anchors with exit 4 and leaves it untouched (no stack trace)", async () => {
+        const anchored = fs.readFileSync(file, "utf8").replace("image: rollback/web\n", "image: &img rollback/web\n") + "# an alias elsewhere\nx-copy: *img\n";
+        fs.writeFileSync(file, anchored);
+        const c = capture(noPulumi);
+        assert.equal(await rollback(["hello-world", "--file", file, "--to", "eb53023", "--yes"], c.io), 4, c.err());
+        assert.match(c.err(), /uses YAML anchors or aliases.*Nothing was written.*\n  pulumi config set/s);
+        assert.equal(fs.readFileSync(file, "utf8"), anchored);
+    });
+
     it("edits only the app's lines: inserts after the image, removes a tag, refuses flow style", () => {
         const text = "config:\n  # keep me\n  image-lifecycle:apps:\n    web:\n      class: core\n      image: team/web # the image\n      limits: {memoryMb: 1, cpus: 1}\n    api:\n      image: team/api\n      tag: \"v1\"\n";
         const d = `sha256:${"e".repeat(64)}`;
@@ -165,6 +174,18 @@ describe("cli/rollback (real registry, shipped stack file as the fixture)", func
         assert.equal(editStackFile(text, "api", { digest: d, tag: null }), text.replace('      tag: "v1"\n', `      digest: "${d}"\n`));
         assert.throws(() => editStackFile("config:\n  image-lifecycle:apps:\n    web: {image: x}\n", "web", { digest: d, tag: null }), /flow style/);
         assert.throws(() => editStackFile(text, "nope", { digest: d, tag: null }), /App "nope" is not a mapping/);
+    });
+
+    it("keeps a CRLF file CRLF, keeps a removed tag line's comment, and refuses anchors (StackEditRefused)", () => {
+        const d = `sha256:${"e".repeat(64)}`;
+        const crlf = "config:\r\n  image-lifecycle:apps:\r\n    web:\r\n      image: team/web\r\n      tag: \"v1\" # the tag\r\n";
+        const edited = editStackFile(crlf, "web", { digest: d, tag: "v2" });
+        assert.equal(edited, `config:\r\n  image-lifecycle:apps:\r\n    web:\r\n      image: team/web\r\n      tag: "v2" # the tag\r\n      digest: "${d}"\r\n`);
+        assert.ok(!/[^\r]\n/.test(edited), "no bare LF in a CRLF file");
+        const removed = editStackFile(crlf, "web", { digest: d, tag: null });
+        assert.equal(removed, `config:\r\n  image-lifecycle:apps:\r\n    web:\r\n      image: team/web\r\n      # the tag\r\n      digest: "${d}"\r\n`);
+        const anchored = "x-base: &base\n  class: core\nconfig:\n  image-lifecycle:apps:\n    web:\n      <<: *base\n      image: team/web\n      digest: &pin \"sha256:" + "a".repeat(64) + "\"\n    api:\n      image: team/api\n      digest: *pin\n";
+        assert.throws(() => editStackFile(anchored, "web", { digest: d, tag: null }), (e: Error) => e instanceof StackEditRefused && /uses YAML anchors or aliases.*Nothing was written/.test(e.message));
     });
 
     it("builds Pulumi config paths and commands", () => {

@@ -94,6 +94,20 @@ describe("lib/config parseConfig", () => {
         { name: "lyra bind mount escaping with ..", stack: "lyra", mutate: (r) => { r.devContainers.web.volumes[0].hostPath = "/home/dev/work/../../../etc"; }, expect: ["devContainers.web.volumes.0.hostPath: expected a normalised absolute path"] },
         { name: "lyra limits missing", stack: "lyra", mutate: (r) => { delete r.devContainers.web.limits; }, expect: ["devContainers.web.limits:"] },
         { name: "lyra restart policy is not configurable", stack: "lyra", mutate: (r) => { r.devContainers.web.restart = "always"; }, expect: ["devContainers.web.restart: unknown key"] },
+        // JSON.parse makes "__proto__" an own key, as a stack file read from JSON or YAML can: it must be reported, not vanish.
+        { name: "__proto__ under apps", stack: "proxima", mutate: (r) => { Object.defineProperty(r.apps, "__proto__", { value: { class: "core", image: "team/x", tag: "1" }, enumerable: true, configurable: true, writable: true }); }, expect: ['apps.__proto__: "__proto__" cannot be used as a name or key'] },
+        { name: "__proto__ under releases", stack: "proxima", mutate: (r) => { r.releases = JSON.parse('{"__proto__": {"image": "team/web", "digest": "' + HEX + '", "tag": "v1.0.0"}}'); }, expect: ['releases.__proto__: "__proto__" cannot be used'] },
+        { name: "__proto__ under env", stack: "proxima", mutate: (r) => { r.apps.web.env = JSON.parse('{"__proto__": "x"}'); }, expect: ['apps.web.env.__proto__: "__proto__" cannot be used'] },
+        { name: "org with a dot run", stack: "proxima", mutate: (r) => { r.org = "a..b"; }, expect: ["org: expected a lowercase directory name"] },
+        { name: "org ending in a dot", stack: "proxima", mutate: (r) => { r.org = "giftfinder."; }, expect: ["org: expected a lowercase directory name"] },
+        { name: "published port over 65535", stack: "proxima", mutate: (r) => { r.apps.web.ports[0].external = 99999; }, expect: ["apps.web.ports.0.external:"] },
+        { name: "class host port over 65535", stack: "proxima", mutate: (r) => { r.classes.core.host = "ssh://deploy@core.lan:99999"; }, expect: ["classes.core.host: the port must be 1 to 65535"] },
+        { name: "registry port over 65535", stack: "proxima", mutate: (r) => { r.registry.host = "registry.example.org:99999"; }, expect: ["registry.host:"] },
+        { name: "lyra tcp host port over 65535", stack: "lyra", mutate: (r) => { r.lyra.host = "tcp://dev:99999"; }, expect: ["lyra.host: the port must be 1 to 65535"] },
+        { name: "a 1 MiB memory limit", stack: "proxima", mutate: (r) => { r.apps.web.limits.memoryMb = 1; }, expect: ["apps.web.limits.memoryMb: at least 6 MiB"] },
+        { name: "cpus of 1e-9", stack: "proxima", mutate: (r) => { r.apps.web.limits.cpus = 1e-9; }, expect: ["apps.web.limits.cpus: at least 0.01 CPUs"] },
+        { name: "a volume mounted at /", stack: "proxima", mutate: (r) => { r.apps.web.volumes = [{ name: "data", containerPath: "/" }]; }, expect: ["apps.web.volumes.0.containerPath: cannot be /"] },
+        { name: "lyra volume mounted at /", stack: "lyra", mutate: (r) => { r.devContainers.web.volumes[1].containerPath = "/"; }, expect: ["devContainers.web.volumes.1.containerPath: cannot be /"] },
     ];
     for (const c of invalid) {
         it(`rejects: ${c.name}`, () => {

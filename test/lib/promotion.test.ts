@@ -5,6 +5,8 @@ import { inputChecks, preflight, promote, PromotionError, PromotionSpec, buildRe
 import { MESSAGES } from "../../lib/rules";
 import { RegistryClient, sha256Digest } from "../../lib/registry/client";
 import { MEDIA_TYPES, RequestEvent } from "../../lib/registry/types";
+import { RegistryError } from "../../lib/errors";
+import { startFaultProxy } from "../support/fault-proxy";
 import { pushOciImage } from "../support/oci";
 import { buildAndPush, RegistryService, sharedTestRegistry } from "../support/services";
 
@@ -85,10 +87,15 @@ describe("lib/promotion", () => {
         it("preflight passes, then reports Tag already exists: <image>:<tag> and Source digest not found", async () => {
             const checks = await preflight(client(), mk({ tag: "v0.1.0" }));
             assert.ok(checks.every((c) => c.ok), JSON.stringify(checks));
-            const exists = await preflight(client(), mk({ tag: "v0.0.1" }));
+            await buildAndPush({ repository: `${reg.registry}/${repository}`, tags: ["v0.0.9"], payload: "a different build" });
+            const exists = await preflight(client(), mk({ tag: "v0.0.9" }));
             const tagCheck = exists.find((c) => c.id === "tag-immutable")!;
             assert.equal(tagCheck.ok, false);
-            assert.equal(tagCheck.message, `${MESSAGES.tagExists}: ${reg.registry}/${repository}:v0.0.1`);
+            assert.equal(tagCheck.message, `${MESSAGES.tagExists}: ${reg.registry}/${repository}:v0.0.9`);
+            // v0.0.1 already names this very digest: a completed promotion to finish, not a conflict.
+            const same = (await preflight(client(), mk({ tag: "v0.0.1" }))).find((c) => c.id === "tag-immutable")!;
+            assert.equal(same.ok, true);
+            assert.match(same.message!, /already points at this digest: a completed promotion to finish/);
             const missing = await preflight(client(), mk({ tag: "v0.1.1", digest: "0".repeat(64) }));
             assert.equal(missing.find((c) => c.id === "digest-exists")!.message, MESSAGES.digestMissing);
             const bad = await preflight(client(), mk({ digest: `sha256:${HEX}` }));
@@ -96,25 +103,35 @@ describe("lib/promotion", () => {
             assert.ok(bad.find((c) => c.id === "tag-immutable")!.skipped);
         });
 
-        it("promotes server-side in 3 requests + 1 read-back, with zero blob bytes, and skopeo sees the same digest", async () => {
+        it("promotes server-side in 4 requests + 1 read-back, with zero blob bytes, and skopeo sees the same digest", async () => {
             const events: RequestEvent[] = [];
             const outcome = await promote(client(events), mk({ tag: "v1.0.0" }), { settleMs: 10 });
             assert.equal(outcome.digest, digest);
-            assert.deepEqual(events.map((e) => e.method), ["GET", "HEAD", "PUT", "HEAD"]);
-            assert.ok(events.every((e) => /\/manifests\//.test(e.url)), "only manifest endpoints are touched");
+            assert.equal(outcome.resumed, false);
+            assert.deepEqual(events.map((e) => `${e.method} ${new URL(e.url).pathname.split("/").slice(-2).join("/")}`), [
+                `GET manifests/${digest}`,
+                "GET tags/list",
+                "HEAD manifests/v1.0.0",
+                "PUT manifests/v1.0.0",
+                "HEAD manifests/v1.0.0",
+            ], "the tag's absence is established by the tag list and a HEAD");
             assert.ok(events.every((e) => !/\/blobs\//.test(e.url)));
             const { stdout } = await run("skopeo", ["inspect", "--tls-verify=false", "--raw", `docker://${reg.registry}/${repository}:v1.0.0`]);
             assert.equal(Buffer.from(stdout).equals(outcome.manifest.bytes), true, "the tag serves the exact source bytes");
             assert.equal(await client().resolve(repository, "v1.0.0"), digest);
         });
 
-        it("refuses the same tag twice (second fails in preflight) but allows the same digest under another tag", async () => {
-            await assert.rejects(promote(client(), mk({ tag: "v1.0.0" }), { settleMs: 0 }), (e: unknown) => {
+        it("refuses the same tag for another digest (fails in preflight) but allows the same digest under another tag", async () => {
+            const other = await buildAndPush({ repository: `${reg.registry}/${repository}`, tags: ["other01"], payload: "another build" });
+            const events: RequestEvent[] = [];
+            await assert.rejects(promote(client(events), mk({ tag: "v1.0.0", digest: other.slice(7) }), { settleMs: 0 }), (e: unknown) => {
                 assert.ok(e instanceof PromotionError);
                 assert.match(e.message, new RegExp(`Tag already exists: ${reg.registry}/${repository}:v1.0.0`.replace(/\./g, "\\.")));
                 assert.equal(e.wroteTag, false);
                 return true;
             });
+            assert.ok(events.every((e) => e.method !== "PUT"));
+            assert.equal(await client().resolve(repository, "v1.0.0"), digest);
             const again = await promote(client(), mk({ tag: "stable" }), { settleMs: 0 });
             assert.equal(again.digest, digest);
         });
@@ -151,7 +168,7 @@ describe("lib/promotion", () => {
             const events: RequestEvent[] = [];
             const outcome = await promote(client(events), spec({ registry: reg.registry, repository: repo, digest: index.slice(7), tag: "v2.0.0" }), { settleMs: 0 });
             assert.equal(outcome.mediaType, MEDIA_TYPES.ociIndex);
-            assert.equal(events.filter((e) => e.method !== "HEAD" || e.url.includes("v2.0.0")).length, 4);
+            assert.equal(events.filter((e) => e.method !== "HEAD" || e.url.includes("v2.0.0")).length, 5);
             const served = await client().getManifest(repo, "v2.0.0");
             assert.equal(served.digest, index);
             assert.equal(served.mediaType, MEDIA_TYPES.ociIndex);
@@ -171,8 +188,54 @@ describe("lib/promotion", () => {
             assert.equal(winners.length, 1, results.map((r) => (r.status === "rejected" ? String(r.reason.message) : "ok")).join("\n"));
             assert.equal(await client().resolve(repo, "v3.0.0"), winners[0]);
             for (const r of results) {
-                if (r.status === "rejected") assert.match(String(r.reason.message), /Lost a race|Tag already exists/);
+                // A racer may also meet another's PUT half-written (listed, HEAD 404) and refuse with nothing written.
+                if (r.status === "rejected") assert.match(String(r.reason.message), /Lost a race|Tag already exists|lists tag v3\.0\.0 but answers 404/);
             }
+        });
+
+        it("never overwrites a release tag the registry wrongly answers 404 for (HEAD and GET), whatever one request says", async () => {
+            const other = await buildAndPush({ repository: `${reg.registry}/${repository}`, tags: ["other02"], payload: "a third build" });
+            await promote(client(), mk({ tag: "v6.0.0" }), { settleMs: 0 });
+            const proxy = await startFaultProxy(reg.url);
+            try {
+                // A cache in front of the registry answers 404 for the tag's manifest, on HEAD and GET alike.
+                proxy.setFault((r) => (r.path === `/v2/${repository}/manifests/v6.0.0` && r.method !== "PUT"
+                    ? { kind: "status", status: 404, headers: { "content-type": "application/json" }, body: JSON.stringify({ errors: [{ code: "MANIFEST_UNKNOWN" }] }) }
+                    : undefined));
+                const viaProxy = new RegistryClient({ registry: proxy.registry });
+                const lying = spec({ registry: proxy.registry, repository, digest: other.slice(7), tag: "v6.0.0" });
+                await assert.rejects(promote(viaProxy, lying, { settleMs: 0 }), (e: unknown) => {
+                    assert.ok(e instanceof RegistryError && e.code === "BAD_RESPONSE", String(e));
+                    assert.match(e.message, /lists tag v6\.0\.0 but answers 404 for it.*Nothing was written/);
+                    return true;
+                });
+                await assert.rejects(preflight(viaProxy, lying), /lists tag v6\.0\.0 but answers 404/);
+                assert.ok(proxy.requests.every((r) => r.method !== "PUT"), "no PUT reached the registry");
+            } finally {
+                await proxy.close();
+            }
+            assert.equal(await client().resolve(repository, "v6.0.0"), digest, "v6.0.0 still names its digest");
+        });
+
+        it("is idempotent: a run that failed after writing the tag is finished by the next run, with no second write", async () => {
+            const proxy = await startFaultProxy(reg.url);
+            try {
+                // The read-back after the PUT never answers: the run fails after the tag was written.
+                proxy.setFault((r) => (r.method === "HEAD" && r.path === `/v2/${repository}/manifests/v7.0.0` && proxy.requests.some((x) => x.method === "PUT") ? { kind: "hang" } : undefined));
+                const flaky = new RegistryClient({ registry: proxy.registry, timeoutMs: 300, retries: 0 });
+                await assert.rejects(promote(flaky, spec({ registry: proxy.registry, repository, digest: digest.slice(7), tag: "v7.0.0" }), { settleMs: 0 }), /timed out/);
+            } finally {
+                await proxy.close();
+            }
+            assert.equal(await client().resolve(repository, "v7.0.0"), digest, "the tag was written before the failure");
+            const events: RequestEvent[] = [];
+            const again = await promote(client(events), mk({ tag: "v7.0.0" }), { settleMs: 0 });
+            assert.equal(again.resumed, true);
+            assert.equal(again.digest, digest);
+            assert.ok(events.every((e) => e.method !== "PUT"), "nothing is written again");
+            assert.match(again.checks.find((c) => c.id === "tag-immutable")!.message!, /completed promotion to finish/);
+            const record = buildRecord({ spec: mk({ tag: "v7.0.0" }), outcome: again, env: { USER: "ada" }, at: new Date() });
+            assert.equal(record.resumed, true);
         });
 
         it("different tags promote in parallel", async () => {

@@ -17,6 +17,33 @@ describe("lib/release-notes", () => {
         ] },
     };
 
+    it("keeps hostile registry-supplied platform fields inside code: no heading, link or fence of their own", () => {
+        const evil = "v8\n```\n# Owned\n[click](https://evil.example/) <img src=x>\u001b[31m";
+        const md = renderReleaseNotes({
+            registry: "r:1", repository: "team/web", tag: "v1.0.0", digest: D("a"),
+            manifest: { mediaType: MEDIA_TYPES.ociIndex, json: { manifests: [{ mediaType: "x````y", digest: "sha256:`oops`", platform: { os: "linux", architecture: "arm64", variant: evil } }] } },
+            info: { platforms: [`linux/arm64/${evil}`, "linux/amd64"], layers: [], size: 1 },
+        });
+        const lines = md.split("\n");
+        assert.deepEqual(lines.filter((l) => /^#/.test(l)), ["## Release Information", "### Manifest Details", "### Verification", "### Deployment"], "only our own headings");
+        assert.ok(!md.includes("\u001b"), "no escape sequence");
+        // Outside fenced blocks, the hostile text appears only inside an inline code span.
+        let fence: string | undefined;
+        for (const l of lines) {
+            const f = /^(`{3,})/.exec(l)?.[1];
+            if (f && (fence === undefined || f === fence)) { fence = fence === undefined ? f : undefined; continue; }
+            if (fence === undefined && l.includes("[click]")) {
+                const span = /(`+) .*\[click\].* \1|(`+)[^`].*\[click\].*[^`]\2/.exec(l);
+                assert.ok(span, `"${l}" carries the link outside a code span`);
+            }
+        }
+        assert.equal(fence, undefined, "every fence is closed");
+        // A code span fenced with more backticks than the three inside it, so the value cannot close it.
+        assert.ok(md.includes("**Platforms**: ````linux/arm64/v8 ``` # Owned [click](https://evil.example/) <img src=x>````, linux/amd64\n"), md);
+        // The block's own fence is longer than the four backticks of the hostile media type.
+        assert.ok(lines.includes("`````"), "a five-backtick fence around a block holding four");
+    });
+
     it("renders seed 004's sections for a multi-arch release", () => {
         const md = renderReleaseNotes({
             registry: "registry.example.com:5000", repository: "team/web", tag: "v1.0.0", digest: D("a"), manifest: index,

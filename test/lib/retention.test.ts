@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { DigestFacts, describeReason, parseAge, planRetention } from "../../lib/retention";
+import { deletionOrder, DigestFacts, describeReason, parseAge, planRetention } from "../../lib/retention";
 import { isSemverReleaseTag } from "../../lib/rules";
 
 const DAY = 86400000;
@@ -124,6 +124,78 @@ describe("lib/retention", () => {
                     if (r === "semver-tag") assert.ok(tags.some(isSemverReleaseTag), ctx);
                     if (r === "last-n") assert.ok([...createdOf.values()].filter((x) => x > createdOf.get(k.digest)!).length < keepLast, ctx);
                 }
+            }
+        }
+    });
+
+    it("keeps what a kept index refers to, transitively, naming the referrer; a deleted index does not protect its children", () => {
+        const facts: DigestFacts[] = [
+            { digest: d(1), tags: ["v1.0.0"], created: ago(90), refs: [d(2), d(3)] },
+            { digest: d(2), tags: ["abc1234-amd64"], created: ago(90) },
+            { digest: d(3), tags: [], refs: [d(4)] },
+            { digest: d(4), tags: ["abc1234-arm64-v8"], created: ago(90) },
+            { digest: d(5), tags: ["old-index"], created: ago(80), refs: [d(6)] },
+            { digest: d(6), tags: ["old-amd64"], created: ago(80) },
+        ];
+        const plan = planRetention(facts, new Set(), { keepLast: 0, now: NOW });
+        assert.deepEqual(plan.delete.map((p) => p.digest).sort(), [d(5), d(6)]);
+        const byDigest = Object.fromEntries(plan.keep.map((p) => [p.digest, p]));
+        assert.deepEqual(byDigest[d(2)].reasons, ["referenced"]);
+        assert.deepEqual(byDigest[d(2)].referencedBy, [d(1)]);
+        assert.deepEqual(byDigest[d(4)].referencedBy, [d(3)]);
+        assert.equal(describeReason("referenced", { keepLast: 0 }, ["sha256:0000 (v1.0.0)"]), "referenced by kept sha256:0000 (v1.0.0)");
+        // Parents go before their children, so a stop half-way never leaves an index without its platforms.
+        assert.deepEqual(deletionOrder(plan.delete).map((p) => p.digest), [d(5), d(6)]);
+    });
+
+    it("a created date in the future takes no keep-last slot and is kept as of unknown age", () => {
+        const facts: DigestFacts[] = [
+            { digest: d(1), tags: ["hostile"], created: "2099-01-01T00:00:00Z" },
+            { digest: d(2), tags: ["recent"], created: ago(1) },
+            { digest: d(3), tags: ["older"], created: ago(2) },
+            { digest: d(4), tags: ["skewed"], created: new Date(NOW.getTime() + 60000).toISOString() },
+        ];
+        const plan = planRetention(facts, new Set(), { keepLast: 2, now: NOW });
+        const why = Object.fromEntries(plan.keep.map((p) => [p.digest, p.reasons]));
+        assert.deepEqual(why[d(1)], ["future-created-date"]);
+        assert.deepEqual(why[d(2)], ["last-n"], "the real recent build keeps its slot");
+        assert.deepEqual(why[d(4)], ["last-n"], "a minute of clock skew is still a build time");
+        assert.deepEqual(plan.delete.map((p) => p.digest), [d(3)]);
+    });
+
+    it("property: over 500 random registries with indexes whose children are tagged, nothing a kept manifest refers to is deleted", () => {
+        for (let seed = 1; seed <= 500; seed++) {
+            const rnd = prng(seed * 7919);
+            const int = (n: number) => Math.floor(rnd() * n);
+            const count = 2 + int(30);
+            const facts: DigestFacts[] = [];
+            for (let i = 0; i < count; i++) {
+                const tags = rnd() < 0.15 ? [] : [`b${i}`, ...(rnd() < 0.15 ? ["v1.0.0"] : []), ...(rnd() < 0.3 ? [`b${i}-amd64`] : [])];
+                // Content addressing: an index can only refer to manifests that existed before it (lower index here).
+                const refs = i > 0 && rnd() < 0.4 ? Array.from({ length: 1 + int(3) }, () => d(seed * 1000 + int(i))) : [];
+                facts.push({ digest: d(seed * 1000 + i), tags, ...(rnd() < 0.9 ? { created: ago(int(100)) } : {}), ...(refs.length ? { refs } : {}) });
+            }
+            const deployed = new Set(facts.filter(() => rnd() < 0.1).map((f) => f.digest));
+            const keepLast = int(5);
+            const plan = planRetention(facts, deployed, { keepLast, now: NOW, ...(rnd() < 0.3 ? { minAgeMs: int(50) * DAY } : {}) });
+            const ctx = `seed ${seed}`;
+            const gone = new Set(plan.delete.map((p) => p.digest));
+            assert.equal(plan.keep.length + plan.delete.length, new Set(facts.map((f) => f.digest)).size, ctx);
+            for (const k of plan.keep) {
+                for (const r of k.refs ?? []) assert.ok(!gone.has(r), `${ctx}: ${r} is referenced by kept ${k.digest} but planned for deletion`);
+                if (k.reasons.includes("referenced")) {
+                    assert.ok(k.referencedBy?.length, ctx);
+                    for (const by of k.referencedBy!) assert.ok(plan.keep.some((p) => p.digest === by && (p.refs ?? []).includes(k.digest)), `${ctx}: referrer ${by} is kept and refers to ${k.digest}`);
+                }
+            }
+            for (const g of plan.delete) assert.ok(!deployed.has(g.digest), ctx);
+            // Deleting in deletionOrder never removes a child while a doomed parent that refers to it is still there.
+            const order = deletionOrder(plan.delete);
+            assert.equal(order.length, plan.delete.length, ctx);
+            const done = new Set<string>();
+            for (const p of order) {
+                for (const parent of plan.delete) if (!done.has(parent.digest) && parent.digest !== p.digest) assert.ok(!(parent.refs ?? []).includes(p.digest), `${ctx}: ${p.digest} deleted before its parent ${parent.digest}`);
+                done.add(p.digest);
             }
         }
     });

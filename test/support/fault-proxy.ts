@@ -25,7 +25,9 @@ export type Fault =
     | { kind: "drop" }
     /** Accept the request and never answer (until the proxy closes). */
     | { kind: "hang" }
-    | { kind: "rewrite"; rewrite: (answer: UpstreamAnswer) => UpstreamAnswer };
+    | { kind: "rewrite"; rewrite: (answer: UpstreamAnswer) => UpstreamAnswer }
+    /** Run `before` (e.g. another client's write straight to the registry), then pass the request through. */
+    | { kind: "pass-after"; before: () => Promise<void> };
 
 export interface FaultProxy {
     /** `127.0.0.1:<port>`, to give the client as its registry. */
@@ -63,8 +65,9 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
             return;
         }
         const chunks: Buffer[] = [];
+        const ready = fault?.kind === "pass-after" ? fault.before() : Promise.resolve();
         req.on("data", (c: Buffer) => chunks.push(c));
-        req.on("end", () => {
+        req.on("end", () => void ready.then(() => {
             const headers = { ...req.headers, host: target.host };
             const up = http.request(
                 { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
@@ -89,7 +92,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
             );
             up.on("error", () => res.destroy());
             up.end(Buffer.concat(chunks));
-        });
+        }, () => res.destroy()));
     });
     server.on("connection", (s) => {
         sockets.add(s);

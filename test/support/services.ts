@@ -6,6 +6,7 @@
  */
 import { ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -83,6 +84,8 @@ export interface RegistryOptions {
     basicAuth?: { username: string; password: string };
     /** Turns on bearer-token auth: the registry trusts tokens signed by a key whose cert is in `rootCertBundle`. */
     tokenAuth?: { realm: string; service: string; issuer: string; rootCertBundle: string };
+    /** Listen on this port instead of a free one (e.g. a port the Fetch standard calls "bad", such as 5061). */
+    port?: number;
 }
 
 function registryBinary(distribution: Distribution): string {
@@ -94,7 +97,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
     const distribution = opts.distribution ?? "v3";
     const binary = registryBinary(distribution);
     const dir = tempDir(`registry-${distribution}`);
-    const port = await freePort();
+    const port = opts.port ?? (await freePort());
     const dataDir = path.join(dir, "data");
     let auth = "";
     if (opts.basicAuth) {
@@ -121,10 +124,14 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
     const child = spawn(binary, ["serve", config], { stdio: ["ignore", out, out], env });
     children.push(child);
     const url = `http://127.0.0.1:${port}`;
-    await waitFor(`registry ${distribution} (${binary})`, async () => {
-        const res = await fetch(`${url}/v2/`);
-        return res.status === 200 || res.status === 401;
-    }, 15000, logFile);
+    // node:http, not fetch: fetch refuses "bad ports" such as 5061, which tests use on purpose.
+    await waitFor(`registry ${distribution} (${binary})`, () => new Promise<boolean>((resolve) => {
+        const req = http.get(`${url}/v2/`, (res) => {
+            res.resume();
+            resolve(res.statusCode === 200 || res.statusCode === 401);
+        });
+        req.on("error", () => resolve(false));
+    }), 15000, logFile);
     return {
         registry: `127.0.0.1:${port}`,
         url,
