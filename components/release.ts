@@ -1,4 +1,3 @@
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { RELEASE_KIND, ReleaseInputs } from "../lib/release";
@@ -46,18 +45,21 @@ export interface PromotionState extends ReleaseInputs {
     recordPath: string;
 }
 
-// Absolute paths captured as strings: the provider is serialized and run by Pulumi's dynamic provider
-// host, where relative requires would resolve against the wrong directory.
-const ROOT = path.resolve(__dirname, "..");
-
-/** Loads a project module from inside the serialized provider, registering ts-node when running from source. */
+/**
+ * Loads a project module from inside the serialized provider, registering ts-node when running from
+ * source. The provider is serialized into the state and later runs from whatever checkout runs
+ * `pulumi destroy` or `refresh`, so it never carries this checkout's path: it resolves against the
+ * folder the engine runs it in, the project's (where Pulumi.yaml is), found at call time.
+ */
 function load(rel: string): any {
-    const p = require("node:path").join(ROOT, rel);
+    const nodePath = require("node:path");
+    const root = process.cwd();
+    const p = nodePath.join(root, rel);
     try {
         return require(p);
     } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "MODULE_NOT_FOUND") throw e;
-        require("ts-node").register({ transpileOnly: true, project: require("node:path").join(ROOT, "tsconfig.json") });
+        require("ts-node").register({ transpileOnly: true, project: nodePath.join(root, "tsconfig.json") });
         return require(p);
     }
 }

@@ -6,11 +6,12 @@
 import * as assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { parseDeployRecord } from "../../lib/deploy-record";
 import { LIFECYCLE, OCI } from "../../lib/labels";
-import { configureStack, engineDir, Estate, pulumi, pulumiOk, REPO_ROOT, startEstate } from "./estate";
+import { checkout, configureStack, engineDir, Estate, pulumi, pulumiOk, REPO_ROOT, startEstate } from "./estate";
 
 const run = promisify(execFile);
 const POLICY = ["--policy-pack", "policy", "--policy-pack-config", "policy-pack-config.example.json"];
@@ -225,8 +226,18 @@ describe("proxima", function () {
         assert.match(r.stdout, /\[mandatory\]\s+release-tag-immutable/);
     });
 
-    it("destroy removes the containers and leaves the release tag and the volumes", async () => {
-        await pulumiOk(estate, ["destroy", "--yes", "--stack", "proxima"]);
+    it("destroy, from another checkout, removes the containers and leaves the release tag and the volumes", async () => {
+        // A team member's other clone (same stack file, same backend), with the first checkout's sources
+        // gone: the providers in the state must not reach back into the checkout that created them.
+        const other = checkout(fs.mkdtempSync(path.join(os.tmpdir(), "image-lifecycle-other-checkout-")));
+        fs.copyFileSync(path.join(estate.workdir, "Pulumi.proxima.yaml"), path.join(other, "Pulumi.proxima.yaml"));
+        const moved = ["lib", "components"].map((d) => [path.join(estate.workdir, d), path.join(estate.workdir, `${d}.moved`)]);
+        for (const [from, to] of moved) fs.renameSync(from, to);
+        try {
+            await pulumiOk({ workdir: other, env: estate.env }, ["destroy", "--yes", "--stack", "proxima"]);
+        } finally {
+            for (const [from, to] of moved) fs.renameSync(to, from);
+        }
         for (const host of ["core", "monitoring", "experimental"]) assert.deepEqual(await containers(estate, host), []);
         const volumes = (await estate.hosts.core.docker(["volume", "ls", "-q"])).trim().split("\n").sort();
         assert.deepEqual(volumes, ["core-giftfinder-api-data", "core-hello-world-cache"]);
