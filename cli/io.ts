@@ -1,4 +1,5 @@
 import { parseArgs, ParseArgsConfig } from "node:util";
+import { RegistryError, ValidationError } from "../lib/errors";
 
 /** What a CLI command may touch, so tests can run commands in-process and read what they print. */
 export interface CliIO {
@@ -166,4 +167,33 @@ export function parseCommandArgs<T extends ParseArgsConfig>(
 export function usageError(command: string, message: string, usage: string, io: CliIO): number {
     io.stderr(`${command}: ${message}\n${usageHint(command, usage)}`);
     return EXIT.usage;
+}
+
+/**
+ * The exit code for a typed error, after printing it as one line (`<command>: <message>`); undefined
+ * for anything else (a bug, which should surface with its stack).
+ */
+export function exitCodeFor(command: string, e: unknown, io: CliIO): number | undefined {
+    if (e instanceof ValidationError) {
+        io.stderr(`${command}: ${e.message}\n`);
+        return EXIT.usage;
+    }
+    if (e instanceof RegistryError) {
+        io.stderr(`${command}: ${e.message}\n`);
+        return e.code === "NAME_UNKNOWN" || e.code === "MANIFEST_UNKNOWN" ? EXIT.failed : EXIT.unavailable;
+    }
+    return undefined;
+}
+
+/** Wraps a command body so bad input exits 2 and registry trouble 3 (1 for an unknown repository). */
+export function withErrors(command: string, body: Command): Command {
+    return async (argv, io) => {
+        try {
+            return await body(argv, io);
+        } catch (e) {
+            const code = exitCodeFor(command, e, io);
+            if (code === undefined) throw e;
+            return code;
+        }
+    };
 }

@@ -1,12 +1,13 @@
-import { RegistryError, ValidationError } from "../lib/errors";
-import { CliIO, Command, EXIT, EXIT_MEANING, nearestFlag, processIO } from "./io";
+import { CliIO, Command, EXIT, EXIT_MEANING, exitCodeFor, nearestFlag, processIO } from "./io";
 import { packageVersion } from "./version";
 
 /** Each command lives in its own module, loaded only when used, so `--help` loads none of them. */
 export const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
     overview: { summary: "table of an image's tags, newest first, → on the deployed one", load: async () => (await import("./overview")).overview },
+    deploy: { summary: "switch an app to a tag or digest, forward or back (dry run unless --yes)", load: async () => (await import("./deploy")).deploy },
     rollback: { summary: "list earlier digests of an app and switch the stack config to one", load: async () => (await import("./rollback")).rollback },
     preflight: { summary: "the promotion checks for a digest and a release tag; exit 1 when one fails", load: async () => (await import("./preflight")).preflight },
+    promote: { summary: "preflight, then add the release to the proxima stack file (dry run unless --yes)", load: async () => (await import("./promote")).promote },
     cleanup: { summary: "retention plan for a repository; deletes only with --apply", load: async () => (await import("./cleanup")).cleanup },
 };
 
@@ -47,19 +48,6 @@ function jsonErrors(name: string, io: CliIO): { io: CliIO; flush(code: number): 
             io.stderr(`${JSON.stringify({ error: { command: name, message, exitCode: code, meaning: EXIT_MEANING[code] ?? "error", ...(notes.length ? { notes } : {}) } })}\n`);
         },
     };
-}
-
-/** Typed errors a command did not handle itself still get their exit code and one clear line. */
-function exitCodeFor(name: string, e: unknown, io: CliIO): number | undefined {
-    if (e instanceof ValidationError) {
-        io.stderr(`${name}: ${e.message}\n`);
-        return EXIT.usage;
-    }
-    if (e instanceof RegistryError) {
-        io.stderr(`${name}: ${e.message}\n`);
-        return e.code === "NAME_UNKNOWN" ? EXIT.failed : EXIT.unavailable;
-    }
-    return undefined;
 }
 
 /** Runs one command with the shared error handling: exit codes, JSON errors under `--json`. */

@@ -47,8 +47,8 @@ describe("cli/rollback (real registry, shipped stack file as the fixture)", func
         const c = capture(noPulumi);
         assert.equal(await rollback(["hello-world", "--file", file], c.io), EXIT.ok, c.err());
         const lines = c.out().split("\n");
-        assert.equal(lines[0], "APP: hello-world (class core)");
-        assert.equal(lines[1], `IMAGE: ${host}/rollback/web`);
+        assert.equal(lines[0], "IMAGE: rollback/web", "the same IMAGE: line as overview and cleanup");
+        assert.equal(lines[1], `APP: hello-world (class core), registry ${host}`);
         const rows = lines.filter((l) => l.includes("sha256:"));
         assert.equal(rows.length, 2);
         assert.match(rows[0], new RegExp(`^→ ${newer.slice(0, 19)}\\s+6350192\\s+2026-01-25 01:10\\s+add healthcheck \\+ fix nginx proxy header$`));
@@ -108,21 +108,26 @@ describe("cli/rollback (real registry, shipped stack file as the fixture)", func
         assert.equal(app.tag, "eb53023");
     });
 
-    it("with the Pulumi CLI on PATH runs exactly the pulumi config commands (a recording stand-in, as the CLI cannot be installed here)", async () => {
+    it("with the Pulumi CLI on PATH runs exactly the pulumi config commands on npm start's state (a recording stand-in, as the CLI cannot be installed here)", async () => {
         const bin = path.join(dir, "bin");
         fs.mkdirSync(bin);
         const log = path.join(dir, "pulumi.log");
-        fs.writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\nprintf '%s\\n' "$PWD" "$@" "--" >> '${log}'\n`, { mode: 0o755 });
+        fs.writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\nprintf '%s\\n' "$PWD" "$PULUMI_BACKEND_URL" "[$PULUMI_CONFIG_PASSPHRASE]" "$@" "--" >> '${log}'\n`, { mode: 0o755 });
         const before = fs.readFileSync(file, "utf8");
         const c = capture({ PATH: `${bin}:${noPulumi.PATH}` });
         assert.equal(await rollback(["hello-world", "--file", file, "--to", "eb53023", "--yes"], c.io), EXIT.ok, c.err());
         assert.match(c.out(), /with the Pulumi CLI/);
         assert.equal(fs.readFileSync(file, "utf8"), before, "the Pulumi CLI owns the file when it is present");
         const calls = fs.readFileSync(log, "utf8").split("--\n").filter(Boolean).map((b) => b.trim().split("\n"));
+        // scripts/main.sh's defaults: state in <project>/.pulumi-state, an empty passphrase.
+        const state = `file://${path.join(dir, ".pulumi-state")}`;
         assert.deepEqual(calls, [
-            [dir, "config", "set", "--stack", "proxima", "--path", "--type", "string", 'apps["hello-world"].digest', older],
-            [dir, "config", "set", "--stack", "proxima", "--path", "--type", "string", 'apps["hello-world"].tag', "eb53023"],
+            [dir, state, "[]", "stack", "select", "--create", "--non-interactive", "proxima"],
+            [dir, state, "[]", "config", "set", "--stack", "proxima", "--path", "--type", "string", 'apps["hello-world"].digest', older],
+            [dir, state, "[]", "config", "set", "--stack", "proxima", "--path", "--type", "string", 'apps["hello-world"].tag', "eb53023"],
         ]);
+        assert.ok(fs.statSync(path.join(dir, ".pulumi-state")).isDirectory(), "the local state directory is created, as npm start does");
+        assert.ok(c.out().includes(`pulumi up --stack proxima --policy-pack policy --policy-pack-config policy-pack-config.example.json`), c.out());
     });
 
     it("reports a failing Pulumi CLI with its output and exit code 4", async () => {
