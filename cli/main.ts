@@ -3,6 +3,7 @@ import { packageVersion } from "./version";
 
 /** Each command lives in its own module, loaded only when used, so `--help` loads none of them. */
 export const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+    status: { summary: "what runs where: every app of a stack by class, and what is newer", load: async () => (await import("./status")).status },
     overview: { summary: "table of an image's tags, newest first, → on the deployed one", load: async () => (await import("./overview")).overview },
     deploy: { summary: "switch an app to a tag or digest, forward or back (dry run unless --yes)", load: async () => (await import("./deploy")).deploy },
     rollback: { summary: "list earlier digests of an app and switch the stack config to one", load: async () => (await import("./rollback")).rollback },
