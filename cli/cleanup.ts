@@ -1,10 +1,10 @@
-import { readDeployedFiles } from "../lib/deploy-record";
 import { RegistryError, ValidationError } from "../lib/errors";
-import { gatherOverview } from "../lib/overview";
+import { gatherOverview, imageLine } from "../lib/overview";
 import { parseReference } from "../lib/reference";
 import { clientFromEnv } from "../lib/registry/client";
 import { DEFAULT_KEEP_LAST, DigestFacts, describeReason, parseAge, planRetention, PlannedDigest, RetentionPlan } from "../lib/retention";
 import { Command, EXIT, parseCommandArgs } from "./io";
+import { deployedDigests } from "./deployed";
 import { DEFAULT_REGISTRY } from "./overview";
 
 const USAGE = `Usage: image-lifecycle cleanup <repository> [options]
@@ -16,6 +16,7 @@ Kept: every deployed digest, every digest with a semver release tag (vX.Y.Z[-pre
   <repository>              e.g. team/app or registry.example.com:5000/team/app
   --registry <host[:port]>  registry (default: $IMAGE_LIFECYCLE_REGISTRY, then ${DEFAULT_REGISTRY})
   --deployed <file>         deploy-info.yml or the program's deployments JSON; repeatable; required with --apply
+                            (a record counts whatever spelling of the registry host it uses)
   --keep-last <N>           keep the newest N builds (default ${DEFAULT_KEEP_LAST})
   --min-age <age>           also keep anything younger, e.g. 7d, 12h, 2w
   --apply                   delete the planned digests (default: print the plan only)
@@ -24,8 +25,11 @@ Kept: every deployed digest, every digest with a semver release tag (vX.Y.Z[-pre
   -h, --help                this help
 
 Deleting a digest removes every tag on it; the registry frees the space at its next garbage collection.
+Created dates are the images' org.opencontainers.image.created labels, shown in UTC.
 Credentials: REGISTRY_USERNAME and REGISTRY_PASSWORD.
-Exit codes: 0 ok, 1 a deletion failed, 2 bad usage or input, 3 registry unreachable or answering badly.
+Exit codes: 0 ok (a plan, or every planned deletion done), 1 the repository is not in the registry
+or a deletion failed, 2 bad usage or input (e.g. --keep-last -1, --apply without --deployed),
+3 registry unreachable or answering badly.
 `;
 
 function row(p: PlannedDigest): string {
@@ -33,8 +37,8 @@ function row(p: PlannedDigest): string {
     return `${p.digest.slice(0, 19)}  ${created.padEnd(16)}  ${p.tags.join(", ")}`;
 }
 
-function formatPlan(image: string, plan: RetentionPlan, rules: { keepLast: number; minAge?: string }, apply: boolean): string {
-    const out = [`IMAGE: ${image}`, "", `DELETE (${plan.delete.length})${apply ? "" : " — dry run, add --apply to delete"}`];
+function formatPlan(registry: string, repository: string, plan: RetentionPlan, rules: { keepLast: number; minAge?: string }, apply: boolean): string {
+    const out = [imageLine(repository), `REGISTRY: ${registry}`, "", `DELETE (${plan.delete.length})${apply ? "" : " — dry run, add --apply to delete"}`];
     if (plan.delete.length === 0) out.push("  nothing");
     for (const p of plan.delete) out.push(`  ${row(p)}`);
     out.push("", `KEEP (${plan.keep.length})`);
@@ -62,7 +66,7 @@ export const cleanup: Command = async (argv, io) => {
     const { values, positionals } = parsed;
     const keepLast = values["keep-last"] === undefined ? DEFAULT_KEEP_LAST : Number(values["keep-last"]);
     if (!Number.isInteger(keepLast) || keepLast < 0) {
-        io.stderr(`cleanup: --keep-last must be a whole number ≥ 0, got "${values["keep-last"]}".\n`);
+        io.stderr(`cleanup: --keep-last is how many of the newest builds to keep: a whole number, 0 or more; got "${values["keep-last"]}".\n`);
         return EXIT.usage;
     }
     let minAgeMs: number | undefined;
@@ -85,7 +89,7 @@ export const cleanup: Command = async (argv, io) => {
         if (ref.tag !== undefined || ref.digest !== undefined) {
             throw new ValidationError("repository", `cleanup takes a repository, not one image: drop the ${ref.digest ? "digest" : "tag"} from "${positionals[0]}".`);
         }
-        const deployed = readDeployedFiles(values.deployed ?? [], { registry: ref.registry, repository: ref.repository, anyRegistry: true }, (m) => io.stderr(`note: ${m}\n`));
+        const deployed = deployedDigests(values.deployed ?? [], ref.registry, ref.repository, io);
         const client = clientFromEnv(ref.registry, io.env, { insecure: values.insecure === true });
         const tags = await gatherOverview(client, ref.repository);
         const facts: DigestFacts[] = tags.map(({ tag, info }) => ({ digest: info.digest, tags: [tag], ...(info.created ? { created: info.created } : {}) }));
@@ -118,7 +122,7 @@ export const cleanup: Command = async (argv, io) => {
                 ...(values.apply ? { deleted, failed } : {}),
             }, null, 2)}\n`);
         } else {
-            io.stdout(formatPlan(image, plan, rules, values.apply === true));
+            io.stdout(formatPlan(ref.registry, ref.repository, plan, rules, values.apply === true));
             if (values.apply) io.stdout(`Deleted ${deleted.length} of ${plan.delete.length}. Run the registry's garbage collection to free the space.\n`);
         }
         return failed.length ? EXIT.failed : EXIT.ok;
