@@ -47,20 +47,23 @@ function formatPlan(registry: string, repository: string, plan: RetentionPlan, r
 }
 
 /** `image-lifecycle cleanup`: the retention plan of one repository; deletes only with --apply. */
+/** The options of `cleanup` (also what shell completion offers). */
+export const CLEANUP_OPTIONS = {
+    registry: { type: "string" },
+    deployed: { type: "string", multiple: true },
+    "keep-last": { type: "string" },
+    "min-age": { type: "string" },
+    apply: { type: "boolean" },
+    json: { type: "boolean" },
+    insecure: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+} as const;
+
 export const cleanup: Command = async (argv, io) => {
     const parsed = parseCommandArgs("cleanup", {
         args: argv,
         allowPositionals: true,
-        options: {
-            registry: { type: "string" },
-            deployed: { type: "string", multiple: true },
-            "keep-last": { type: "string" },
-            "min-age": { type: "string" },
-            apply: { type: "boolean" },
-            json: { type: "boolean" },
-            insecure: { type: "boolean" },
-            help: { type: "boolean", short: "h" },
-        },
+        options: CLEANUP_OPTIONS,
     }, USAGE, io, "repository");
     if (typeof parsed === "number") return parsed;
     const { values, positionals } = parsed;

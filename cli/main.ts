@@ -10,6 +10,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
     preflight: { summary: "the promotion checks for a digest and a release tag; exit 1 when one fails", load: async () => (await import("./preflight")).preflight },
     promote: { summary: "preflight, then add the release to the proxima stack file (dry run unless --yes)", load: async () => (await import("./promote")).promote },
     cleanup: { summary: "retention plan for a repository; deletes only with --apply", load: async () => (await import("./cleanup")).cleanup },
+    completion: { summary: "print the bash or zsh completion script (app names from the stack file)", load: async () => (await import("./completion")).completion },
 };
 
 function usage(): string {

@@ -48,19 +48,22 @@ function progress(io: CliIO): { update(done: number, total: number): void; clear
     };
 }
 
+/** The options of `overview` (also what shell completion offers). */
+export const OVERVIEW_OPTIONS = {
+    registry: { type: "string" },
+    deployed: { type: "string", multiple: true },
+    json: { type: "boolean" },
+    digests: { type: "boolean" },
+    insecure: { type: "boolean" },
+    width: { type: "string" },
+    help: { type: "boolean", short: "h" },
+} as const;
+
 export const overview: Command = async (argv, io) => {
     const parsed = parseCommandArgs("overview", {
         args: argv,
         allowPositionals: true,
-        options: {
-            registry: { type: "string" },
-            deployed: { type: "string", multiple: true },
-            json: { type: "boolean" },
-            digests: { type: "boolean" },
-            insecure: { type: "boolean" },
-            width: { type: "string" },
-            help: { type: "boolean", short: "h" },
-        },
+        options: OVERVIEW_OPTIONS,
     }, USAGE, io, "repository");
     if (typeof parsed === "number") return parsed;
     const { values, positionals } = parsed;

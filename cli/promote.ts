@@ -51,17 +51,20 @@ function releaseUrn(stack: string, name: string): string {
 }
 
 /** `image-lifecycle promote`: preflight, then the release entry in the stack file. */
+/** The options of `promote` (also what shell completion offers). */
+export const PROMOTE_OPTIONS = {
+    ...PROMOTION_OPTIONS,
+    "smoke-command": { type: "string" },
+    name: { type: "string" },
+    yes: { type: "boolean" },
+    stack: { type: "string" },
+    file: { type: "string" },
+} as const;
+
 export const promote: Command = withErrors("promote", async (argv, io) => {
     const parsed = parseCommandArgs("promote", {
         args: argv,
-        options: {
-            ...PROMOTION_OPTIONS,
-            "smoke-command": { type: "string" },
-            name: { type: "string" },
-            yes: { type: "boolean" },
-            stack: { type: "string" },
-            file: { type: "string" },
-        },
+        options: PROMOTE_OPTIONS,
     }, USAGE, io);
     if (typeof parsed === "number") return parsed;
     const { values } = parsed;

@@ -186,19 +186,22 @@ function formatStatus(stack: string, registry: string, apps: AppStatus[], width:
 }
 
 /** `image-lifecycle status`: what runs where, and what is newer. */
+/** The options of `status` (also what shell completion offers). */
+export const STATUS_OPTIONS = {
+    deployed: { type: "string", multiple: true },
+    stack: { type: "string" },
+    file: { type: "string" },
+    registry: { type: "string" },
+    insecure: { type: "boolean" },
+    json: { type: "boolean" },
+    width: { type: "string" },
+    help: { type: "boolean", short: "h" },
+} as const;
+
 export const status: Command = withErrors("status", async (argv, io) => {
     const parsed = parseCommandArgs("status", {
         args: argv,
-        options: {
-            deployed: { type: "string", multiple: true },
-            stack: { type: "string" },
-            file: { type: "string" },
-            registry: { type: "string" },
-            insecure: { type: "boolean" },
-            json: { type: "boolean" },
-            width: { type: "string" },
-            help: { type: "boolean", short: "h" },
-        },
+        options: STATUS_OPTIONS,
     }, USAGE, io);
     if (typeof parsed === "number") return parsed;
     const { values } = parsed;
