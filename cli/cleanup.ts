@@ -92,7 +92,7 @@ export const cleanup: Command = async (argv, io) => {
         if (ref.tag !== undefined || ref.digest !== undefined) {
             throw new ValidationError("repository", `cleanup takes a repository, not one image: drop the ${ref.digest ? "digest" : "tag"} from "${positionals[0]}".`);
         }
-        const deployed = deployedDigests(values.deployed ?? [], ref.registry, ref.repository, io);
+        const deployed = await deployedDigests(values.deployed ?? [], ref.registry, ref.repository, io);
         const client = clientFromEnv(ref.registry, io.env, { insecure: values.insecure === true });
         const tags = await gatherOverview(client, ref.repository);
         const facts: DigestFacts[] = tags.map(({ tag, info }) => ({ digest: info.digest, tags: [tag], ...(info.created ? { created: info.created } : {}) }));

@@ -88,7 +88,7 @@ export const overview: Command = async (argv, io) => {
         if (ref.tag !== undefined || ref.digest !== undefined) {
             throw new ValidationError("repository", `overview takes a repository, not one image: drop the ${ref.digest ? "digest" : "tag"} from "${positionals[0]}".`);
         }
-        const deployed = deployedDigests(values.deployed ?? [], ref.registry, ref.repository, io);
+        const deployed = await deployedDigests(values.deployed ?? [], ref.registry, ref.repository, io);
         const client = clientFromEnv(ref.registry, io.env, { insecure: values.insecure === true });
         const bar = progress(io);
         let tags;
