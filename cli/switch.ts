@@ -131,7 +131,9 @@ export async function switchApp(o: SwitchOptions, io: CliIO): Promise<number> {
     const { stack, file } = loaded;
     const target = await pickTarget(images, app.image, o.to);
     if (!target) {
-        io.stderr(`${o.command}: "${o.to}" is neither a tag nor a digest of ${images.image}. Run "image-lifecycle rollback ${app.name}" to list them.\n`);
+        const q = parseDigestQuery(o.to);
+        const hint = q.kind === "short" ? ` (Read as a digest it is too short: ${tooShortMessage(o.to, q.hex)})` : "";
+        io.stderr(`${o.command}: "${o.to}" is neither a tag nor a digest of ${images.image}.${hint} Run "image-lifecycle rollback ${app.name}" to list them.\n`);
         return EXIT.failed;
     }
     const tag = target.tags.includes(o.to) ? o.to : (target.tags[0] ?? null);
