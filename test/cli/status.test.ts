@@ -10,10 +10,10 @@ import { displayWidth } from "../../lib/text-width";
 import { RegistryClient } from "../../lib/registry/client";
 import { runProgramFull, seedImage, seedRegistryFor, testLabels } from "../support/program";
 
-function capture(opts: { tty?: boolean; columns?: number } = {}) {
+function capture(opts: { tty?: boolean; columns?: number; env?: NodeJS.ProcessEnv } = {}) {
     let out = "";
     let err = "";
-    const io: CliIO = { stdout: (t) => { out += t; }, stderr: (t) => { err += t; }, isTTY: opts.tty ?? false, stderrIsTTY: false, env: { PATH: "/usr/bin:/bin" }, ...(opts.columns ? { columns: opts.columns } : {}) };
+    const io: CliIO = { stdout: (t) => { out += t; }, stderr: (t) => { err += t; }, isTTY: opts.tty ?? false, stderrIsTTY: false, env: opts.env ?? { PATH: "/usr/bin:/bin" }, ...(opts.columns ? { columns: opts.columns } : {}) };
     return { io, out: () => out, err: () => err };
 }
 
@@ -96,6 +96,23 @@ describe("cli/status (real registry, the real program's deployments output, real
         const p = capture();
         assert.equal(await status(["--file", moved, "--deployed", record], p.io), EXIT.ok, p.err());
         assert.match(p.out(), /pending: the stack file now says f00ba47; run pulumi up/);
+    });
+
+    it("with the Pulumi CLI on PATH and no --deployed, reads the deployments output on npm start's state (a recording stand-in, as the CLI cannot be installed here)", async () => {
+        const bin = path.join(dir, "bin");
+        fs.mkdirSync(bin, { recursive: true });
+        const log = path.join(dir, "pulumi.log");
+        fs.writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\nprintf '%s\\n' "$PWD" "$PULUMI_BACKEND_URL" "$@" > '${log}'\ncat '${deployments}'\n`, { mode: 0o755 });
+        const c = capture({ env: { PATH: `${bin}:/usr/bin:/bin` } });
+        assert.equal(await status(["--file", file, "--json"], c.io), EXIT.ok, c.err());
+        assert.deepEqual(fs.readFileSync(log, "utf8").trim().split("\n"), [dir, `file://${path.join(dir, ".pulumi-state")}`, "stack", "output", "--stack", "proxima", "--json", "deployments"]);
+        const json = JSON.parse(c.out());
+        assert.equal(json.classes.core.find((a: any) => a.app === "hello-world").running.source, "deployments output");
+        fs.writeFileSync(path.join(bin, "pulumi"), "#!/bin/sh\necho 'error: no stack named proxima found' >&2\nexit 255\n", { mode: 0o755 });
+        const f = capture({ env: { PATH: `${bin}:/usr/bin:/bin` } });
+        assert.equal(await status(["--file", file, "--json"], f.io), EXIT.ok);
+        assert.match(f.err(), /note: "pulumi stack output --stack proxima --json deployments" failed \(exit 255\); showing the configured images\. error: no stack named proxima found/);
+        assert.equal(JSON.parse(f.out()).classes.core[0].running.source, "configured");
     });
 
     it("cuts descriptions by display width only on a terminal or with --width", async () => {
