@@ -69,6 +69,19 @@ require(${JSON.stringify(BIN)});`;
         ].join("\n"));
     });
 
+    it("says plainly why --keep-last -1 is wrong instead of reading -1 as a flag", () => {
+        const r = spawnSync(process.execPath, [BIN, "cleanup", "team/app", "--keep-last", "-1"], { encoding: "utf8" });
+        assert.equal(r.status, 2);
+        assert.equal(r.stderr, `cleanup: --keep-last is how many of the newest builds to keep: a whole number, 0 or more; got "-1".\n`);
+    });
+
+    it("under --json, an error is one JSON object on stderr with the exit code's meaning", () => {
+        const r = spawnSync(process.execPath, [BIN, "overview", "team/app:v1", "--registry", "127.0.0.1:5000", "--json"], { encoding: "utf8" });
+        assert.equal(r.status, 2);
+        assert.equal(r.stdout, "");
+        assert.deepEqual(JSON.parse(r.stderr), { error: { command: "overview", message: `overview takes a repository, not one image: drop the tag from "team/app:v1".`, exitCode: 2, meaning: "bad usage or input" } });
+    });
+
     it("says how to build it when dist/ is missing", () => {
         // A copy of bin/ beside no dist/: exactly what a clone without `npm ci` looks like.
         const tmp = fs.mkdtempSync(path.join(ROOT, ".bin-test-"));
