@@ -104,30 +104,10 @@ export function parseDeployRecord(text: string, source = "deploy-info.yml"): Dep
  */
 export function readDeployed(text: string, source: string): Map<string, Set<string>> {
     const out = new Map<string, Set<string>>();
-    const add = (image: string, d: string) => {
-        if (!out.has(image)) out.set(image, new Set());
-        out.get(image)!.add(d);
-    };
-    let json: unknown;
-    try {
-        json = JSON.parse(text);
-    } catch {
-        json = undefined;
+    for (const d of readDeployedApps(text, source)) {
+        if (!out.has(d.image)) out.set(d.image, new Set());
+        out.get(d.image)!.add(d.digest);
     }
-    if (json !== undefined && typeof json === "object" && json !== null) {
-        const obj = json as Record<string, unknown>;
-        const map = (typeof obj.deployments === "object" && obj.deployments !== null ? obj.deployments : obj) as Record<string, unknown>;
-        const bad: string[] = [];
-        for (const [app, value] of Object.entries(map)) {
-            const s = summarySchema.safeParse(value);
-            if (s.success) add(s.data.image, s.data.digest);
-            else bad.push(`${app}: ${issues(s.error)}`);
-        }
-        if (bad.length) throw new ValidationError(source, `${source} is not a deployments output: ${bad.join("; ")}.`);
-        return out;
-    }
-    const record = parseDeployRecord(text, source);
-    add(record.image, record.digest);
     return out;
 }
 
@@ -192,7 +172,7 @@ export interface DeployedApp {
     source: string;
 }
 
-/** Reads a deploy record or a `deployments` output (the forms readDeployed accepts) app by app. */
+/** Reads a deploy record or a `deployments` output (the forms `readDeployed` accepts), app by app. */
 export function readDeployedApps(text: string, source: string): DeployedApp[] {
     let json: unknown;
     try {
