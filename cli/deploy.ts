@@ -20,14 +20,14 @@ tag is resolved to its digest now and both are written (the digest pins what run
   --json                print JSON for scripts
   -h, --help            this help
 
-Making the change: when the Pulumi CLI is on PATH it runs "pulumi config set" for apps.<app>.digest
-and .tag on npm start's state (PULUMI_BACKEND_URL, default file://<project>/.pulumi-state; empty
-passphrase unless PULUMI_CONFIG_PASSPHRASE is set); otherwise it edits only those two lines of the
-stack file, keeping its comments, and prints the equivalent commands.
+Making the change: --yes replaces only the app's digest: and tag: lines of the stack file (comments
+and layout kept, replaced atomically) and prints the equivalent "pulumi config set" commands. The next
+step it prints runs on npm start's state (PULUMI_BACKEND_URL, default file://<project>/.pulumi-state;
+empty passphrase unless PULUMI_CONFIG_PASSPHRASE is set).
 
 Credentials: REGISTRY_USERNAME and REGISTRY_PASSWORD.
 Exit codes: 0 ok (or already on that image), 1 the --to image is not in the registry, 2 bad usage
-or stack config, 3 registry unreachable or answering badly, 4 the Pulumi CLI failed.
+or stack config, 3 registry unreachable or answering badly.
 `;
 
 /** `image-lifecycle deploy <app> --to <tag|digest>`: rollback's switch, in either direction. */

@@ -35,12 +35,6 @@ export function pulumiSettings(root: string, env: NodeJS.ProcessEnv): { env: Nod
     return { env: { ...env, ...defaults }, defaults };
 }
 
-/** Creates the local state directory of a `file://` backend, as scripts/main.sh does. */
-export function ensureLocalBackend(env: NodeJS.ProcessEnv): void {
-    const url = env.PULUMI_BACKEND_URL ?? "";
-    if (url.startsWith("file://")) fs.mkdirSync(url.slice("file://".length), { recursive: true });
-}
-
 /** The exact commands that preview and apply `stack` with the policy pack, on npm start's state. */
 export function nextSteps(stack: string, root: string, env: NodeJS.ProcessEnv, opts: { target?: string } = {}): string[] {
     const { defaults } = pulumiSettings(root, env);

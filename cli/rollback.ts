@@ -7,9 +7,8 @@ import { CliIO, Command, EXIT, parseCommandArgs, usageError, withErrors } from "
 import { appImages, Candidate, findApp, switchApp } from "./switch";
 import { loadProximaStack } from "./stack";
 
-// Kept importable from here: the stack-file edit and the Pulumi hand-off began as rollback's.
+// Kept importable from here: the stack-file edit began as rollback's.
 export { configPath, editStackFile, pulumiCommands } from "./stack";
-export { findPulumi } from "./pulumi";
 
 const USAGE = `Usage: image-lifecycle rollback <app> [options]
 
@@ -28,17 +27,17 @@ earlier digest ("image-lifecycle deploy" does the same in either direction).
   --json                print JSON for scripts instead of the table
   -h, --help            this help
 
-Making the change: when the Pulumi CLI is on PATH it runs, on npm start's state (PULUMI_BACKEND_URL,
-default file://<project>/.pulumi-state; empty passphrase unless PULUMI_CONFIG_PASSPHRASE is set),
+Making the change: --yes replaces only the app's digest: and tag: lines of the stack file (comments
+and layout kept; the file is replaced atomically) and prints the equivalent Pulumi CLI commands, e.g.
   pulumi config set --stack <stack> --path --type string 'apps.<app>.digest' <digest>
-(and the same for the tag, or "pulumi config rm" when the digest has no tag); otherwise it edits
-the stack file itself, keeping its comments, and prints those commands for the record. Then it
-prints the next step: pulumi preview and pulumi up with --policy-pack policy.
+(which would also reformat the file). Then it prints the next step: pulumi preview and pulumi up with
+--policy-pack policy, on npm start's state (PULUMI_BACKEND_URL, default file://<project>/.pulumi-state;
+empty passphrase unless PULUMI_CONFIG_PASSPHRASE is set).
 
 CREATED is the image's org.opencontainers.image.created label, shown in UTC.
 Credentials: REGISTRY_USERNAME and REGISTRY_PASSWORD.
 Exit codes: 0 ok (or already on that image), 1 the --to image is not in the registry, 2 bad usage
-or stack config, 3 registry unreachable or answering badly, 4 the Pulumi CLI failed.
+or stack config, 3 registry unreachable or answering badly.
 `;
 
 /** Rollback's own options; deploy takes the same. */

@@ -2,7 +2,6 @@
  * What deploy and rollback share: the digests an app's image has (newest first, the current one
  * marked), picking one by tag or digest, and switching the app to it in the stack config.
  */
-import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { AppConfig } from "../lib/config";
 import { digestStartsWith, parseDigestQuery, tooShortMessage } from "../lib/digest";
@@ -12,7 +11,7 @@ import { buildOverview, createdMs, gatherOverview } from "../lib/overview";
 import { clientFromEnv } from "../lib/registry/client";
 import { shellLine } from "../lib/release-notes";
 import { CliIO, EXIT } from "./io";
-import { ensureLocalBackend, findPulumi, formatNextSteps, nextSteps, pulumiSettings } from "./pulumi";
+import { formatNextSteps, nextSteps } from "./pulumi";
 import { Change, editStackFile, LoadedStack, pulumiCommands, writeAtomically } from "./stack";
 
 /** One distinct image of the app's repository. */
@@ -122,9 +121,9 @@ export interface SwitchOptions {
 }
 
 /**
- * Switches the app to the image `to` names: without `yes` shows the change and the commands; with
- * it runs them through the Pulumi CLI (on npm start's state) when it is on PATH, else edits the
- * stack file's two lines. Prints the next step (preview and up with the policy pack).
+ * Switches the app to the image `to` names: without `yes` shows the change and the equivalent
+ * Pulumi CLI commands; with it edits the stack file's two lines. Prints the next step (preview and
+ * up with the policy pack, on npm start's state).
  */
 export async function switchApp(o: SwitchOptions, io: CliIO): Promise<number> {
     const { loaded, app, images } = o;
@@ -159,32 +158,19 @@ export async function switchApp(o: SwitchOptions, io: CliIO): Promise<number> {
         else {
             io.stdout(`Would switch ${app.name} from ${images.current ?? "(unknown)"} to ${target.digest}${tag ? ` (tag ${tag})` : ""}: ${target.description ?? ""}\n`);
             if (way) io.stdout(`That is ${way === "forward" ? "a newer" : "an earlier"} image than the one configured now.\n`);
-            io.stdout(`Re-run with --yes to change ${path.basename(file)}, or run:\n${printable.map((c) => `  ${c}`).join("\n")}\n`);
+            io.stdout(`Re-run with --yes to change ${path.basename(file)} (only those two lines). The same change with the Pulumi CLI:\n${printable.map((c) => `  ${c}`).join("\n")}\n`);
         }
         return EXIT.ok;
     }
 
-    const pulumi = findPulumi(io.env);
-    if (pulumi) {
-        const { env } = pulumiSettings(loaded.root, io.env);
-        ensureLocalBackend(env);
-        // The stack must exist in the backend before config can be set on it (npm start does the same).
-        for (const cmd of [["pulumi", "stack", "select", "--create", "--non-interactive", stack], ...commands]) {
-            const r = spawnSync(pulumi, cmd.slice(1), { cwd: loaded.root, env, encoding: "utf8" });
-            if (r.status !== 0) {
-                io.stderr(`${o.command}: "${shellLine(cmd)}" failed (exit ${r.status ?? r.signal}):\n${r.stderr || r.stdout}Fix the Pulumi CLI error and re-run, or edit ${path.basename(file)} by hand.\n`);
-                return EXIT.pulumi;
-            }
-        }
-        result.applied = "pulumi";
-    } else {
-        writeAtomically(file, editStackFile(loaded.text, app.name, change));
-        result.applied = "file";
-    }
+    // Always the two-line edit: `pulumi config set` would rewrite the whole file (it reformats every
+    // flow mapping), and the Pulumi CLI reads the edited file as it is (docs/adr/0051).
+    writeAtomically(file, editStackFile(loaded.text, app.name, change));
+    result.applied = "file";
     if (o.json) io.stdout(`${JSON.stringify({ ...result, next: nextSteps(stack, loaded.root, io.env) }, null, 2)}\n`);
     else {
-        io.stdout(`Switched ${app.name} to ${target.digest}${tag ? ` (tag ${tag})` : ""} in ${path.basename(file)}${pulumi ? " with the Pulumi CLI" : ""}.\n`);
-        if (!pulumi) io.stdout(`The Pulumi CLI is not on PATH; the equivalent commands are:\n${printable.map((c) => `  ${c}`).join("\n")}\n`);
+        io.stdout(`Switched ${app.name} to ${target.digest}${tag ? ` (tag ${tag})` : ""} in ${path.basename(file)} (only its digest and tag lines).\n`);
+        io.stdout(`The same change with the Pulumi CLI would be (it also reformats the file):\n${printable.map((c) => `  ${c}`).join("\n")}\n`);
         io.stdout(next);
     }
     return EXIT.ok;
