@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -9,6 +10,7 @@ import { addReleaseToStackFile, releaseName } from "../../cli/stack";
 import { configFromStackFile, parseConfig, ProximaEstate } from "../../lib/config";
 import { RegistryClient } from "../../lib/registry/client";
 import { runProgramFull, seedImage, seedRegistryFor } from "../support/program";
+import { realPulumi } from "../support/pulumi-cli";
 
 function capture(env: NodeJS.ProcessEnv = { PATH: "/usr/bin:/bin" }) {
     let out = "";
@@ -98,6 +100,22 @@ describe("cli/promote (real registry, shipped stack file as the fixture)", funct
         assert.equal(await promote(["--image", "other.example.com/promote/web", "--digest", hex, "--tag", "v1.4.0", "--file", file], c.io), EXIT.usage);
         assert.match(c.err(), /The image's registry other\.example\.com is not the proxima stack's registry/);
         assert.notEqual(fs.readFileSync(file, "utf8"), before, "only the v1.3.0 promotion wrote");
+    });
+
+    it("the real Pulumi CLI reads the added release on npm start's state (skipped without the engine from npm run engine)", function () {
+        const pulumi = realPulumi();
+        if (!pulumi) this.skip();
+        fs.copyFileSync(path.join(__dirname, "..", "..", "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        return (async () => {
+            const c = capture();
+            assert.equal(await promote(["--image", "promote/web", "--digest", hex, "--tag", "v1.5.0", "--file", file, "--yes"], c.io), EXIT.ok, c.out() + c.err());
+            const state = /export PULUMI_BACKEND_URL=(\S+) /.exec(c.out())![1];
+            fs.mkdirSync(state.slice("file://".length), { recursive: true });
+            const env = { PATH: "/usr/bin:/bin", HOME: dir, PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_BACKEND_URL: state, PULUMI_CONFIG_PASSPHRASE: "" };
+            const run = (...args: string[]) => execFileSync(pulumi!, args, { cwd: dir, env, encoding: "utf8" });
+            run("stack", "select", "--create", "--non-interactive", "proxima");
+            assert.deepEqual(JSON.parse(run("config", "get", "--stack", "proxima", "--path", "releases.web-v1-5-0", "--json")).objectValue, { image: "promote/web", digest: hex, tag: "v1.5.0" });
+        })();
     });
 
     it("--json: the checks, the entry, the next steps", async () => {
