@@ -1,7 +1,7 @@
 import { applyCleanup, KeptAtApply, planCleanup } from "../lib/cleanup";
 import { readDeployedFiles } from "../lib/deploy-record";
 import { RegistryError, ValidationError } from "../lib/errors";
-import { formatCreated } from "../lib/overview";
+import { formatCreated, imageLine } from "../lib/overview";
 import { parseReference } from "../lib/reference";
 import { clientFromEnv } from "../lib/registry/client";
 import { DEFAULT_KEEP_LAST, describeReason, parseAge, PlannedDigest, RetentionPlan } from "../lib/retention";
@@ -30,8 +30,11 @@ tags and --deployed files are read again, and a digest that gained a tag or a re
 
 Deleting a digest removes every tag on it; the registry frees the space at its next garbage collection.
 Credentials: REGISTRY_USERNAME and REGISTRY_PASSWORD.
-Exit codes: 0 ok, 1 a deletion failed or the repository is unknown, 2 bad usage or input,
-3 registry unreachable or answering badly (nothing is deleted when the read is incomplete).
+Created dates are the images' org.opencontainers.image.created labels, shown in UTC.
+Exit codes: 0 ok (a plan, or every planned deletion done), 1 the repository is not in the registry
+or a deletion failed, 2 bad usage or input (e.g. --keep-last -1, --apply without --deployed, a
+--deployed entry that cannot be read), 3 registry unreachable or answering badly (nothing is deleted
+when the read is incomplete).
 `;
 
 function short(digest: string): string {
@@ -53,8 +56,8 @@ function reasons(plan: RetentionPlan, p: { reasons: PlannedDigest["reasons"]; re
     return p.reasons.map((r) => describeReason(r, rules, (p.referencedBy ?? []).map((d) => named(plan, d)))).join("; ");
 }
 
-function formatPlan(image: string, plan: RetentionPlan, rules: { keepLast: number; minAge?: string }, apply: boolean): string {
-    const out = [`IMAGE: ${image}`, "", `DELETE (${plan.delete.length})${apply ? "" : " — dry run, add --apply to delete"}`];
+function formatPlan(registry: string, repository: string, plan: RetentionPlan, rules: { keepLast: number; minAge?: string }, apply: boolean): string {
+    const out = [imageLine(printable(repository)), `REGISTRY: ${printable(registry)}`, "", `DELETE (${plan.delete.length})${apply ? "" : " — dry run, add --apply to delete"}`];
     if (plan.delete.length === 0) out.push("  nothing");
     for (const p of plan.delete) out.push(`  ${row(p)}`);
     out.push("", `KEEP (${plan.keep.length})`);
@@ -68,27 +71,30 @@ function safe(io: CliIO): CliIO {
 }
 
 /** `image-lifecycle cleanup`: the retention plan of one repository; deletes only with --apply. */
+/** The options of `cleanup` (also what shell completion offers). */
+export const CLEANUP_OPTIONS = {
+    registry: { type: "string" },
+    deployed: { type: "string", multiple: true },
+    "keep-last": { type: "string" },
+    "min-age": { type: "string" },
+    apply: { type: "boolean" },
+    json: { type: "boolean" },
+    insecure: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+} as const;
+
 export const cleanup: Command = async (argv, rawIO) => {
     const io = safe(rawIO);
     const parsed = parseCommandArgs("cleanup", {
         args: argv,
         allowPositionals: true,
-        options: {
-            registry: { type: "string" },
-            deployed: { type: "string", multiple: true },
-            "keep-last": { type: "string" },
-            "min-age": { type: "string" },
-            apply: { type: "boolean" },
-            json: { type: "boolean" },
-            insecure: { type: "boolean" },
-            help: { type: "boolean", short: "h" },
-        },
+        options: CLEANUP_OPTIONS,
     }, USAGE, io, "repository");
     if (typeof parsed === "number") return parsed;
     const { values, positionals } = parsed;
     const keepLast = values["keep-last"] === undefined ? DEFAULT_KEEP_LAST : Number(values["keep-last"]);
     if (!Number.isInteger(keepLast) || keepLast < 0) {
-        io.stderr(`cleanup: --keep-last must be a whole number ≥ 0, got "${values["keep-last"]}".\n`);
+        io.stderr(`cleanup: --keep-last is how many of the newest builds to keep: a whole number, 0 or more; got "${values["keep-last"]}".\n`);
         return EXIT.usage;
     }
     let minAgeMs: number | undefined;
@@ -168,7 +174,7 @@ export const cleanup: Command = async (argv, rawIO) => {
                     : {}),
             })}\n`);
         } else {
-            io.stdout(formatPlan(image, plan, rules, values.apply === true));
+            io.stdout(formatPlan(ref.registry, ref.repository, plan, rules, values.apply === true));
             if (applied) {
                 const extra = [
                     applied.kept.length ? `${applied.kept.length} kept after a fresh check` : "",

@@ -1,8 +1,8 @@
-import { readDeployedFiles } from "../lib/deploy-record";
 import { RegistryError, ValidationError } from "../lib/errors";
 import { buildOverview, formatOverview, gatherOverview, overviewJson } from "../lib/overview";
 import { parseReference } from "../lib/reference";
 import { clientFromEnv } from "../lib/registry/client";
+import { deployedDigests } from "./deployed";
 import { CliIO, Command, EXIT, parseCommandArgs } from "./io";
 
 /** Used when neither --registry, the repository argument nor IMAGE_LIFECYCLE_REGISTRY names one. */
@@ -14,12 +14,17 @@ Shows every tag of one repository, newest first, with → on tags whose digest i
 
   <repository>          e.g. rednaw/hello-world or registry.example.com:5000/rednaw/hello-world
   --registry <host[:port]>  registry to ask (default: $IMAGE_LIFECYCLE_REGISTRY, then ${DEFAULT_REGISTRY})
-  --deployed <file>     deploy-info.yml or the program's deployments JSON; repeatable
+  --deployed <file>     deploy-info.yml or the program's deployments JSON; repeatable (a record
+                        counts whatever spelling of the registry host it uses)
+  --digests             add a DIGEST column: the 64 hex digits, which deploy --to, rollback --to
+                        and promote --digest all accept
   --json                print JSON for scripts instead of the table
   --insecure            plain HTTP to a registry that is not on loopback
-  --width <N>           cut descriptions so rows fit N columns (default: the terminal's width)
+  --width <N>           cut descriptions so rows fit N columns (default: the terminal's width;
+                        never cut when stdout is not a terminal)
   -h, --help            this help
 
+CREATED is the image's org.opencontainers.image.created label, shown in UTC.
 Credentials: REGISTRY_USERNAME and REGISTRY_PASSWORD (basic or token auth).
 Exit codes: 0 ok, 1 unknown repository or no tags, 2 bad usage or input, 3 registry unreachable or answering badly.
 `;
@@ -43,18 +48,22 @@ function progress(io: CliIO): { update(done: number, total: number): void; clear
     };
 }
 
+/** The options of `overview` (also what shell completion offers). */
+export const OVERVIEW_OPTIONS = {
+    registry: { type: "string" },
+    deployed: { type: "string", multiple: true },
+    json: { type: "boolean" },
+    digests: { type: "boolean" },
+    insecure: { type: "boolean" },
+    width: { type: "string" },
+    help: { type: "boolean", short: "h" },
+} as const;
+
 export const overview: Command = async (argv, io) => {
     const parsed = parseCommandArgs("overview", {
         args: argv,
         allowPositionals: true,
-        options: {
-            registry: { type: "string" },
-            deployed: { type: "string", multiple: true },
-            json: { type: "boolean" },
-            insecure: { type: "boolean" },
-            width: { type: "string" },
-            help: { type: "boolean", short: "h" },
-        },
+        options: OVERVIEW_OPTIONS,
     }, USAGE, io, "repository");
     if (typeof parsed === "number") return parsed;
     const { values, positionals } = parsed;
@@ -79,7 +88,7 @@ export const overview: Command = async (argv, io) => {
         if (ref.tag !== undefined || ref.digest !== undefined) {
             throw new ValidationError("repository", `overview takes a repository, not one image: drop the ${ref.digest ? "digest" : "tag"} from "${positionals[0]}".`);
         }
-        const deployed = readDeployedFiles(values.deployed ?? [], ref, (m) => io.stderr(`note: ${m}\n`));
+        const deployed = await deployedDigests(values.deployed ?? [], ref.registry, ref.repository, io);
         const client = clientFromEnv(ref.registry, io.env, { insecure: values.insecure === true });
         const bar = progress(io);
         let tags;
@@ -96,7 +105,7 @@ export const overview: Command = async (argv, io) => {
         for (const d of result.deployedWithoutTag) {
             io.stderr(`note: deployed digest ${d} has no tag in ${ref.registry}/${ref.repository} any more.\n`);
         }
-        io.stdout(values.json ? `${JSON.stringify(overviewJson(result), null, 2)}\n` : formatOverview(result, width !== undefined ? { width } : {}));
+        io.stdout(values.json ? `${JSON.stringify(overviewJson(result), null, 2)}\n` : formatOverview(result, { ...(width !== undefined ? { width } : {}), digests: values.digests === true }));
         return EXIT.ok;
     } catch (e) {
         if (e instanceof ValidationError) {

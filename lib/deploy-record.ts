@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { isScalar, parseDocument, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import { ValidationError } from "./errors";
 import { isFullDigest, parseReference } from "./reference";
@@ -74,13 +74,24 @@ function issues(error: z.ZodError): string {
     return error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
 }
 
-/** Parses a deploy record; throws a ValidationError naming `source` and each bad field. */
+/**
+ * Parses a deploy record; throws a ValidationError naming `source` and each bad field. A YAML error
+ * names its line and column. A hand-written `tag: 6350192` (a short SHA YAML reads as a number) is
+ * taken as the tag exactly as written.
+ */
 export function parseDeployRecord(text: string, source = "deploy-info.yml"): DeployRecord {
-    let raw: unknown;
-    try {
-        raw = parseYaml(text);
-    } catch (e) {
-        throw new ValidationError(source, `${source} is not valid YAML (${(e as Error).message}). Fix or remove the file.`);
+    const doc = parseDocument(text);
+    if (doc.errors.length) {
+        const e = doc.errors[0];
+        const at = e.linePos?.[0];
+        const where = at ? ` at line ${at.line}, column ${at.col}` : "";
+        const what = e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+        throw new ValidationError(source, `${source} is not valid YAML${where}: ${what}. Quote a value that contains ": " or starts with a special character (e.g. description: "fix: proxy header"), then try again.`);
+    }
+    const raw = doc.toJS() as unknown;
+    const tag = doc.get("tag", true);
+    if (raw && typeof raw === "object" && isScalar(tag) && typeof tag.value === "number" && tag.range) {
+        (raw as Record<string, unknown>).tag = text.slice(tag.range[0], tag.range[1]);
     }
     const parsed = recordSchema.safeParse(raw);
     if (!parsed.success) throw new ValidationError(source, `${source} is not a deploy record: ${issues(parsed.error)}.`);
@@ -94,30 +105,10 @@ export function parseDeployRecord(text: string, source = "deploy-info.yml"): Dep
  */
 export function readDeployed(text: string, source: string): Map<string, Set<string>> {
     const out = new Map<string, Set<string>>();
-    const add = (image: string, d: string) => {
-        if (!out.has(image)) out.set(image, new Set());
-        out.get(image)!.add(d);
-    };
-    let json: unknown;
-    try {
-        json = JSON.parse(text);
-    } catch {
-        json = undefined;
+    for (const d of readDeployedApps(text, source)) {
+        if (!out.has(d.image)) out.set(d.image, new Set());
+        out.get(d.image)!.add(d.digest);
     }
-    if (json !== undefined && typeof json === "object" && json !== null) {
-        const obj = json as Record<string, unknown>;
-        const map = (typeof obj.deployments === "object" && obj.deployments !== null ? obj.deployments : obj) as Record<string, unknown>;
-        const bad: string[] = [];
-        for (const [app, value] of Object.entries(map)) {
-            const s = summarySchema.safeParse(value);
-            if (s.success) add(s.data.image, s.data.digest);
-            else bad.push(`${app}: ${issues(s.error)}`);
-        }
-        if (bad.length) throw new ValidationError(source, `${source} is not a deployments output: ${bad.join("; ")}.`);
-        return out;
-    }
-    const record = parseDeployRecord(text, source);
-    add(record.image, record.digest);
     return out;
 }
 
@@ -170,4 +161,56 @@ export function readDeployedFiles(files: readonly string[], target: DeployedTarg
         if (!matched) note(`${file} records nothing deployed from ${wanted}.`);
     }
     return digests;
+}
+
+/** What one deployed file says about one app: a deploy record, or one entry of the `deployments` output. */
+export interface DeployedApp {
+    app: string;
+    /** `host[:port]/repository`. */
+    image: string;
+    digest: string;
+    tag?: string;
+    description?: string;
+    /** Only deploy records know when and by whom. */
+    deployedAt?: string;
+    deployedBy?: string;
+    /** Only the deployments output knows the Docker endpoint. */
+    host?: string;
+    kind: "record" | "output";
+    /** The file it was read from. */
+    source: string;
+}
+
+/** Reads a deploy record or a `deployments` output (the forms `readDeployed` accepts), app by app. */
+export function readDeployedApps(text: string, source: string): DeployedApp[] {
+    let json: unknown;
+    try {
+        json = JSON.parse(text);
+    } catch {
+        json = undefined;
+    }
+    if (json !== undefined && typeof json === "object" && json !== null) {
+        const obj = json as Record<string, unknown>;
+        const map = (typeof obj.deployments === "object" && obj.deployments !== null ? obj.deployments : obj) as Record<string, unknown>;
+        const out: DeployedApp[] = [];
+        const bad: string[] = [];
+        for (const [app, value] of Object.entries(map)) {
+            const s = summarySchema.safeParse(value);
+            if (!s.success) {
+                bad.push(`${app}: ${issues(s.error)}`);
+                continue;
+            }
+            const d = s.data;
+            out.push({ app, image: d.image, digest: d.digest, ...(d.tag !== undefined ? { tag: d.tag } : {}), ...(d.description !== undefined ? { description: d.description } : {}), host: d.host, kind: "output", source });
+        }
+        if (bad.length) throw new ValidationError(source, `${source} is not a deployments output: ${bad.join("; ")}.`);
+        return out;
+    }
+    const r = parseDeployRecord(text, source);
+    return [{
+        app: r.app, image: r.image, digest: r.digest,
+        ...(r.tag !== undefined ? { tag: r.tag } : {}),
+        ...(r.description !== undefined ? { description: r.description } : {}),
+        deployedAt: r.deployed_at, deployedBy: r.deployed_by, kind: "record", source,
+    }];
 }

@@ -1,8 +1,12 @@
 import { OCI } from "./labels";
 import { printable } from "./text";
+
+// The one sanitiser, also for callers that already import the overview.
+export { printable };
 import { RegistryError } from "./errors";
 import { mapLimit } from "./registry/limit";
 import { ImageInfo, ListTagsOptions, Manifest } from "./registry/types";
+import { truncateToWidth } from "./text-width";
 
 /** One row of the overview: one tag (several tags on one digest give several rows). */
 export interface OverviewRow {
@@ -82,36 +86,43 @@ export function formatCreated(created: string | undefined): string {
 }
 
 
-/** Cuts `text` to `max` characters (code points), ending in `…` when cut. */
+/** Cuts `text` to `max` terminal columns (CJK and emoji count two), ending in `…` when cut. */
 export function truncate(text: string, max: number): string {
-    const chars = Array.from(text);
-    if (chars.length <= max) return text;
-    if (max <= 1) return "…".slice(0, Math.max(0, max));
-    return `${chars.slice(0, max - 1).join("")}…`;
+    return truncateToWidth(text, max);
 }
 
 const CREATED_WIDTH = 21;
 const MIN_DESCRIPTION = 10;
 
+/** `IMAGE: <repository>`: the first line of every table that is about one image. */
+export function imageLine(repository: string): string {
+    return `IMAGE: ${repository}`;
+}
+
+/** Width of the DIGEST column: the 64 hex digits, which deploy, rollback and promote all accept. */
+const DIGEST_WIDTH = 66;
+
 /**
  * Seed 002's table: `IMAGE:` line, blank line, header, dashes, one row per tag with `→` on deployed
  * digests. The tag column grows with the longest tag; descriptions are cut so a row fits `width`
- * (but keep at least 10 characters).
+ * (but keep at least 10 characters). With `digests`, a DIGEST column (64 hex) follows TAG.
  */
-export function formatOverview(overview: Overview, opts: { width?: number } = {}): string {
+export function formatOverview(overview: Overview, opts: { width?: number; digests?: boolean } = {}): string {
     const longestTag = Math.max(3, ...overview.rows.map((r) => Array.from(r.tag).length));
     const tagWidth = Math.max(9, 2 + longestTag) + 2;
-    const room = opts.width === undefined ? Infinity : Math.max(MIN_DESCRIPTION, opts.width - tagWidth - CREATED_WIDTH);
+    const digestWidth = opts.digests ? DIGEST_WIDTH : 0;
+    const room = opts.width === undefined ? Infinity : Math.max(MIN_DESCRIPTION, opts.width - tagWidth - digestWidth - CREATED_WIDTH);
+    const digestCol = (text: string) => (opts.digests ? text.padEnd(DIGEST_WIDTH) : "");
     const lines = [
-        `IMAGE: ${overview.repository}`,
+        imageLine(overview.repository),
         "",
-        `${"TAG".padEnd(tagWidth)}${"CREATED".padEnd(CREATED_WIDTH)}DESCRIPTION`,
-        `${"---".padEnd(tagWidth)}${"-------".padEnd(CREATED_WIDTH)}-----------`,
+        `${"TAG".padEnd(tagWidth)}${digestCol("DIGEST")}${"CREATED".padEnd(CREATED_WIDTH)}DESCRIPTION`,
+        `${"---".padEnd(tagWidth)}${digestCol("------")}${"-------".padEnd(CREATED_WIDTH)}-----------`,
     ];
     for (const row of overview.rows) {
         const tag = `${row.deployed ? "→" : " "} ${row.tag}`;
         const description = truncate(printable(row.description ?? "").replace(/ {2,}/g, " ").trim() || "-", room);
-        lines.push(`${tag.padEnd(tagWidth)}${formatCreated(row.created).padEnd(CREATED_WIDTH)}${description}`);
+        lines.push(`${tag.padEnd(tagWidth)}${digestCol(row.digest.replace(/^sha256:/, ""))}${formatCreated(row.created).padEnd(CREATED_WIDTH)}${description}`);
     }
     return `${lines.join("\n")}\n`;
 }

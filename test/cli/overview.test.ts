@@ -85,6 +85,26 @@ describe("cli/overview (real registry, real images)", function () {
         assert.match(c.out(), /\n {2}6350192 .*\n→ eb53023 /);
     });
 
+    it("counts a deployed file that spells the registry host differently, as cleanup does", async () => {
+        const file = path.join(dir, "localhost.json");
+        const port = reg.registry.split(":")[1];
+        fs.writeFileSync(file, JSON.stringify({ web: { class: "core", image: `localhost:${port}/${repo}`, digest: firstDigest, host: "proxima-core" } }));
+        const c = capture();
+        assert.equal(await overview([repo, "--registry", reg.registry, "--deployed", file], c.io), EXIT.ok, c.err());
+        assert.match(c.out(), /\n→ eb53023 /);
+    });
+
+    it("--digests adds the 64 hex digits after TAG; the seed's header stays as it is without it", async () => {
+        const c = capture();
+        assert.equal(await overview([repo, "--registry", reg.registry, "--deployed", path.join(dir, "deploy-info.yml"), "--digests"], c.io), EXIT.ok, c.err());
+        const lines = c.out().split("\n");
+        assert.match(lines[2], /^TAG\s+DIGEST\s+CREATED\s+DESCRIPTION$/);
+        const row = lines.find((l) => l.startsWith("→ 6350192"))!;
+        assert.ok(row.includes(` ${deployedDigest.slice(7)} `), row);
+        assert.ok(!c.out().includes("sha256:"), "the form deploy --to and promote --digest both accept");
+        assert.match(golden("overview-seed-002.txt").split("\n")[2], /^TAG {8}CREATED {14}DESCRIPTION$/);
+    });
+
     it("shows several tags on one digest as one row each, all marked, and cuts descriptions to --width (golden)", async () => {
         const client = new RegistryClient({ registry: reg.registry });
         const m = await client.getManifest(repo, deployedDigest);

@@ -39,6 +39,20 @@ describe("cli/preflight", function () {
         assert.ok(tty.out.includes("\x1b[32m✓"), "colour on a TTY");
     });
 
+    it("honours NO_COLOR on a terminal, and a sha256: digest gets the value to pass and a header without sha256:sha256:", async () => {
+        const tty = io({ NO_COLOR: "1" }, true);
+        assert.equal(await preflight(["--image", image, "--digest", hex, "--tag", "v1.1.0"], tty), EXIT.ok);
+        assert.ok(!tty.out.includes("\x1b["), tty.out);
+        const t = io();
+        assert.equal(await preflight(["--image", image, "--digest", `sha256:${hex}`, "--tag", "v1.1.0"], t), EXIT.failed);
+        assert.ok(t.out.startsWith(`Preflight for ${image}:v1.1.0 ← sha256:${hex}\n`), t.out);
+        assert.ok(!t.out.includes("sha256:sha256:"));
+        assert.ok(t.out.includes(`✗ Digest format: Digest must be 64 hex characters\n    Remove the sha256: prefix and pass the 64 hex digits: --digest ${hex}\n`), t.out);
+        const upper = io();
+        assert.equal(await preflight(["--image", image, "--digest", hex.toUpperCase(), "--tag", "v1.1.0"], upper), EXIT.failed);
+        assert.ok(upper.out.includes(`Write the hex digits in lowercase: --digest ${hex}`), upper.out);
+    });
+
     it("exit 1 with seed 004's messages", async () => {
         const cases: [string[], RegExp][] = [
             [["--tag", "v1.0.0"], new RegExp(`✗ Tag immutability: Tag already exists: ${image.replace(/\./g, "\\.")}:v1\\.0\\.0`)],

@@ -44,6 +44,16 @@ describe("lib/deploy-record", () => {
         assert.deepEqual(parseDeployRecord(text), bare);
     });
 
+    it("takes a hand-written numeric-looking tag exactly as written, and names a YAML error's line, column and fix", () => {
+        const hand = `app: web\nimage: reg:5000/team/web\ndigest: ${record.digest}\ntag: 0123456\ndeployed_at: 2026-01-25T01:20:00Z\ndeployed_by: ada\n`;
+        assert.equal(parseDeployRecord(hand).tag, "0123456");
+        assert.equal(parseDeployRecord(hand.replace("0123456", "6350192")).tag, "6350192");
+        assert.throws(
+            () => parseDeployRecord(hand.replace("deployed_by: ada", "description: fix: proxy header\ndeployed_by: ada"), "h.yml"),
+            (e: Error) => e instanceof ValidationError && /^h\.yml is not valid YAML at line 6, column 14: .*Quote a value that contains ": "/.test(e.message),
+        );
+    });
+
     it("refuses what is not a deploy record, naming the file and each bad field", () => {
         assert.throws(() => parseDeployRecord("app: [", "x.yml"), (e: Error) => e instanceof ValidationError && /x\.yml is not valid YAML/.test(e.message));
         assert.throws(

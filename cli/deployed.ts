@@ -1,0 +1,15 @@
+import { CliIO } from "./io";
+
+/**
+ * The digests `--deployed` files record for one repository, read the same way by every command:
+ * a record counts when it names the repository, whatever spelling of the registry host it uses
+ * (localhost:5000, 127.0.0.1:5000, a DNS name). A digest is the hash of the image, so the same
+ * digest in this repository is the same image; cleanup must never delete it for a spelling.
+ * The record parser (and its schema library) loads only when there are files to read: an overview
+ * without --deployed starts faster.
+ */
+export async function deployedDigests(files: readonly string[], registry: string, repository: string, io: CliIO): Promise<Set<string>> {
+    if (files.length === 0) return new Set();
+    const { readDeployedFiles } = await import("../lib/deploy-record");
+    return readDeployedFiles(files, { registry, repository, anyRegistry: true }, (m) => io.stderr(`note: ${m}\n`));
+}
