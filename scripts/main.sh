@@ -55,7 +55,7 @@ if [ -z "$stack" ]; then
   if command -v pulumi >/dev/null 2>&1; then
     engine=""
   else
-    echo "--- no pulumi on PATH: building the engine from Go modules (first time: about 15 min on 2 cores; cached afterwards in ~/.cache/image-lifecycle)" >&2
+    echo "--- no pulumi on PATH: building the engine from Go modules (first time: about 9 min on 2 cores; cached afterwards in ~/.cache/image-lifecycle)" >&2
     engine="$(bash scripts/engine.sh | tail -n 1)"
   fi
   estate up "$engine"

@@ -227,6 +227,7 @@ export async function configureStack(estate: Pick<Estate, "registry" | "credenti
     await pulumiOk(estate, ["stack", "select", "--create", stack]);
     const set = (key: string, value: string, ...flags: string[]) => pulumiOk(estate, ["config", "set", "--stack", stack, "--path", ...flags, "--", key, value]);
     await set("registry.host", estate.registry.registry);
+    await set("registry.username", estate.credentials.username);
     await pulumiOk(estate, ["config", "set", "--stack", stack, "--secret", "--", "registryPassword", estate.credentials.password]);
     const names = stack === "proxima" ? (["core", "monitoring", "experimental"] as const) : (["lyra"] as const);
     for (const name of names) {
