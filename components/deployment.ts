@@ -50,8 +50,12 @@ export function deployRecordScript(recordPath: string): string {
     ].join("\n") + "\n";
 }
 
-/** The verification: the container runs, and is healthy when it has a healthcheck. Waits up to `seconds`. */
-export function verifyScript(containerName: string, healthcheck: boolean, seconds = 120): string {
+/**
+ * The verification: the container runs, and is healthy when it has a healthcheck, and stays so for
+ * `steady` consecutive checks a second apart with the same start time — a container in a restart loop
+ * is "running" for moments between crashes and must not pass. Waits up to `seconds`.
+ */
+export function verifyScript(containerName: string, healthcheck: boolean, seconds = 120, steady = 3): string {
     if (!/^[a-z0-9][a-z0-9-]*$/.test(containerName)) throw new Error(`Refusing container name "${containerName}" in a shell script.`);
     // An image may bring its own HEALTHCHECK; without one configured, "healthy" is accepted too.
     const accept = healthcheck ? `"running healthy"` : `"running healthy"|"running "`;
@@ -59,13 +63,21 @@ export function verifyScript(containerName: string, healthcheck: boolean, second
         "set -u",
         `name='${containerName}'`,
         "got=''",
+        "seen=''",
+        "same=0",
         "i=0",
         `while [ "$i" -lt ${seconds} ]; do`,
-        `  got=$(docker inspect -f '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' "$name" 2>/dev/null || true)`,
-        `  case "$got" in ${accept}) echo "$name: $got"; exit 0 ;; esac`,
+        `  out=$(docker inspect -f '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}|{{.State.StartedAt}} {{.RestartCount}}' "$name" 2>/dev/null || true)`,
+        `  got=\${out%%|*}`,
+        `  case "$got" in`,
+        `    ${accept})`,
+        `      if [ "\${out#*|}" = "$seen" ]; then same=$((same+1)); else same=1; seen=\${out#*|}; fi`,
+        `      if [ "$same" -ge ${steady} ]; then echo "$name: $got"; exit 0; fi ;;`,
+        `    *) same=0; seen='' ;;`,
+        `  esac`,
         "  i=$((i+1)); sleep 1",
         "done",
-        `echo "$name is not ${healthcheck ? "running and healthy" : "running"} after ${seconds}s (state: $got). Check: docker logs $name" >&2`,
+        `echo "$name is not ${healthcheck ? "running and healthy" : "steadily running"} after ${seconds}s (state: $got). Check: docker logs $name" >&2`,
         "exit 1",
     ].join("\n") + "\n";
 }

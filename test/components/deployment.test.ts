@@ -102,9 +102,12 @@ describe("components/deployment verification script (real Docker engine)", funct
         await docker(["run", "-d", "--network", "none", "--name", "v-healthy", healthy]);
         await docker(["run", "-d", "--network", "none", "--name", "v-sick", sick]);
         await docker(["create", "--network", "none", "--name", "v-stopped", plain]);
+        // Crashes a second after each start; Docker restarts it, so it is "running" now and then.
+        await buildAndPush({ repository: `${registry}/verify/crashing`, tags: ["1"], cmd: "sleep 1; exit 3" });
+        await docker(["run", "-d", "--network", "none", "--restart", "always", "--name", "v-crashing", `${registry}/verify/crashing:1`]);
     });
     after(async () => {
-        await docker(["rm", "-f", "v-plain", "v-healthy", "v-sick", "v-stopped"]).catch(() => undefined);
+        await docker(["rm", "-f", "v-plain", "v-healthy", "v-sick", "v-stopped", "v-crashing"]).catch(() => undefined);
     });
 
     const verify = async (name: string, healthcheck: boolean, seconds: number) => {
@@ -135,11 +138,16 @@ describe("components/deployment verification script (real Docker engine)", funct
     it("fails for a container that is not running", async () => {
         const r = await verify("v-stopped", false, 2);
         assert.equal(r.code, 1);
-        assert.match(r.out, /v-stopped is not running after 2s \(state: created \)/);
+        assert.match(r.out, /v-stopped is not steadily running after 2s \(state: created \)/);
     });
     it("fails for a container that does not exist", async () => {
         const r = await verify("v-missing", false, 2);
         assert.equal(r.code, 1);
-        assert.match(r.out, /v-missing is not running after 2s \(state: \)/);
+        assert.match(r.out, /v-missing is not steadily running after 2s \(state: \)/);
+    });
+    it("fails for a container in a restart loop, though it is running now and then", async () => {
+        const r = await verify("v-crashing", false, 12);
+        assert.equal(r.code, 1, r.out);
+        assert.match(r.out, /v-crashing is not steadily running after 12s/);
     });
 });

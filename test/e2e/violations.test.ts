@@ -55,6 +55,8 @@ describe("e2e: the policy pack under the real engine refuses faults with its own
         fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: violations\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n");
         fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true, target: "ES2022", module: "commonjs", esModuleInterop: true, skipLibCheck: true } }));
         fs.writeFileSync(path.join(dir, "index.ts"), PROGRAM);
+        // Its own package.json: without one, the language host would run the project's main (../index.ts).
+        fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "violations", private: true, main: "index.ts" }));
         project = { workdir: dir, env: { ...estate.env, REGISTRY_USERNAME: estate.credentials.username, REGISTRY_PASSWORD: estate.credentials.password } };
         await pulumiOk(project, ["stack", "init", "proxima"]);
         await pulumiOk(project, ["config", "set", "--", "host", estate.hosts.core.endpoint]);
