@@ -246,7 +246,8 @@ export async function gatherRepository(source: OverviewSource, repository: strin
             opts.onProgress?.(++done, tags.length);
             return result;
         });
-        cache?.writeTags(source.registry, repository, seen);
+        // Rewritten only when it changed, so a warm run with nothing new writes nothing.
+        if (cache && (seen.size !== hints.size || [...seen].some(([tag, digest]) => hints.get(tag) !== digest))) cache.writeTags(source.registry, repository, seen);
         return { tags: found.filter((t): t is TagInfo => t !== undefined), unreadable };
     } finally {
         await cache?.settle();

@@ -126,6 +126,8 @@ export class RegistryCache {
             const st = await fs.promises.stat(file);
             if (st.size > this.maxBytes / 4) return out;
             text = await fs.promises.readFile(file, "utf8");
+            const now = Date.now();
+            if (now - st.mtimeMs > TOUCH_AFTER_MS) await fs.promises.utimes(file, now / 1000, now / 1000).catch(() => undefined);
         } catch (e) {
             if (!isMissing(e)) this.warn(e);
             return out;

@@ -88,6 +88,7 @@ describe("the warm overview (on-disk cache, real registry)", () => {
             assert.equal(count(warm.events, "GET tags"), 1);
             assert.equal(count(warm.events, "HEAD manifests"), tags.length);
             assert.equal(warm.cache.stats.corrupt, 0);
+            assert.equal(warm.cache.stats.writes, 0, "a warm run with nothing new writes nothing, not even the tag index");
         });
 
         it("shows a tag moved between two runs at its new digest and labels", async () => {
