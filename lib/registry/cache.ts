@@ -10,6 +10,7 @@ import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { isFullDigest, isValidTag } from "../reference";
+import { BODY_LIMITS } from "./client";
 
 /** Default bound of the whole cache folder; a config is kilobytes, so this holds tens of thousands of images. */
 export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
@@ -175,6 +176,11 @@ export class RegistryCache {
         this.pending.add(tracked);
     }
 
+    /** The most bytes one entry may hold: the client's cap for that answer, and a quarter of the folder's bound. */
+    private entryLimit(kind: "manifests" | "blobs"): number {
+        return Math.min(this.maxBytes / 4, kind === "manifests" ? BODY_LIMITS.manifest : BODY_LIMITS.config);
+    }
+
     private async read(kind: "manifests" | "blobs", digest: string): Promise<Buffer | undefined> {
         if (!isFullDigest(digest)) return undefined;
         const file = this.entryPath(kind, digest);
@@ -191,7 +197,8 @@ export class RegistryCache {
         try {
             const st = await fh.stat();
             mtimeMs = st.mtimeMs;
-            bytes = st.size <= this.maxBytes ? await fh.readFile() : Buffer.alloc(0);
+            // An entry over its cap was not written by us: read none of it, and drop it as corrupt.
+            bytes = st.size <= this.entryLimit(kind) ? await fh.readFile() : Buffer.alloc(0);
         } catch (e) {
             this.warn(e);
             this.stats.misses++;
@@ -212,7 +219,7 @@ export class RegistryCache {
     }
 
     private async write(kind: "manifests" | "blobs", digest: string, bytes: Buffer): Promise<void> {
-        if (!isFullDigest(digest) || bytes.length > this.maxBytes / 4 || sha256(bytes) !== digest) return;
+        if (!isFullDigest(digest) || bytes.length > this.entryLimit(kind) || sha256(bytes) !== digest) return;
         await this.put(this.entryPath(kind, digest), bytes);
     }
 

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { cacheDirFromEnv, RegistryCache, registryCacheFromEnv } from "../../../lib/registry/cache";
-import { sha256Digest } from "../../../lib/registry/client";
+import { BODY_LIMITS, sha256Digest } from "../../../lib/registry/client";
 
 function tempDir(): string {
     return fs.mkdtempSync(path.join(os.tmpdir(), "image-lifecycle-cache-"));
@@ -72,6 +72,13 @@ describe("lib/registry/cache", () => {
         fs.writeFileSync(file, "");
         assert.equal(await reader.readBlob(b.digest), undefined, "a truncated entry is corrupt too");
         assert.equal(reader.stats.corrupt, 2);
+        // An entry over the client's manifest cap is dropped without being read.
+        const huge = cache.entryPath("manifests", b.digest);
+        fs.mkdirSync(path.dirname(huge), { recursive: true });
+        fs.writeFileSync(huge, Buffer.alloc(BODY_LIMITS.manifest + 1));
+        assert.equal(await reader.readManifest(b.digest), undefined);
+        assert.equal(reader.stats.corrupt, 3);
+        assert.equal(fs.existsSync(huge), false);
     });
 
     it("stays within its size bound, evicting the least recently used entries first", async () => {
