@@ -65,6 +65,10 @@ export function registryCacheFromEnv(env: NodeJS.ProcessEnv, opts: Omit<Registry
     return dir ? new RegistryCache({ ...opts, dir }) : undefined;
 }
 
+/**
+ * Manifests and blobs by digest in one folder, shared by every process that names it; see the file's
+ * comment for the guarantees. Background writes must be awaited with {@link settle} before exit.
+ */
 export class RegistryCache {
     readonly dir: string;
     readonly maxBytes: number;
