@@ -1,6 +1,7 @@
 import { RegistryError, ValidationError } from "../lib/errors";
 import { buildOverview, formatOverview, gatherOverview, overviewJson } from "../lib/overview";
 import { parseReference } from "../lib/reference";
+import { registryCacheFromEnv } from "../lib/registry/cache";
 import { clientFromEnv } from "../lib/registry/client";
 import { deployedDigests } from "./deployed";
 import { CliIO, Command, EXIT, parseCommandArgs } from "./io";
@@ -22,10 +23,14 @@ Shows every tag of one repository, newest first, with → on tags whose digest i
   --insecure            plain HTTP to a registry that is not on loopback
   --width <N>           cut descriptions so rows fit N columns (default: the terminal's width;
                         never cut when stdout is not a terminal)
+  --no-cache            read everything from the registry; neither read nor write the cache
+                        (also IMAGE_LIFECYCLE_NO_CACHE=1)
   -h, --help            this help
 
 CREATED is the image's org.opencontainers.image.created label, shown in UTC.
 Credentials: REGISTRY_USERNAME and REGISTRY_PASSWORD (basic or token auth).
+Cache of manifests and configs by digest: $IMAGE_LIFECYCLE_CACHE/registry, else
+$XDG_CACHE_HOME/image-lifecycle/registry, else ~/.cache/image-lifecycle/registry.
 Exit codes: 0 ok, 1 unknown repository or no tags, 2 bad usage or input, 3 registry unreachable or answering badly.
 `;
 
@@ -56,6 +61,7 @@ export const OVERVIEW_OPTIONS = {
     digests: { type: "boolean" },
     insecure: { type: "boolean" },
     width: { type: "string" },
+    "no-cache": { type: "boolean" },
     help: { type: "boolean", short: "h" },
 } as const;
 
@@ -89,7 +95,8 @@ export const overview: Command = async (argv, io) => {
             throw new ValidationError("repository", `overview takes a repository, not one image: drop the ${ref.digest ? "digest" : "tag"} from "${positionals[0]}".`);
         }
         const deployed = await deployedDigests(values.deployed ?? [], ref.registry, ref.repository, io);
-        const client = clientFromEnv(ref.registry, io.env, { insecure: values.insecure === true });
+        const cache = values["no-cache"] ? undefined : registryCacheFromEnv(io.env, { onWarning: (m) => io.stderr(`note: ${m} Use --no-cache to skip it.\n`) });
+        const client = clientFromEnv(ref.registry, io.env, { insecure: values.insecure === true, ...(cache ? { cache } : {}) });
         const bar = progress(io);
         let tags;
         try {

@@ -5,6 +5,7 @@ import { printable } from "./text";
 export { printable };
 import { RegistryError } from "./errors";
 import { mapLimit } from "./registry/limit";
+import type { RegistryCache } from "./registry/cache";
 import { ImageInfo, ListTagsOptions, Manifest } from "./registry/types";
 import { truncateToWidth } from "./text-width";
 
@@ -158,6 +159,10 @@ export interface OverviewSource {
     listTags(repository: string, opts?: ListTagsOptions): Promise<string[]>;
     getManifest(repository: string, reference: string): Promise<Manifest>;
     imageInfoFromManifest(repository: string, manifest: Manifest): Promise<ImageInfo>;
+    /** Tag → digest by HEAD (undefined on 404); used only with a cache. */
+    resolve?(repository: string, reference: string): Promise<string | undefined>;
+    /** The on-disk cache `getManifest` and `imageInfoFromManifest` read digests from, when there is one. */
+    readonly cache?: Pick<RegistryCache, "hasManifest" | "readTags" | "writeTags" | "settle">;
 }
 
 export interface GatherOptions {
@@ -192,6 +197,11 @@ export interface RepositoryPicture {
  * tag + one config per distinct config (+ one platform manifest per distinct index). A listed tag
  * that is not a valid name, or whose manifest answers 404 (deleted while we look, or a flaky cache),
  * is returned in `unreadable`, never silently dropped: a caller that deletes must refuse to act on it.
+ *
+ * With a cache (docs/adr/0015-registry-cache-immutable-content-on-disk.md), a tag whose last seen
+ * digest is cached is asked for its current digest by HEAD instead, and that digest's manifest and
+ * config come from the cache when they are there: list pages + one HEAD per tag on a warm run. A tag
+ * with no cached hint is read as without a cache, so a cold run costs exactly the same requests.
  */
 export async function gatherRepository(source: OverviewSource, repository: string, opts: Omit<GatherOptions, "onUnreadable"> = {}): Promise<RepositoryPicture> {
     const unreadable: UnreadableTag[] = [];
@@ -199,30 +209,49 @@ export async function gatherRepository(source: OverviewSource, repository: strin
         ...(opts.pageSize !== undefined ? { pageSize: opts.pageSize } : {}),
         onInvalidTag: (tag) => unreadable.push({ tag, reason: "the registry listed a name that is not a valid tag", retriable: false }),
     });
+    const cache = source.resolve ? source.cache : undefined;
+    const hints = cache ? await cache.readTags(source.registry, repository) : new Map<string, string>();
+    const seen = new Map<string, string>();
     const infos = new Map<string, Promise<ImageInfo>>();
     let done = 0;
-    const found = await mapLimit(tags, opts.concurrency ?? 16, async (tag): Promise<TagInfo | undefined> => {
-        let manifest: Manifest;
-        try {
-            manifest = await source.getManifest(repository, tag);
-        } catch (e) {
-            if (e instanceof RegistryError && (e.code === "MANIFEST_UNKNOWN" || e.code === "NOT_FOUND")) {
-                unreadable.push({ tag, reason: `listed, but its manifest answered HTTP ${e.context.status ?? 404}` });
+    const manifestOf = async (tag: string): Promise<Manifest | undefined> => {
+        const hinted = hints.get(tag);
+        if (!cache || !hinted || !(await cache.hasManifest(hinted))) return source.getManifest(repository, tag);
+        // Tags move: the hint only says a HEAD is likely to be all this tag costs.
+        const digest = await source.resolve!(repository, tag);
+        return digest === undefined ? undefined : source.getManifest(repository, digest);
+    };
+    try {
+        const found = await mapLimit(tags, opts.concurrency ?? 16, async (tag): Promise<TagInfo | undefined> => {
+            let manifest: Manifest | undefined;
+            let status = 404;
+            try {
+                manifest = await manifestOf(tag);
+            } catch (e) {
+                if (!(e instanceof RegistryError && (e.code === "MANIFEST_UNKNOWN" || e.code === "NOT_FOUND"))) throw e;
+                status = e.context.status ?? 404;
+            }
+            if (!manifest) {
+                unreadable.push({ tag, reason: `listed, but its manifest answered HTTP ${status}` });
                 opts.onProgress?.(++done, tags.length);
                 return undefined;
             }
-            throw e;
-        }
-        let info = infos.get(manifest.digest);
-        if (!info) {
-            info = source.imageInfoFromManifest(repository, manifest);
-            infos.set(manifest.digest, info);
-        }
-        const result = { tag, info: await info };
-        opts.onProgress?.(++done, tags.length);
-        return result;
-    });
-    return { tags: found.filter((t): t is TagInfo => t !== undefined), unreadable };
+            seen.set(tag, manifest.digest);
+            let info = infos.get(manifest.digest);
+            if (!info) {
+                info = source.imageInfoFromManifest(repository, manifest);
+                infos.set(manifest.digest, info);
+            }
+            const result = { tag, info: await info };
+            opts.onProgress?.(++done, tags.length);
+            return result;
+        });
+        // Rewritten only when it changed, so a warm run with nothing new writes nothing.
+        if (cache && (seen.size !== hints.size || [...seen].some(([tag, digest]) => hints.get(tag) !== digest))) cache.writeTags(source.registry, repository, seen);
+        return { tags: found.filter((t): t is TagInfo => t !== undefined), unreadable };
+    } finally {
+        await cache?.settle();
+    }
 }
 
 /**

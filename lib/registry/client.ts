@@ -4,6 +4,7 @@ import * as https from "node:https";
 import { RegistryError, RegistryErrorCode, RegistryErrorContext, ValidationError } from "../errors";
 import { isFullDigest, isLoopbackRegistry, isValidRepository, isValidTag } from "../reference";
 import { quoteValue } from "../text";
+import type { RegistryCache } from "./cache";
 import { ImageInfo, ListTagsOptions, Manifest, MEDIA_TYPES, RegistryApi, RegistryClientOptions, RegistryCredentials } from "./types";
 
 const KNOWN_MEDIA_TYPES: ReadonlySet<string> = new Set(Object.values(MEDIA_TYPES));
@@ -134,6 +135,8 @@ export class RegistryClient implements RegistryApi {
     private readonly tokens = new Map<string, Token>();
     /** Config blobs by digest: content-addressed, so caching them is always safe. */
     private readonly blobs = new Map<string, Promise<Buffer>>();
+    /** The on-disk cache of manifests and blobs by digest, when one was given. */
+    readonly cache?: RegistryCache;
 
     constructor(options: RegistryClientOptions) {
         if (!options || !isRegistryAddress(options.registry)) {
@@ -149,6 +152,7 @@ export class RegistryClient implements RegistryApi {
         this.backoffMs = options.backoffMs ?? 250;
         this.maxRetryAfterMs = options.maxRetryAfterMs ?? 30000;
         this.onRequest = options.onRequest;
+        if (options.cache) this.cache = options.cache;
         this.listLimits = {
             maxPages: options.listLimits?.maxPages ?? LIST_LIMITS.maxPages,
             maxTags: options.listLimits?.maxTags ?? LIST_LIMITS.maxTags,
@@ -191,6 +195,11 @@ export class RegistryClient implements RegistryApi {
     }
 
     async getManifest(repository: string, reference: string): Promise<Manifest> {
+        if (this.cache && isFullDigest(reference)) {
+            this.checkNames(repository, reference);
+            const cached = parseCachedManifest(reference, await this.cache.readManifest(reference));
+            if (cached) return cached;
+        }
         const res = await this.send({
             method: "GET",
             target: `/v2/${repository}/manifests/${reference}`,
@@ -200,7 +209,10 @@ export class RegistryClient implements RegistryApi {
             accept: [200],
             kind: "manifest",
         });
-        return this.checkManifest(repository, reference, res);
+        const manifest = this.checkManifest(repository, reference, res);
+        // Only a manifest whose body names its own media type can be served from bytes alone.
+        if (this.cache && manifest.json.mediaType === manifest.mediaType) this.cache.writeManifest(manifest.digest, manifest.bytes);
+        return manifest;
     }
 
     async getImageInfo(repository: string, reference: string): Promise<ImageInfo> {
@@ -278,11 +290,17 @@ export class RegistryClient implements RegistryApi {
 
     private async fetchBlob(repository: string, digest: string): Promise<Buffer> {
         if (!isFullDigest(digest)) throw new ValidationError("digest", `Invalid blob digest "${digest}": expected sha256: followed by 64 lowercase hex characters.`);
+        if (this.cache) {
+            this.checkNames(repository, digest);
+            const cached = await this.cache.readBlob(digest);
+            if (cached) return cached;
+        }
         const res = await this.send({ method: "GET", target: `/v2/${repository}/blobs/${digest}`, repository, reference: digest, accept: [200], kind: "config" });
         const actual = sha256Digest(res.body);
         if (actual !== digest) {
             throw this.error("DIGEST_MISMATCH", { repository, reference: digest, status: res.status }, `The blob's bytes hash to ${actual}. The registry storage may be corrupt; re-push the image`);
         }
+        this.cache?.writeBlob(digest, res.body);
         return res.body;
     }
 
@@ -441,16 +459,20 @@ export class RegistryClient implements RegistryApi {
         return new RegistryError(code, { registry: this.registry, ...ctx }, message);
     }
 
+    /** Names go into the URL path: anything outside the reference grammar is refused, not escaped (and refused from the cache alike). */
+    private checkNames(repository: string | undefined, reference: string | undefined): void {
+        if (repository !== undefined && !isValidRepository(repository)) {
+            throw new ValidationError("repository", `Invalid repository "${quoteValue(repository, 100)}": use lowercase path components separated by "/", e.g. rednaw/hello-world.`);
+        }
+        if (reference !== undefined && !isValidTag(reference) && !isFullDigest(reference)) {
+            throw new ValidationError("reference", `Invalid tag or digest "${quoteValue(reference, 100)}": a tag is [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}, a digest is sha256: followed by 64 lowercase hex characters.`);
+        }
+    }
+
     /** One logical request: auth round trips and retries included. */
     private async send(opts: SendOptions): Promise<Reply> {
         const ctx = { repository: opts.repository, reference: opts.reference };
-        // Names go into the URL path: anything outside the reference grammar is refused, not escaped.
-        if (opts.repository !== undefined && !isValidRepository(opts.repository)) {
-            throw new ValidationError("repository", `Invalid repository "${quoteValue(opts.repository, 100)}": use lowercase path components separated by "/", e.g. rednaw/hello-world.`);
-        }
-        if (opts.reference !== undefined && !isValidTag(opts.reference) && !isFullDigest(opts.reference)) {
-            throw new ValidationError("reference", `Invalid tag or digest "${quoteValue(opts.reference, 100)}": a tag is [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}, a digest is sha256: followed by 64 lowercase hex characters.`);
-        }
+        this.checkNames(opts.repository, opts.reference);
         if (!opts.target.startsWith("/") && new URL(opts.target).origin !== new URL(this.base).origin) {
             // A Link or Location to another origin would carry our credentials elsewhere.
             throw this.error("BAD_RESPONSE", ctx, `The registry pointed to another origin (${quoteValue(new URL(opts.target).origin, 100)}); refusing to follow it with credentials. Check the registry's public URL setting`);
@@ -688,6 +710,20 @@ export function clientFromEnv(
     const password = env.REGISTRY_PASSWORD;
     const credentials = username && password ? { username, password } : undefined;
     return new RegistryClient({ ...opts, registry, ...(credentials ? { credentials } : {}) });
+}
+
+/** A manifest from cached bytes (already verified against `digest`); undefined when they are not one we understand. */
+function parseCachedManifest(digest: string, bytes: Buffer | undefined): Manifest | undefined {
+    if (!bytes) return undefined;
+    let json: unknown;
+    try {
+        json = JSON.parse(bytes.toString("utf8"));
+    } catch {
+        return undefined;
+    }
+    const o = asObject(json);
+    if (o !== json || typeof o.mediaType !== "string" || !KNOWN_MEDIA_TYPES.has(o.mediaType)) return undefined;
+    return { digest, mediaType: o.mediaType, bytes, json: o };
 }
 
 function basicHeader(c: RegistryCredentials): string {

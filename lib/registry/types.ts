@@ -1,3 +1,5 @@
+import type { RegistryCache } from "./cache";
+
 /**
  * The contract of the OCI distribution client (implemented in ./client.ts). The program, the CLI and
  * the policy pack all talk to the registry through this one client.
@@ -34,6 +36,11 @@ export interface RegistryClientOptions {
     maxRetryAfterMs?: number;
     /** Bounds of one tag listing (pages, tags, total time); defaults in `LIST_LIMITS` of ./client.ts. */
     listLimits?: { maxPages?: number; maxTags?: number; timeoutMs?: number };
+    /**
+     * Manifests fetched by digest and config blobs are read from and written to this on-disk cache
+     * (./cache.ts); every entry is verified against its digest on read. Default: none.
+     */
+    cache?: RegistryCache;
 }
 
 export interface RequestEvent {
