@@ -257,6 +257,21 @@ describe("components/release", function () {
             assert.deepEqual(JSON.parse(fs.readFileSync(plain.recordPath, "utf8")).signature, outs.record.signature);
         });
 
+        it("signs in a registry that needs a login, with the release's credentials, never through the caller's Docker config", async () => {
+            const secure = await startRegistry({ basicAuth: { username: "signer", password: "Sign-login-pa55" } });
+            const credentials = { username: "signer", password: "Sign-login-pa55" };
+            const client = new RegistryClient({ registry: secure.registry, credentials });
+            const { digest } = await pushOciImage(client, repository, "build-auth", { config: { architecture: "amd64", os: "linux", config: {} }, layer: Buffer.from("signed behind a login") });
+            const emptyDockerConfig = fs.mkdtempSync(path.join(keys, "docker-"));
+            const release = { ...inputs({ registry: secure.registry, repository, digest: digest.slice(7), tag: "v3.0.0" }), sign: { publicKey: pair.publicKey }, signingKey: pair };
+            // The caller's Docker config is empty and the registry refuses anonymous pushes: cosign can only use the login the release gives it.
+            const outs = (await withEnv({ ...env(), DOCKER_CONFIG: emptyDockerConfig }, () => provider.create({ ...release, credentials } as never))).outs as PromotionState;
+            assert.deepEqual(outs.record.signature!.verified, [`${secure.registry}/${repository}:v3.0.0`, `${secure.registry}/${repository}@${digest}`]);
+            assert.ok((await client.listTags(repository)).includes(outs.record.signature!.signatureTag));
+            assert.deepEqual(fs.readdirSync(emptyDockerConfig), [], "the caller's Docker config is left alone");
+            assert.ok(!JSON.stringify(outs.record).includes("Sign-login-pa55"));
+        });
+
         it("check refuses a public key that is not a PEM public key", async () => {
             const r = await provider.check({}, { ...inputs(), sign: { publicKey: "cosign.pub" } });
             assert.match(r.failures!.find((f) => f.property === "sign")!.reason, /sign\.publicKey must be the PEM of cosign\.pub/);
