@@ -442,7 +442,8 @@ export class Release extends pulumi.ComponentResource {
             tag: args.tag,
         };
         for (const k of MUTABLE) {
-            if (args[k] !== undefined) props[k] = args[k];
+            // sign's plain input is the public key alone; its private half is added below as a secret.
+            if (args[k] !== undefined && k !== "sign") props[k] = args[k];
         }
         if (args.credentials !== undefined) props.credentials = pulumi.secret(args.credentials);
         if (args.sign !== undefined) {
