@@ -84,11 +84,19 @@ export function buildProxima(estate: ProximaEstate, deps: ProgramDeps): ProximaO
             ...(r.smokeCommand !== undefined ? { smokeCommand: r.smokeCommand } : {}),
             ...(r.deleteTagOnDestroy !== undefined ? { deleteTagOnDestroy: r.deleteTagOnDestroy } : {}),
             ...(estate.registry.insecure ? { insecure: true } : {}),
+            // The component keeps the private key and password secret; a key not given fails the release before promoting.
+            ...(r.sign && estate.signing
+                ? { sign: {
+                    publicKey: estate.signing.publicKey,
+                    ...(estate.signing.privateKey !== undefined ? { privateKey: pulumi.secret(estate.signing.privateKey) } : {}),
+                    ...(estate.signing.password !== undefined ? { password: pulumi.secret(estate.signing.password) } : {}),
+                } }
+                : {}),
             ...(estate.registry.username !== undefined && estate.registry.password !== undefined
                 ? { credentials: pulumi.secret({ username: estate.registry.username, password: estate.registry.password }) }
                 : {}),
         });
-        // Only the record: the release's other state carries the (secret) credentials.
+        // Only the record: the release's other state carries the (secret) credentials and signing key.
         releases[r.name] = release.record;
     }
     if (estate.releaseGate) {

@@ -4,6 +4,7 @@ import { dockerCpus } from "./docker-values";
 import { ValidationError } from "./errors";
 import { CLASSES, LxcClassName } from "./labels";
 import { parseReference } from "./reference";
+import { normalisePem, PRIVATE_KEY_PEM, PUBLIC_KEY_PEM } from "./release";
 import { checkDigestInput, checkTagCharset, checkTagPolicy } from "./rules";
 
 /** The two stacks of the project. */
@@ -91,6 +92,18 @@ export interface ReleaseConfig {
     justification?: string;
     smokeCommand?: string;
     deleteTagOnDestroy?: { reason: string };
+    /** Sign with the stack's cosign key pair ({@link SigningConfig}) and verify tag and digest. */
+    sign?: boolean;
+}
+
+/** The stack's cosign key pair, for releases with `sign: true`. */
+export interface SigningConfig {
+    /** PEM of `cosign.pub` (`cosignPublicKey`, plain config: it is public). */
+    publicKey: string;
+    /** Text of `cosign.key` (the `cosignKey` secret); absent only where secrets are not decrypted (offline parsing). */
+    privateKey?: string;
+    /** The `cosignPassword` secret. */
+    password?: string;
 }
 
 export interface ReleaseGateConfig {
@@ -135,6 +148,8 @@ export interface ProximaEstate extends CommonEstate {
     classes: Partial<Record<LxcClassName, ClassConfig>>;
     apps: AppConfig[];
     releases: ReleaseConfig[];
+    /** Set when cosignPublicKey is. */
+    signing?: SigningConfig;
     releaseGate?: ReleaseGateConfig;
 }
 
@@ -245,6 +260,7 @@ const releaseSchema = z.object({
     justification: z.string().optional(),
     smokeCommand: z.string().min(1).optional(),
     deleteTagOnDestroy: z.strictObject({ reason: z.string().trim().min(1, "give the reason for deleting the tag on destroy") }).optional(),
+    sign: z.boolean().optional(),
 });
 
 const releaseGateSchema = z.strictObject({
@@ -292,6 +308,10 @@ const proximaFields = {
     apps: z.record(z.string(), z.unknown()),
     releases: z.record(z.string(), z.unknown()).default({}),
     releaseGate: releaseGateSchema.optional(),
+    // Never echo a key in a message: the checks say what the value should look like, not what it is.
+    cosignPublicKey: z.string().refine((k) => PUBLIC_KEY_PEM.test(normalisePem(k)), "expected the text of cosign.pub (-----BEGIN PUBLIC KEY----- …) that cosign generate-key-pair wrote").optional(),
+    cosignKey: z.string().refine((k) => PRIVATE_KEY_PEM.test(normalisePem(k)), "expected the whole text of cosign.key (-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY----- …) that cosign generate-key-pair wrote; set it with pulumi config set --secret cosignKey < cosign.key").optional(),
+    cosignPassword: z.string().optional(),
 };
 
 const lyraFields = {
@@ -400,6 +420,19 @@ function checkPorts(problems: Problem[], group: string, items: { at: string; por
             else seen.set(key, at);
         });
     }
+}
+
+/**
+ * Releases with `sign: true` need the key pair. A secret read offline from a stack file is present but
+ * encrypted (configFromStackFile keeps its key with no value): it counts as set.
+ */
+function checkSigning(problems: Problem[], input: Record<string, unknown>, signed: string[]): void {
+    if (signed.length === 0) return;
+    const by = `${signed.join(", ")} ${signed.length === 1 ? "has" : "have"} sign: true`;
+    const set = (key: string) => Object.prototype.hasOwnProperty.call(input, key);
+    if (!set("cosignPublicKey")) problems.push({ path: "cosignPublicKey", message: `required because ${by}; set it to the text of cosign.pub (cosign generate-key-pair; docs/promotion.md)` });
+    if (!set("cosignKey")) problems.push({ path: "cosignKey", message: `required because ${by}; pulumi config set --secret cosignKey < cosign.key` });
+    if (!set("cosignPassword")) problems.push({ path: "cosignPassword", message: `required because ${by}; pulumi config set --secret cosignPassword (the password cosign.key was generated with)` });
 }
 
 function fail(problems: Problem[]): never {
@@ -533,8 +566,16 @@ export function parseConfig(raw: unknown, stack: StackName): Estate {
         }
         return { name, ...r };
     });
+    checkSigning(problems, input, releases.filter((r) => r.sign === true).map((r) => `releases.${r.name}`));
 
     if (problems.length) fail(problems);
+    const signing = data.cosignPublicKey !== undefined
+        ? {
+            publicKey: normalisePem(data.cosignPublicKey),
+            ...(data.cosignKey !== undefined ? { privateKey: normalisePem(data.cosignKey) } : {}),
+            ...(data.cosignPassword !== undefined ? { password: data.cosignPassword } : {}),
+        }
+        : undefined;
     return {
         stack: "proxima",
         registry,
@@ -543,6 +584,7 @@ export function parseConfig(raw: unknown, stack: StackName): Estate {
         classes,
         apps,
         releases,
+        ...(signing ? { signing } : {}),
         ...(data.releaseGate ? { releaseGate: data.releaseGate } : {}),
     };
 }

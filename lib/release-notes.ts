@@ -16,8 +16,11 @@ export interface ReleaseNotesInput {
     info: Pick<ImageInfo, "platforms" | "layers" | "size">;
     /** GitHub Actions run URL, when known. */
     run?: string;
-    /** Set when cosign signing is enabled: verification then shows `cosign verify`. */
-    cosign?: CosignOptions;
+    /**
+     * How the release was signed; verification then shows `cosign verify`. Key pair: the public key and
+     * the registry's scheme; keyless (GitHub OIDC, the workflow's way): the identity options.
+     */
+    cosign?: NotesSigning | CosignOptions;
     /** Service name for the compose snippet; default: the repository's last path component. */
     service?: string;
 }
@@ -34,27 +37,48 @@ export function formatSize(bytes: number): string {
     return i === 0 ? `${bytes} B` : `${v.toFixed(1)} ${units[i]}`;
 }
 
-/** Keyless (GitHub OIDC) identity or a key, for cosign commands. */
+/** Keyless (GitHub OIDC) identity or a key pair, for cosign commands. */
 export interface CosignOptions {
-    /** `cosign.pub` path or KMS URI; keyless when absent. */
+    /**
+     * Key-pair mode: the `--key` reference (`cosign.pub`, `env://VAR`, a KMS URI). Key-pair releases are
+     * signed without the public transparency log, so their verification skips it. Keyless when absent.
+     */
     key?: string;
+    /** Key-pair mode: the registry is plain HTTP (loopback or `registry.insecure`), so cosign must be allowed to use it. */
+    httpRegistry?: boolean;
     /** Keyless: the signer identity regexp; default any GitHub workflow. */
     identityRegexp?: string;
     /** Keyless: the OIDC issuer; default GitHub Actions. */
     oidcIssuer?: string;
 }
 
+/** What the release notes need to show a key-pair verification: the public key itself, and the registry's scheme. */
+export interface NotesSigning {
+    /** PEM of the public key, printed in the notes so the verify command works as copied. */
+    publicKey: string;
+    httpRegistry: boolean;
+}
+
 const GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
 const GITHUB_IDENTITY = "^https://github.com/.+/.+@";
+/** The name the notes tell readers to save the public key under. */
+export const PUBLIC_KEY_FILE = "cosign.pub";
 
-/** `cosign sign` of the pinned reference (signatures attach to the digest, never to a tag). */
-export function cosignSignArgs(pinned: string, opts: CosignOptions = {}): string[] {
-    return ["cosign", "sign", "--yes", ...(opts.key ? ["--key", opts.key] : []), pinned];
+function keyPairFlags(opts: CosignOptions): string[] {
+    return opts.httpRegistry ? ["--allow-http-registry=true"] : [];
+}
+
+/**
+ * `cosign sign` of the pinned reference with a key pair (signatures attach to the digest, never to a
+ * tag). Nothing goes to the public transparency log: the registry is the team's own.
+ */
+export function cosignSignArgs(pinned: string, opts: CosignOptions & { key: string }): string[] {
+    return ["cosign", "sign", "--yes", "--key", opts.key, "--tlog-upload=false", ...keyPairFlags(opts), pinned];
 }
 
 /** `cosign verify` of a tag or digest reference. */
 export function cosignVerifyArgs(reference: string, opts: CosignOptions = {}): string[] {
-    if (opts.key) return ["cosign", "verify", "--key", opts.key, reference];
+    if (opts.key) return ["cosign", "verify", "--key", opts.key, "--insecure-ignore-tlog=true", ...keyPairFlags(opts), reference];
     return [
         "cosign", "verify",
         `--certificate-identity-regexp=${opts.identityRegexp ?? GITHUB_IDENTITY}`,
@@ -130,14 +154,17 @@ export function renderReleaseNotes(input: ReleaseNotesInput): string {
         "",
         "```bash",
     );
+    const keyPair = input.cosign && "publicKey" in input.cosign ? input.cosign : undefined;
     if (input.cosign) {
-        lines.push(shellLine(cosignVerifyArgs(byTag, input.cosign)), shellLine(cosignVerifyArgs(pinned, input.cosign)));
+        const opts: CosignOptions = keyPair ? { key: PUBLIC_KEY_FILE, httpRegistry: keyPair.httpRegistry } : (input.cosign as CosignOptions);
+        lines.push(shellLine(cosignVerifyArgs(byTag, opts)), shellLine(cosignVerifyArgs(pinned, opts)));
     }
     lines.push(
         `docker buildx imagetools inspect ${byTag}`,
         `docker pull ${pinned}`,
         "```",
         "",
+        ...(keyPair ? publicKeyLines(keyPair) : []),
         "### Deployment",
         "",
         "Run it pinned by digest (the tag is for humans):",
@@ -154,20 +181,20 @@ export function renderReleaseNotes(input: ReleaseNotesInput): string {
 }
 
 /**
- * The shell script the release's `local.Command` runs: sign the digest, then verify both the tag and
- * the digest. Without cosign on PATH it signs nothing and prints why, so the skip is visible.
+ * The public key the verify commands name, as the notes print it: the configured PEM's own lines only
+ * (the config accepts nothing else), inside a fence no line of it can close.
  */
-export function cosignScript(pinned: string, byTag: string, opts: CosignOptions = {}): string {
+function publicKeyLines(signing: NotesSigning): string[] {
+    const pem = signing.publicKey.trim().split("\n").map((l) => printable(l, { max: 100 }));
+    const fence = mdFence(pem.join("\n"));
     return [
-        "if ! command -v cosign >/dev/null 2>&1; then",
-        `  echo ${shellLine([`cosign skipped: cosign is not on PATH, so ${pinned} was not signed. Install cosign (docs/promotion.md) and run pulumi up again.`])} >&2`,
-        "  echo skipped: cosign not installed",
-        "  exit 0",
-        "fi",
-        "set -e",
-        shellLine(cosignSignArgs(pinned, opts)),
-        shellLine(cosignVerifyArgs(byTag, opts)) + " >/dev/null",
-        shellLine(cosignVerifyArgs(pinned, opts)) + " >/dev/null",
-        `echo ${shellLine([`signed and verified: ${pinned}`])}`,
-    ].join("\n");
+        `Signed with a cosign key pair. Save this public key as ${mdCode(PUBLIC_KEY_FILE)} before running the commands above; ` +
+            `${mdCode("--insecure-ignore-tlog=true")} is there because the signature was not uploaded to the public transparency log` +
+            `${signing.httpRegistry ? `, and ${mdCode("--allow-http-registry=true")} because this registry is plain HTTP` : ""}.`,
+        "",
+        fence,
+        ...pem,
+        fence,
+        "",
+    ];
 }

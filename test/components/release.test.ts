@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -6,6 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { Release, releaseProvider, PromotionState, validateReleaseArgs } from "../../components/release";
 import { RELEASE_KIND, ReleaseInputs } from "../../lib/release";
 import { RegistryClient } from "../../lib/registry/client";
+import { goTool } from "../support/go-tools";
+import { pushOciImage } from "../support/oci";
 import { buildAndPush, dockerEngine, RegistryService, sharedTestRegistry, startRegistry } from "../support/services";
 
 const HEX = "b".repeat(64);
@@ -59,7 +62,7 @@ describe("components/release", function () {
 
         it("validates args up front", () => {
             assert.throws(() => validateReleaseArgs({ registry: "r", repository: "x", digest: "", tag: "v1.0.0" }), /missing "digest"/);
-            assert.throws(() => validateReleaseArgs({ registry: "r", repository: "x", digest: HEX, tag: "v1.0.0", sign: "yes" as never }), /"sign" must be/);
+            assert.throws(() => validateReleaseArgs({ registry: "r", repository: "x", digest: HEX, tag: "v1.0.0", sign: "yes" as never }), /"sign" must be \{ publicKey, privateKey, password \}/);
         });
     });
 
@@ -151,6 +154,131 @@ describe("components/release", function () {
         });
     });
 
+    describe("signing with a real cosign key pair, inside create and update (seed 004's double verification)", () => {
+        let reg: RegistryService;
+        let records: string;
+        let keys: string;
+        let pair: { publicKey: string; privateKey: string; password: string };
+        let otherPublicKey: string;
+        const repository = "signed/app";
+        const password = "Rel3ase-key-pa55word";
+        const cosignDir = () => path.dirname(goTool("cosign"));
+        /** The provider finds cosign on PATH, as on a team's machine; here PATH leads to the one built from its Go module. */
+        const env = () => ({ IMAGE_LIFECYCLE_RECORDS_DIR: records, USER: "ada", PATH: `${cosignDir()}:${process.env.PATH}` });
+        const cosign = (args: string[], cwd: string, extra: NodeJS.ProcessEnv = {}) =>
+            spawnSync(goTool("cosign"), args, { cwd, env: { ...process.env, HOME: keys, TUF_ROOT: path.join(keys, "tuf"), ...extra }, encoding: "utf8", timeout: 120000 });
+        const generate = (dir: string, pw: string) => {
+            fs.mkdirSync(dir, { recursive: true });
+            const r = cosign(["generate-key-pair"], dir, { COSIGN_PASSWORD: pw });
+            assert.equal(r.status, 0, r.stderr);
+            return { publicKey: fs.readFileSync(path.join(dir, "cosign.pub"), "utf8"), privateKey: fs.readFileSync(path.join(dir, "cosign.key"), "utf8"), password: pw };
+        };
+        const push = async (payload: string) => (await pushOciImage(new RegistryClient({ registry: reg.registry }), repository, `build-${payload.replace(/[^A-Za-z0-9]/g, "-")}`, { config: { architecture: "amd64", os: "linux", config: {} }, layer: Buffer.from(payload) })).digest;
+        const signed = (over: Partial<ReleaseInputs>, key: Partial<typeof pair> = pair) =>
+            ({ ...inputs({ registry: reg.registry, repository, ...over }), sign: { publicKey: key.publicKey ?? pair.publicKey }, signingKey: { privateKey: key.privateKey, password: key.password } }) as never;
+        const tagOf = (tag: string) => new RegistryClient({ registry: reg.registry }).resolve(repository, tag);
+        const recordFile = (tag: string) => path.join(records, reg.registry.replace(":", "_"), repository, `${tag}.json`);
+        /** An independent check with the cosign CLI and the public key file, as a reader of the release notes runs it. */
+        const verifiedBy = (ref: string, pubFile: string) => cosign(["verify", "--key", pubFile, "--insecure-ignore-tlog=true", "--allow-http-registry=true", ref], keys);
+
+        before(async () => {
+            reg = await sharedTestRegistry("v3");
+            records = fs.mkdtempSync(path.join(os.tmpdir(), "release-signed-records-"));
+            keys = fs.mkdtempSync(path.join(os.tmpdir(), "release-keys-"));
+            pair = generate(path.join(keys, "team"), password);
+            otherPublicKey = generate(path.join(keys, "other"), "other-pa55word").publicKey;
+        });
+        after(() => {
+            for (const d of [records, keys]) if (d) fs.rmSync(d, { recursive: true, force: true });
+        });
+
+        it("create signs the promoted digest, verifies tag and digest, records the signature, and the notes' commands verify it", async () => {
+            const digest = await push("signed 1.0.0");
+            const outs = (await withEnv(env(), () => provider.create(signed({ digest: digest.slice(7), tag: "v1.0.0" })))).outs as PromotionState;
+            assert.equal(await tagOf("v1.0.0"), digest);
+            const sig = outs.record.signature!;
+            assert.equal(sig.tool, "cosign");
+            assert.equal(sig.signatureTag, `${digest.replace(":", "-")}.sig`);
+            assert.deepEqual(sig.verified, [`${reg.registry}/${repository}:v1.0.0`, `${reg.registry}/${repository}@${digest}`]);
+            assert.equal(sig.transparencyLog, false);
+            assert.match(sig.publicKeySha256, /^sha256:[0-9a-f]{64}$/);
+            assert.ok((await new RegistryClient({ registry: reg.registry }).listTags(repository)).includes(sig.signatureTag), "the signature is stored beside the image");
+            assert.deepEqual(JSON.parse(fs.readFileSync(outs.recordPath, "utf8")).signature, sig);
+            for (const ref of sig.verified) {
+                assert.equal(verifiedBy(ref, path.join(keys, "team", "cosign.pub")).status, 0, `${ref} verifies with the team's cosign.pub`);
+                assert.notEqual(verifiedBy(ref, path.join(keys, "other", "cosign.pub")).status, 0, `${ref} must not verify with another key`);
+            }
+            // The notes name the key file and print the key; nothing secret reaches the record, the notes or the outputs' non-secret fields.
+            assert.ok(outs.releaseNotes.includes(`cosign verify --key cosign.pub --insecure-ignore-tlog=true --allow-http-registry=true ${reg.registry}/${repository}:v1.0.0\n`), outs.releaseNotes);
+            assert.ok(outs.releaseNotes.includes(pair.publicKey.trim()));
+            const { signingKey: _key, credentials: _creds, ...visible } = outs;
+            for (const secret of [password, pair.privateKey.split("\n")[1]]) assert.ok(!JSON.stringify(visible).includes(secret), "secret outside the secret fields");
+        });
+
+        it("a wrong password, a missing key or password, a key of another public key and no cosign each fail before the tag is written", async () => {
+            const digest = await push("signed 1.1.0");
+            const cases: [string, Partial<typeof pair>, Record<string, string>, RegExp][] = [
+                ["wrong password", { ...pair, password: "not-the-password" }, {}, /could not open the private key with the given password \(.*decrypt.*\)\. Nothing was promoted\. Set cosignPassword to the password cosign\.key was generated with/],
+                ["missing key", { password }, {}, /is to be signed but has no cosign private key\. Nothing was promoted\. Set the cosignKey secret/],
+                ["missing password", { privateKey: pair.privateKey }, {}, /has no password for its cosign private key\. Nothing was promoted\. Set the cosignPassword secret/],
+                ["not the public key's private key", { ...pair, publicKey: otherPublicKey }, {}, /the private key \(cosignKey\) is not the one of the configured public key \(cosignPublicKey\).*Nothing was promoted/],
+                ["garbage key", { ...pair, privateKey: "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n" }, {}, /cannot be signed: cosign could not .*Nothing was promoted/],
+                ["no cosign", pair, { PATH: "/usr/bin:/bin" }, /cosign is not installed on the machine running the release \(not on PATH\)\. Nothing was promoted\. Install cosign v2/],
+            ];
+            for (const [label, key, extra, message] of cases) {
+                await assert.rejects(withEnv({ ...env(), ...extra }, () => provider.create(signed({ digest: digest.slice(7), tag: "v1.1.0" }, key))), (e: Error) => {
+                    assert.match(e.message, message, label);
+                    assert.ok(!e.message.includes(password) && !e.message.includes(pair.privateKey.split("\n")[1]), `${label}: a secret in the message`);
+                    return true;
+                });
+                assert.equal(await tagOf("v1.1.0"), undefined, `${label}: the tag was written`);
+                assert.equal(fs.existsSync(recordFile("v1.1.0")), false, `${label}: a record was written`);
+            }
+            // The same release with the right key pair then goes through.
+            const outs = (await withEnv(env(), () => provider.create(signed({ digest: digest.slice(7), tag: "v1.1.0" })))).outs as PromotionState;
+            assert.equal(outs.record.signature?.verified.length, 2);
+        });
+
+        it("update signs an existing unsigned release when signing is turned on, and its notes then carry the verify commands", async () => {
+            const digest = await push("signed 1.2.0");
+            const plain = (await withEnv(env(), () => provider.create(inputs({ registry: reg.registry, repository, digest: digest.slice(7), tag: "v1.2.0" })))).outs as PromotionState;
+            assert.equal(plain.record.signature, undefined);
+            assert.ok(!plain.releaseNotes.includes("cosign"));
+            assert.notEqual(verifiedBy(`${reg.registry}/${repository}:v1.2.0`, path.join(keys, "team", "cosign.pub")).status, 0, "not signed yet");
+            const news = signed({ digest: digest.slice(7), tag: "v1.2.0" }) as ReleaseInputs;
+            assert.equal((await provider.diff("id", plain, news)).changes, true);
+            await assert.rejects(withEnv(env(), () => provider.update("id", plain, signed({ digest: digest.slice(7), tag: "v1.2.0" }, { ...pair, password: "wrong" }))), /could not open the private key/);
+            assert.equal(JSON.parse(fs.readFileSync(plain.recordPath, "utf8")).signature, undefined, "a failed update leaves the record as it was");
+            const outs = (await withEnv(env(), () => provider.update("id", plain, news))).outs as PromotionState;
+            assert.deepEqual(outs.record.signature!.verified, [`${reg.registry}/${repository}:v1.2.0`, `${reg.registry}/${repository}@${digest}`]);
+            assert.equal(verifiedBy(`${reg.registry}/${repository}:v1.2.0`, path.join(keys, "team", "cosign.pub")).status, 0);
+            assert.match(outs.releaseNotes, /cosign verify --key cosign\.pub/);
+            assert.equal(fs.readFileSync(plain.recordPath.replace(/json$/, "md"), "utf8"), outs.releaseNotes);
+            assert.deepEqual(JSON.parse(fs.readFileSync(plain.recordPath, "utf8")).signature, outs.record.signature);
+        });
+
+        it("signs in a registry that needs a login, with the release's credentials, never through the caller's Docker config", async () => {
+            const secure = await startRegistry({ basicAuth: { username: "signer", password: "Sign-login-pa55" } });
+            const credentials = { username: "signer", password: "Sign-login-pa55" };
+            const client = new RegistryClient({ registry: secure.registry, credentials });
+            const { digest } = await pushOciImage(client, repository, "build-auth", { config: { architecture: "amd64", os: "linux", config: {} }, layer: Buffer.from("signed behind a login") });
+            const emptyDockerConfig = fs.mkdtempSync(path.join(keys, "docker-"));
+            const release = { ...inputs({ registry: secure.registry, repository, digest: digest.slice(7), tag: "v3.0.0" }), sign: { publicKey: pair.publicKey }, signingKey: pair };
+            // The caller's Docker config is empty and the registry refuses anonymous pushes: cosign can only use the login the release gives it.
+            const outs = (await withEnv({ ...env(), DOCKER_CONFIG: emptyDockerConfig }, () => provider.create({ ...release, credentials } as never))).outs as PromotionState;
+            assert.deepEqual(outs.record.signature!.verified, [`${secure.registry}/${repository}:v3.0.0`, `${secure.registry}/${repository}@${digest}`]);
+            assert.ok((await client.listTags(repository)).includes(outs.record.signature!.signatureTag));
+            assert.deepEqual(fs.readdirSync(emptyDockerConfig), [], "the caller's Docker config is left alone");
+            assert.ok(!JSON.stringify(outs.record).includes("Sign-login-pa55"));
+        });
+
+        it("check refuses a public key that is not a PEM public key", async () => {
+            const r = await provider.check({}, { ...inputs(), sign: { publicKey: "cosign.pub" } });
+            assert.match(r.failures!.find((f) => f.property === "sign")!.reason, /sign\.publicKey must be the PEM of cosign\.pub/);
+            assert.deepEqual((await provider.check({}, { ...inputs(), sign: { publicKey: pair.publicKey } })).failures, []);
+        });
+    });
+
     describe("serialization", () => {
         it("the provider serializes without capturing modules and works after deserialization", async () => {
             const sf = await pulumi.runtime.serializeFunction(() => releaseProvider, { allowSecrets: true });
@@ -172,10 +300,10 @@ describe("components/release", function () {
             }, "image-lifecycle", "proxima", false);
         });
 
-        it("registers one dynamic release with exactly the ReleaseInputs shape, secret credentials, and a cosign command when signing", async () => {
+        it("registers one dynamic release with exactly the ReleaseInputs shape, secret credentials and signing key, and nothing else", async () => {
             const r = new Release("web-v1", {
                 registry: "127.0.0.1:5000", repository: "team/web", digest: HEX, tag: "v1.0.0", smokeCommand: "web --version",
-                credentials: { username: "ci", password: "pw" }, sign: true,
+                credentials: { username: "ci", password: "pw" }, sign: { publicKey: "PUB", privateKey: "KEY", password: "KEYPW" },
             });
             await new Promise<void>((resolve) => r.reference.apply((ref) => { assert.equal(ref, "127.0.0.1:5000/team/web:v1.0.0"); resolve(); }));
             await new Promise((res) => setTimeout(res, 200));
@@ -185,12 +313,16 @@ describe("components/release", function () {
             assert.equal(dyn.type, "pulumi-nodejs:dynamic/image-lifecycle:Release");
             assert.equal(dyn.inputs.kind, RELEASE_KIND);
             const keys = Object.keys(dyn.inputs).filter((k) => k !== "__provider").sort();
-            assert.deepEqual(keys, ["credentials", "digest", "kind", "registry", "repository", "smokeCommand", "tag"]);
-            const sign = registered.find((x) => x.name === "web-v1-sign");
-            assert.ok(sign, "cosign command registered");
-            assert.equal(sign!.type, "command:local:Command");
-            const other = new Release("web-v2", { registry: "127.0.0.1:5000", repository: "team/web", digest: HEX, tag: "v2.0.0" });
-            assert.equal(other.signature, undefined);
+            assert.deepEqual(keys, ["credentials", "digest", "kind", "registry", "repository", "sign", "signingKey", "smokeCommand", "tag"]);
+            assert.deepEqual(dyn.inputs.sign, { publicKey: "PUB" }, "only the public key is a plain input");
+            // The engine's secret marker around the key and password: they enter the state only encrypted.
+            assert.equal(dyn.inputs.signingKey["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
+            assert.deepEqual(dyn.inputs.signingKey.value, { privateKey: "KEY", password: "KEYPW" });
+            assert.deepEqual(registered.filter((x) => x.name.startsWith("web-v1")).map((x) => x.name).sort(), ["web-v1", "web-v1-promotion"], "signing is the release's own work, no extra resource");
+            new Release("web-v2", { registry: "127.0.0.1:5000", repository: "team/web", digest: HEX, tag: "v2.0.0" });
+            await new Promise((res) => setTimeout(res, 200));
+            const unsigned = registered.find((x) => x.name === "web-v2-promotion")!;
+            assert.ok(!("sign" in unsigned.inputs) && !("signingKey" in unsigned.inputs));
         });
     });
 });

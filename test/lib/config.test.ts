@@ -7,6 +7,12 @@ import { configFromStackFile, parseConfig, ProximaEstate, LyraEstate } from "../
 import { loadStackConfig } from "../support/program";
 
 const HEX = "a".repeat(64);
+/** The shape of a cosign key pair's two files (values are not a real key: the parser checks the armour, cosign checks the key). */
+const SIGNING = {
+    cosignPublicKey: "-----BEGIN PUBLIC KEY-----\r\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\r\n-----END PUBLIC KEY-----\r\n",
+    cosignKey: "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\neyJrZGYiOnsibmFtZSI6InNjcnlwdCJ9fQ==\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----",
+    cosignPassword: "key-Pa55",
+};
 
 function proxima(): any {
     return {
@@ -108,6 +114,11 @@ describe("lib/config parseConfig", () => {
         { name: "cpus of 1e-9", stack: "proxima", mutate: (r) => { r.apps.web.limits.cpus = 1e-9; }, expect: ["apps.web.limits.cpus: at least 0.01 CPUs"] },
         { name: "a volume mounted at /", stack: "proxima", mutate: (r) => { r.apps.web.volumes = [{ name: "data", containerPath: "/" }]; }, expect: ["apps.web.volumes.0.containerPath: cannot be /"] },
         { name: "lyra volume mounted at /", stack: "lyra", mutate: (r) => { r.devContainers.web.volumes[1].containerPath = "/"; }, expect: ["devContainers.web.volumes.1.containerPath: cannot be /"] },
+        { name: "signed release without the key pair", stack: "proxima", mutate: (r) => { r.releases = { rel: { image: "team/web", digest: HEX, tag: "v1.0.0", sign: true } }; }, expect: ["cosignPublicKey: required because releases.rel has sign: true", "cosignKey: required because releases.rel has sign: true; pulumi config set --secret cosignKey < cosign.key", "cosignPassword: required because releases.rel has sign: true"] },
+        { name: "a public key that is a file name", stack: "proxima", mutate: (r) => { Object.assign(r, SIGNING); r.cosignPublicKey = "cosign.pub"; }, expect: ["cosignPublicKey: expected the text of cosign.pub (-----BEGIN PUBLIC KEY-----"] },
+        { name: "an unencrypted or partial private key", stack: "proxima", mutate: (r) => { Object.assign(r, SIGNING); r.cosignKey = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"; }, expect: ["cosignKey: expected the whole text of cosign.key (-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----"] },
+        { name: "signing keys on the lyra stack", stack: "lyra", mutate: (r) => { Object.assign(r, SIGNING); }, expect: ["cosignKey: unknown key for the lyra stack"] },
+        { name: "sign not a boolean", stack: "proxima", mutate: (r) => { Object.assign(r, SIGNING); r.releases = { rel: { image: "team/web", digest: HEX, tag: "v1.0.0", sign: "yes" } }; }, expect: ["releases.rel.sign:"] },
     ];
     for (const c of invalid) {
         it(`rejects: ${c.name}`, () => {
@@ -117,6 +128,29 @@ describe("lib/config parseConfig", () => {
             for (const e of c.expect) assert.ok(message.includes(e), `expected "${e}" in:\n${message}`);
         });
     }
+
+    it("a signed release gets the stack's key pair, PEMs normalised; an unsigned one does not sign", () => {
+        const raw = { ...proxima(), ...SIGNING, releases: { a: { image: "team/web", digest: HEX, tag: "v1.0.0", sign: true }, b: { image: "team/web", digest: HEX, tag: "v1.0.1" } } };
+        const e = parseConfig(raw, "proxima") as ProximaEstate;
+        assert.deepEqual(e.signing, {
+            publicKey: "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n",
+            privateKey: `${SIGNING.cosignKey}\n`,
+            password: "key-Pa55",
+        });
+        assert.deepEqual(e.releases.map((r) => [r.name, r.sign]), [["a", true], ["b", undefined]]);
+    });
+
+    it("counts an encrypted secret read offline from a stack file as set, and never prints a key it refuses", () => {
+        const offline = configFromStackFile({ config: {
+            "image-lifecycle:cosignPublicKey": SIGNING.cosignPublicKey,
+            "image-lifecycle:cosignKey": { secure: "AAE=" },
+            "image-lifecycle:cosignPassword": { secure: "AAE=" },
+        } });
+        const e = parseConfig({ ...proxima(), ...offline, releases: { a: { image: "team/web", digest: HEX, tag: "v1.0.0", sign: true } } }, "proxima") as ProximaEstate;
+        assert.deepEqual(Object.keys(e.signing!), ["publicKey"]);
+        const message = problems(() => parseConfig({ ...proxima(), ...SIGNING, cosignKey: "not-a-key-s3cret" }, "proxima"));
+        assert.ok(!message.includes("not-a-key-s3cret"), message);
+    });
 
     it("lists every problem at once, one line per problem with its path", () => {
         const raw = proxima();

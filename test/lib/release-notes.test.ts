@@ -3,8 +3,12 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { cosignScript, cosignSignArgs, cosignVerifyArgs, formatSize, renderReleaseNotes, shellLine } from "../../lib/release-notes";
+import { cosignSignArgs, cosignVerifyArgs, formatSize, renderReleaseNotes, shellLine } from "../../lib/release-notes";
+import { RegistryClient } from "../../lib/registry/client";
 import { MEDIA_TYPES } from "../../lib/registry/types";
+import { goTool } from "../support/go-tools";
+import { pushOciImage } from "../support/oci";
+import { sharedTestRegistry } from "../support/services";
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
 
@@ -75,43 +79,80 @@ describe("lib/release-notes", () => {
         assert.equal(formatSize(1536), "1.5 KiB");
         assert.equal(formatSize(200 * 1024 * 1024), "200.0 MiB");
         assert.equal(shellLine(["echo", "a b", "it's"]), `echo 'a b' 'it'\\''s'`);
-        assert.deepEqual(cosignSignArgs("r/x@sha256:1", { key: "cosign.key" }), ["cosign", "sign", "--yes", "--key", "cosign.key", "r/x@sha256:1"]);
-        assert.deepEqual(cosignVerifyArgs("r/x:v1", { key: "cosign.pub" }), ["cosign", "verify", "--key", "cosign.pub", "r/x:v1"]);
+        assert.deepEqual(cosignSignArgs("r/x@sha256:1", { key: "cosign.key" }), ["cosign", "sign", "--yes", "--key", "cosign.key", "--tlog-upload=false", "r/x@sha256:1"]);
+        assert.deepEqual(cosignSignArgs("r/x@sha256:1", { key: "cosign.key", httpRegistry: true }), ["cosign", "sign", "--yes", "--key", "cosign.key", "--tlog-upload=false", "--allow-http-registry=true", "r/x@sha256:1"]);
+        assert.deepEqual(cosignVerifyArgs("r/x:v1", { key: "cosign.pub" }), ["cosign", "verify", "--key", "cosign.pub", "--insecure-ignore-tlog=true", "r/x:v1"]);
     });
 
-    describe("cosign script", () => {
-        const sh = (script: string, PATH: string) => spawnSync("/bin/sh", ["-c", script], { encoding: "utf8", env: { PATH } });
+    it("a key-pair release prints its public key, and an HTTPS registry's verify commands carry no HTTP flag", () => {
+        const pub = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n";
+        const base = { repository: "team/web", tag: "v1.0.0", digest: D("a"), manifest: { mediaType: MEDIA_TYPES.ociManifest, json: {} }, info: { platforms: ["linux/amd64"], layers: [], size: 1 } };
+        const https = renderReleaseNotes({ ...base, registry: "registry.example.org", cosign: { publicKey: pub, httpRegistry: false } });
+        assert.ok(https.includes(`cosign verify --key cosign.pub --insecure-ignore-tlog=true registry.example.org/team/web:v1.0.0\ncosign verify --key cosign.pub --insecure-ignore-tlog=true registry.example.org/team/web@${D("a")}\n`), https);
+        assert.ok(!https.includes("allow-http-registry"));
+        assert.ok(https.includes("```\n-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n```"), "the key, fenced, as the commands need it");
+        const http = renderReleaseNotes({ ...base, registry: "127.0.0.1:5000", cosign: { publicKey: pub, httpRegistry: true } });
+        assert.ok(http.includes("cosign verify --key cosign.pub --insecure-ignore-tlog=true --allow-http-registry=true 127.0.0.1:5000/team/web:v1.0.0\n"), http);
+        assert.match(http, /because this registry is plain HTTP/);
+    });
 
-        it("skips visibly when cosign is not on PATH", () => {
-            const empty = fs.mkdtempSync(path.join(os.tmpdir(), "nocosign-"));
-            const r = sh(cosignScript("r/x@sha256:1", "r/x:v1"), empty);
-            assert.equal(r.status, 0);
-            assert.equal(r.stdout.trim(), "skipped: cosign not installed");
-            assert.match(r.stderr, /cosign skipped: cosign is not on PATH, so r\/x@sha256:1 was not signed\. Install cosign/);
+    describe("the verify commands of the notes, run as a reader copies them, with real cosign against the real v3 registry", () => {
+        let dir: string;
+        let registry: string;
+        let digest: string;
+        let env: NodeJS.ProcessEnv;
+        const repo = "notes/app";
+        const cosign = (args: string[], cwd = dir) => spawnSync(goTool("cosign"), args, { cwd, env, encoding: "utf8", timeout: 120000 });
+        /** The ```bash block of "### Verification", minus the docker lines, and the public key block after it. */
+        const fromNotes = (md: string) => {
+            const section = md.slice(md.indexOf("### Verification"), md.indexOf("### Deployment"));
+            const commands = /```bash\n([\s\S]*?)\n```/.exec(section)![1].split("\n").filter((l) => l.startsWith("cosign "));
+            const key = /\n```\n(-----BEGIN PUBLIC KEY-----\n[\s\S]*?\n-----END PUBLIC KEY-----)\n```/.exec(section)?.[1];
+            return { commands, key };
+        };
+        /** Runs a copied line in a shell, with the reader's cosign first on PATH. */
+        const sh = (line: string, cwd: string) => spawnSync("/bin/sh", ["-c", line], { cwd, env: { ...env, PATH: `${path.dirname(goTool("cosign"))}:${process.env.PATH}` }, encoding: "utf8", timeout: 120000 });
+
+        before(async () => {
+            dir = fs.mkdtempSync(path.join(os.tmpdir(), "image-lifecycle-notes-cosign-"));
+            env = { ...process.env, HOME: dir, TUF_ROOT: path.join(dir, "tuf"), COSIGN_PASSWORD: "notes-Passw0rd" };
+            registry = (await sharedTestRegistry("v3")).registry;
+            ({ digest } = await pushOciImage(new RegistryClient({ registry }), repo, "v1.0.0", { config: { architecture: "amd64", os: "linux", config: {} }, layer: Buffer.from("release notes") }));
+            assert.equal(cosign(["generate-key-pair"]).status, 0);
+            const sign = cosign(cosignSignArgs(`${registry}/${repo}@${digest}`, { key: "cosign.key", httpRegistry: true }).slice(1));
+            assert.equal(sign.status, 0, sign.stderr);
+        });
+        after(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+
+        const notes = (publicKey: string) => renderReleaseNotes({
+            registry, repository: repo, tag: "v1.0.0", digest,
+            manifest: { mediaType: MEDIA_TYPES.ociManifest, json: {} }, info: { platforms: ["linux/amd64"], layers: [], size: 1 },
+            cosign: { publicKey, httpRegistry: true },
         });
 
-        it("signs the digest, then verifies the tag and the digest, and fails when a step fails", () => {
-            const bin = fs.mkdtempSync(path.join(os.tmpdir(), "cosign-"));
-            const log = path.join(bin, "calls");
-            // A recording stand-in for the cosign binary: it checks what the script runs, not what cosign does.
-            fs.writeFileSync(path.join(bin, "cosign"), `#!/bin/sh\necho "$*" >> ${log}\n[ "$1" != "$COSIGN_FAIL" ]\n`, { mode: 0o755 });
-            const PATH = `${bin}:/usr/bin:/bin`;
-            const r = sh(cosignScript("r/x@sha256:1", "r/x:v1", { key: "k.pub" }), PATH);
-            assert.equal(r.status, 0, r.stderr);
-            assert.equal(r.stdout.trim(), "signed and verified: r/x@sha256:1");
-            assert.deepEqual(fs.readFileSync(log, "utf8").trim().split("\n"), ["sign --yes --key k.pub r/x@sha256:1", "verify --key k.pub r/x:v1", "verify --key k.pub r/x@sha256:1"]);
-            const failing = spawnSync("sh", ["-c", cosignScript("r/x@sha256:1", "r/x:v1")], { encoding: "utf8", env: { PATH, COSIGN_FAIL: "verify" } });
-            assert.notEqual(failing.status, 0, "a failed verification fails the command");
-        });
-
-        it("real cosign, when installed", function () {
-            const found = spawnSync("sh", ["-c", "command -v cosign"], { encoding: "utf8" });
-            if (found.status !== 0) {
-                console.log("      (skipped: cosign is not on PATH here; signing needs a registry reachable by Sigstore or a key — see docs/promotion.md)");
-                this.skip();
+        it("verify the tag and the digest with the public key printed in the notes", () => {
+            const { commands, key } = fromNotes(notes(fs.readFileSync(path.join(dir, "cosign.pub"), "utf8")));
+            assert.equal(commands.length, 2);
+            assert.ok(key, "the notes print the public key");
+            const reader = fs.mkdtempSync(path.join(dir, "reader-"));
+            fs.writeFileSync(path.join(reader, "cosign.pub"), `${key}\n`);
+            for (const line of commands) {
+                const r = sh(line, reader);
+                assert.equal(r.status, 0, `${line}: ${r.stderr}`);
+                assert.deepEqual((JSON.parse(r.stdout) as { critical: { image: { "docker-manifest-digest": string } } }[]).map((p) => p.critical.image["docker-manifest-digest"]), [digest]);
             }
-            const r = spawnSync("cosign", ["version"], { encoding: "utf8" });
-            assert.equal(r.status, 0);
+        });
+
+        it("fail when the notes print another key than the one that signed", () => {
+            const other = fs.mkdtempSync(path.join(dir, "other-"));
+            assert.equal(cosign(["generate-key-pair"], other).status, 0);
+            const { commands, key } = fromNotes(notes(fs.readFileSync(path.join(other, "cosign.pub"), "utf8")));
+            fs.writeFileSync(path.join(other, "cosign.pub"), `${key}\n`);
+            for (const line of commands) {
+                const r = sh(line, other);
+                assert.notEqual(r.status, 0, line);
+                assert.match(r.stderr, /no matching signatures/);
+            }
         });
     });
 });

@@ -12,6 +12,8 @@ import { RELEASE_KIND } from "../../lib/release";
 import { releaseProvider } from "../../components/release";
 import type { PromotionRecord } from "../../lib/promotion";
 import { dockerCpus } from "../../lib/docker-values";
+import type { ReleaseRecord } from "../../components/release";
+import { goTool } from "../support/go-tools";
 
 const CONTAINER = "docker:index/container:Container";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -332,6 +334,49 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
             assert.ok(credentialsSeen, "the release resource never received the credentials, so this test proves nothing");
             assert.equal(outputs.releases[name].digest, digest);
             assert.ok(!JSON.stringify(outputs.releases).includes(password), "password in the releases output");
+        });
+        it("signs a release with sign: true with the stack's key pair, and outputs the verified signature but neither secret", async () => {
+            const keys = fs.mkdtempSync(path.join(os.tmpdir(), "image-lifecycle-proxima-keys-"));
+            const password = "Proxima-cosign-Pa55";
+            const cosignEnv = { ...process.env, HOME: keys, TUF_ROOT: path.join(keys, "tuf"), COSIGN_PASSWORD: password };
+            const savedPath = process.env.PATH;
+            try {
+                assert.equal(spawnSync(goTool("cosign"), ["generate-key-pair"], { cwd: keys, env: cosignEnv, encoding: "utf8" }).status, 0);
+                const publicKey = fs.readFileSync(path.join(keys, "cosign.pub"), "utf8");
+                const privateKey = fs.readFileSync(path.join(keys, "cosign.key"), "utf8");
+                const name = Object.keys(shipped.releases)[0];
+                const image = shipped.releases[name].image as string;
+                const digest = digests.get(Object.keys(shipped.apps).find((a) => shipped.apps[a].image === image)!)!;
+                const tag = `v1.2.${Date.now() % 100000}`;
+                let keyWasSecret = false;
+                // The provider finds cosign on PATH, as pulumi up on a team's machine does.
+                process.env.PATH = `${path.dirname(goTool("cosign"))}:${savedPath}`;
+                const { outputs } = await runProgramFull("proxima", (raw) => {
+                    const withRelease = releaseOf(digest, tag)(raw);
+                    withRelease.releases[name].sign = true;
+                    return { ...withRelease, cosignPublicKey: publicKey, cosignKey: privateKey, cosignPassword: password };
+                }, {
+                    create: async (args) => {
+                        if (args.inputs?.kind !== RELEASE_KIND) return undefined;
+                        const { __provider: _serialized, signingKey, ...rest } = args.inputs;
+                        // The engine hands the provider the decrypted value of what the program marked secret.
+                        keyWasSecret = signingKey?.["4dabf18193072939515e22adb298388d"] === SECRET_SIG;
+                        return (await releaseProvider.create!({ ...rest, signingKey: signingKey.value })).outs;
+                    },
+                });
+                assert.ok(keyWasSecret, "the signing key reached the release as a secret");
+                const record = outputs.releases[name] as ReleaseRecord;
+                assert.deepEqual(record.signature?.verified, [`${host}/${image}:${tag}`, `${host}/${image}@${digest}`]);
+                for (const ref of record.signature!.verified) {
+                    const v = spawnSync(goTool("cosign"), ["verify", "--key", "cosign.pub", "--insecure-ignore-tlog=true", "--allow-http-registry=true", ref], { cwd: keys, env: cosignEnv, encoding: "utf8" });
+                    assert.equal(v.status, 0, `${ref}: ${v.stderr}`);
+                }
+                const text = JSON.stringify(outputs);
+                assert.ok(!text.includes(password) && !text.includes(privateKey.split("\n")[1]), "a signing secret in the outputs");
+            } finally {
+                process.env.PATH = savedPath;
+                fs.rmSync(keys, { recursive: true, force: true });
+            }
         });
     });
 });
