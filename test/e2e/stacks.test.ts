@@ -10,6 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { parseDeployRecord } from "../../lib/deploy-record";
+import { buildAndPush } from "../support/services";
 import { LIFECYCLE, OCI } from "../../lib/labels";
 import { checkout, configureStack, engineDir, Estate, pulumi, pulumiOk, REPO_ROOT, startEstate } from "./estate";
 
@@ -163,18 +164,32 @@ describe("proxima", function () {
         assert.match(overview.stdout, /^ {2}6350192 /m);
     });
 
-    it("a container that keeps crashing fails the up at its verification, and its record is not rewritten", async () => {
+    it("a new build that keeps crashing fails the up at its verification, and its record is not rewritten", async () => {
         const record = recordOn(estate, "experimental", "playground");
         const before = fs.readFileSync(record.file, "utf8");
-        await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "apps.playground.command[0]", "/bin/false"]);
+        const good = latest(estate, "playground").tag;
+        // A build whose process exits a second after it starts; the app restarts on failure, so
+        // Docker keeps it "running" now and then: only the verification's steadiness check can tell.
+        await buildAndPush({
+            repository: `${estate.registry.registry}/giftfinder/playground`,
+            tags: ["c4a5h01"],
+            cmd: "sleep 1; exit 3",
+            payload: "a build that crashes",
+            labels: {
+                [OCI.description]: "a build that crashes",
+                [OCI.created]: "2026-01-26T09:00:00Z",
+                [OCI.revision]: `c4a5h01${"0".repeat(33)}`,
+                [OCI.source]: "https://github.com/example/giftfinder/playground",
+            },
+        });
+        await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "apps.playground.tag", "c4a5h01"]);
         const r = await pulumi(estate, ["up", "--yes", "--stack", "proxima"]);
-        await pulumiOk(estate, ["config", "rm", "--stack", "proxima", "--path", "apps.playground.command"]);
-        assert.notEqual(r.code, 0);
-        // The playground restarts on failure, so Docker keeps it "running" now and then: only the
-        // verification's steadiness check can tell, after its wait.
+        await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--type", "string", "--", "apps.playground.tag", good]);
+        assert.notEqual(r.code, 0, r.stdout);
         assert.match(r.stdout, /playground-verify[\s\S]*playground is not steadily running after 120s[\s\S]*docker logs playground/);
         assert.equal(fs.readFileSync(record.file, "utf8"), before);
         await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
+        assert.equal(recordOn(estate, "experimental", "playground").read().tag, good);
     });
 
     it("a wrong host key fails the up on that host's resources with a message that says what to check", async () => {

@@ -121,13 +121,22 @@ export async function startSshHost(name: string, client: SshClient, rootDir?: st
     // Distinct address pools: the hosts' engines share this machine's network namespace.
     poolIndex += 1;
     const pool = `base=10.${100 + (poolIndex % 100)}.0.0/16,size=24`;
+    // Its own default bridge (Lyra's dev containers use it; ports are published through docker-proxy
+    // on loopback, no iptables): a fixed name like docker0 would be shared by every host's engine.
+    const bridge = `il${process.pid % 10000}h${poolIndex % 100}`;
+    const bridgeNet = `10.${200 + (poolIndex % 50)}.${process.pid % 250}`;
+    requireBinary("ip", "iproute2");
+    await run("ip", ["link", "del", bridge]).catch(() => undefined); // left by an aborted run
+    await run("ip", ["link", "add", "name", bridge, "type", "bridge"]);
+    await run("ip", ["addr", "add", `${bridgeNet}.1/24`, "dev", bridge]);
+    await run("ip", ["link", "set", bridge, "up"]);
     const supervisor = [
         "set -eu",
         `mount --bind '${opt}' /opt`,
         `mount --bind '${runDir}' /run`,
         `mount --bind '${home}' /home`,
         `'${dockerd}' --data-root '${path.join(root, "docker")}' --exec-root /run/docker --pidfile /run/docker.pid` +
-            ` --bridge=none --iptables=false --ip6tables=false --default-address-pool ${pool} > '${path.join(root, "dockerd.log")}' 2>&1 &`,
+            ` --bridge=${bridge} --iptables=false --ip6tables=false --default-address-pool ${pool} > '${path.join(root, "dockerd.log")}' 2>&1 &`,
         "dpid=$!",
         `'${sshd}' -D -e -f '${config}' > '${path.join(root, "sshd.log")}' 2>&1 &`,
         "spid=$!",
@@ -160,6 +169,7 @@ export async function startSshHost(name: string, client: SshClient, rootDir?: st
                 child.once("exit", () => { clearTimeout(timer); resolve(); });
                 child.kill("SIGTERM");
             });
+            await run("ip", ["link", "del", bridge]).catch(() => undefined);
         },
     };
 }
