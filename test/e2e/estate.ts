@@ -11,6 +11,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import * as YAML from "yaml";
+import { configFromStackFile } from "../../lib/config";
+import { OCI } from "../../lib/labels";
 import { buildAndPush, dockerEngine, RegistryService, startRegistry } from "../support/services";
 import { SshClient, sshClient, SshHost, startSshHost } from "../support/hosts";
 
@@ -56,16 +58,12 @@ function commandFor(port: number | undefined): string {
         : `mkdir -p /tmp/www && echo ok > /tmp/www/index.html && exec httpd -f -p ${port} -h /tmp/www`;
 }
 
-/** Host ports the shipped stacks publish. */
-function publishedPorts(): number[] {
-    const ports: number[] = [];
-    for (const stack of ["proxima", "lyra"]) {
-        const doc = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8")).config as Record<string, any>;
-        for (const app of Object.values({ ...doc["image-lifecycle:apps"], ...doc["image-lifecycle:devContainers"] }) as any[]) {
-            for (const p of app.ports ?? []) if (p.external !== undefined) ports.push(Number(p.external));
-        }
-    }
-    return ports;
+/** The apps of the shipped proxima stack and the dev containers of the shipped lyra stack, as written. */
+function shippedApps(): { image: string; tag?: unknown; ports?: { internal?: number; external?: number }[] }[] {
+    return ["proxima", "lyra"].flatMap((stack) => {
+        const raw = configFromStackFile(YAML.parse(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8"))) as Record<string, any>;
+        return Object.values({ ...raw.apps, ...raw.devContainers }) as any[];
+    });
 }
 
 /** Fails, naming them, when ports the stacks publish are taken (e.g. by containers of an aborted run). */
@@ -156,15 +154,12 @@ export async function startServices(): Promise<Services> {
     await docker(["login", "-u", credentials.username, "--password-stdin", registry.registry], { input: credentials.password });
     const images: Record<string, Build[]> = {};
     const wanted = new Map<string, { tag: string; port?: number }>();
-    for (const stack of ["proxima", "lyra"]) {
-        const doc = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8")).config as Record<string, any>;
-        const apps = (doc["image-lifecycle:apps"] ?? doc["image-lifecycle:devContainers"] ?? {}) as Record<string, any>;
-        for (const app of Object.values(apps)) {
-            if (app.tag !== undefined) wanted.set(app.image, { tag: String(app.tag), port: app.ports?.[0]?.internal });
-        }
+    const apps = shippedApps();
+    for (const app of apps) {
+        if (app.tag !== undefined) wanted.set(app.image, { tag: String(app.tag), port: app.ports?.[0]?.internal });
     }
     // The hosts share this machine's network namespace, so the apps' published ports must be free here.
-    await portsFree(publishedPorts());
+    await portsFree(apps.flatMap((a) => (a.ports ?? []).flatMap((p) => (p.external !== undefined ? [Number(p.external)] : []))));
     let minute = 0;
     for (const [repository, { tag, port }] of wanted) {
         images[repository] = [];
@@ -178,10 +173,10 @@ export async function startServices(): Promise<Services> {
                 payload: `${repository} build ${i}`,
                 files: SHIMS,
                 labels: {
-                    "org.opencontainers.image.description": description,
-                    "org.opencontainers.image.created": when,
-                    "org.opencontainers.image.revision": `${t}${"0".repeat(40 - t.length)}`,
-                    "org.opencontainers.image.source": `https://github.com/example/${repository}`,
+                    [OCI.description]: description,
+                    [OCI.created]: when,
+                    [OCI.revision]: `${t}${"0".repeat(40 - t.length)}`,
+                    [OCI.source]: `https://github.com/example/${repository}`,
                 },
             });
             images[repository].push({ tag: t, digest, description, created: when });

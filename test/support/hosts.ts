@@ -8,10 +8,9 @@
  */
 import { ChildProcess, execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { freePort, requireBinary } from "./services";
+import { freePort, requireBinary, tempDir, waitFor } from "./services";
 
 const run = promisify(execFile);
 
@@ -40,20 +39,6 @@ export interface SshHost {
     /** Runs the docker CLI against this host's engine directly (not over SSH). */
     docker(args: string[]): Promise<string>;
     stop(): Promise<void>;
-}
-
-function tempDir(prefix: string): string {
-    return fs.mkdtempSync(path.join(os.tmpdir(), `image-lifecycle-${prefix}-`));
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, logs: string[]): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-        if (await check().catch(() => false)) return;
-        await new Promise((r) => setTimeout(r, 200));
-    }
-    const tail = logs.filter((f) => fs.existsSync(f)).map((f) => `--- ${f} ---\n${fs.readFileSync(f, "utf8").slice(-2000)}`).join("\n");
-    throw new Error(`${what} did not become ready within ${timeoutMs} ms.\n${tail}`);
 }
 
 /** Creates the client key pair and an empty known_hosts file. */
@@ -148,15 +133,14 @@ export async function startSshHost(name: string, client: SshClient, rootDir?: st
     live.add(child);
     const dockerHost = `unix://${path.join(runDir, "docker.sock")}`;
     const docker = async (args: string[]) => (await run("docker", args, { env: { ...process.env, DOCKER_HOST: dockerHost }, maxBuffer: 16 * 1024 * 1024 })).stdout;
-    const logs = [path.join(root, "dockerd.log"), path.join(root, "sshd.log")];
-    await waitFor(`dockerd of ${name}`, async () => { await docker(["version"]); return true; }, 60000, logs);
+    await waitFor(`dockerd of ${name}`, async () => { await docker(["version"]); return true; }, 60000, path.join(root, "dockerd.log"));
     const pub = fs.readFileSync(`${hostKey}.pub`, "utf8").trim().split(/\s+/).slice(0, 2).join(" ");
     fs.appendFileSync(client.knownHosts, `[127.0.0.1]:${port} ${pub}\n`);
     const endpoint = `ssh://root@127.0.0.1:${port}`;
     await waitFor(`sshd of ${name}`, async () => {
         const { stdout } = await run("ssh", [...client.sshOpts, "-p", String(port), "root@127.0.0.1", "docker", "info", "--format", "{{.DockerRootDir}}"]);
         return stdout.trim() === path.join(root, "docker");
-    }, 60000, logs);
+    }, 60000, path.join(root, "sshd.log"));
     return {
         name, endpoint, port, root, opt, home, dockerHost, docker,
         async stop() {

@@ -40,7 +40,8 @@ export async function freePort(): Promise<number> {
     });
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, logFile?: string): Promise<void> {
+/** Polls `check` until it holds; on timeout, fails with the tail of `logFile`. */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, logFile?: string): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
         if (await check().catch(() => false)) return;
@@ -53,7 +54,8 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
 const children: ChildProcess[] = [];
 const tempDirs: string[] = [];
 
-function tempDir(prefix: string): string {
+/** A temp folder `image-lifecycle-<prefix>-…`, removed by stopAll at the end of the run. */
+export function tempDir(prefix: string): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `image-lifecycle-${prefix}-`));
     tempDirs.push(dir);
     return dir;
