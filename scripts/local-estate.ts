@@ -29,13 +29,9 @@ interface Info {
     dockerHost: string;
 }
 
+/** The estate's process runs and has said it is ready. */
 function alive(): boolean {
-    try {
-        process.kill(Number(fs.readFileSync(pidFile, "utf8")), 0);
-        return fs.existsSync(infoFile);
-    } catch {
-        return false;
-    }
+    return fs.existsSync(pidFile) && running(Number(fs.readFileSync(pidFile, "utf8"))) && fs.existsSync(infoFile);
 }
 
 async function serve(): Promise<void> {
@@ -70,7 +66,7 @@ async function start(): Promise<Info> {
     child.unref();
     const deadline = Date.now() + 15 * 60000;
     while (!fs.existsSync(infoFile)) {
-        if (child.exitCode !== null || Date.now() > deadline || !alive0(child.pid!)) {
+        if (child.exitCode !== null || Date.now() > deadline || !running(child.pid!)) {
             throw new Error(`The local estate did not start. Its log (${logFile}):\n${fs.readFileSync(logFile, "utf8").slice(-3000)}`);
         }
         await new Promise((r) => setTimeout(r, 500));
@@ -78,7 +74,7 @@ async function start(): Promise<Info> {
     return JSON.parse(fs.readFileSync(infoFile, "utf8")) as Info;
 }
 
-function alive0(pid: number): boolean {
+function running(pid: number): boolean {
     try {
         process.kill(pid, 0);
         return true;
@@ -122,7 +118,7 @@ async function stop(): Promise<void> {
     }
     const pid = Number(fs.readFileSync(pidFile, "utf8"));
     process.kill(pid, "SIGTERM");
-    for (let i = 0; i < 300 && alive0(pid); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 300 && running(pid); i++) await new Promise((r) => setTimeout(r, 100));
     // A new estate has new hosts and registry: the old stack state describes nothing that runs.
     fs.rmSync(path.join(dir, "pulumi-state"), { recursive: true, force: true });
     say("stopped the local estate");

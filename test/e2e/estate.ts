@@ -5,7 +5,7 @@
  * backend. Only hosts, registry and credentials differ from the shipped stack files, and they are set
  * with `pulumi config set`, as a team would.
  */
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -85,7 +85,7 @@ async function portsFree(ports: number[]): Promise<void> {
 
 /** Copies the project (tracked files) into a temp checkout with node_modules linked. */
 export function checkout(dir: string): string {
-    const files = require("node:child_process").execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" }).split("\0").filter(Boolean) as string[];
+    const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" }).split("\0").filter(Boolean);
     for (const f of files) {
         const from = path.join(REPO_ROOT, f);
         if (!fs.existsSync(from)) continue;
