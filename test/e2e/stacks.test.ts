@@ -76,228 +76,228 @@ describe("e2e: the shipped stacks under the real engine (SSH hosts, real registr
         await estate?.stop();
     });
 
-describe("proxima", function () {
-    before(async function () {
-        this.timeout(600000);
-        await configureStack(estate, "proxima");
-        // The shipped release names a digest of the team's registry; here it is the digest of the pushed tag.
-        await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "releases.hello-world-v1-0-0.digest", latest(estate, "hello-world").digest.slice("sha256:".length)]);
-        // GitHub cannot be reached from here, and its provider cannot be built (docs/adr/0004).
-        await pulumiOk(estate, ["config", "rm", "--stack", "proxima", "--path", "releaseGate"]);
-    });
-
-    it("previews with the policy pack: no mandatory violation", async () => {
-        const r = await pulumi(estate, ["preview", "--stack", "proxima", ...POLICY]);
-        assert.equal(r.code, 0, r.stdout + r.stderr);
-        assert.doesNotMatch(r.stdout, /\[mandatory\]/);
-        assert.match(r.stdout, /image-lifecycle@v0\.1\.0/);
-    });
-
-    it("up: every app runs pinned by digest on its own class's engine, with its limits, record and verification", async () => {
-        const out = await pulumiOk(estate, ["up", "--yes", "--stack", "proxima", ...POLICY]);
-        assert.match(out, /hello-world-verify created/);
-        for (const host of ["core", "monitoring", "experimental"] as const) {
-            const running = await containers(estate, host);
-            const apps = Object.keys(CLASS_OF).filter((a) => CLASS_OF[a] === host).sort();
-            assert.deepEqual(running.map((c) => c.Name.slice(1)).sort(), apps, `containers on ${host}`);
-            for (const c of running) {
-                const app = c.Name.slice(1);
-                const build = latest(estate, app);
-                assert.equal(c.Config.Image, `${estate.registry.registry}/${REPOSITORY[app]}@${build.digest}`);
-                assert.ok(c.State.Running, `${app} runs`);
-                assert.deepEqual(Object.keys(c.NetworkSettings.Networks), [`proxima-${host}`]);
-                assert.equal(c.Config.Labels[LIFECYCLE.class], host);
-                assert.equal(c.Config.Labels[OCI.description], build.description);
-                const record = recordOn(estate, host, app).read();
-                assert.equal(record.digest, build.digest);
-                assert.equal(record.tag, build.tag);
-                assert.equal(record.description, build.description);
-                assert.equal(record.deployed_by, "e2e-deployer");
-                assert.ok(Math.abs(Date.parse(record.deployed_at) - Date.now()) < 15 * 60000, `deployed_at ${record.deployed_at} is now`);
-            }
-            // A record only where the app runs.
-            for (const app of Object.keys(CLASS_OF).filter((a) => CLASS_OF[a] !== host)) assert.equal(recordOn(estate, host, app).exists, false);
-        }
-        const [metrics] = (await containers(estate, "monitoring")).filter((c) => c.Name === "/metrics");
-        assert.equal(metrics.HostConfig.Memory, 128 * 1024 * 1024);
-        assert.equal(metrics.HostConfig.NanoCpus, 0.25e9);
-    });
-
-    it("the deployments output fed to overview --deployed puts → on the deployed tag", async () => {
-        const deployed = path.join(estate.workdir, "deployed.json");
-        fs.writeFileSync(deployed, await pulumiOk(estate, ["stack", "output", "deployments", "--json", "--stack", "proxima"]));
-        const r = await cli(estate, ["overview", "rednaw/hello-world", "--registry", estate.registry.registry, "--deployed", deployed]);
-        assert.equal(r.code, 0, r.stderr);
-        assert.match(r.stdout, /^→ 6350192 /m);
-        assert.match(r.stdout, /^ {2}6350190 /m);
-    });
-
-    it("a second up with nothing changed changes nothing: no update, no replace, no rerun, no rewritten record", async () => {
-        const record = recordOn(estate, "core", "hello-world");
-        const before = fs.readFileSync(record.file, "utf8");
-        const mtime = fs.statSync(record.file).mtimeMs;
-        const r = await pulumi(estate, ["up", "--yes", "--expect-no-changes", "--stack", "proxima", ...POLICY]);
-        assert.equal(r.code, 0, r.stdout + r.stderr);
-        assert.match(r.stdout, /45 unchanged/);
-        assert.equal(fs.readFileSync(record.file, "utf8"), before);
-        assert.equal(fs.statSync(record.file).mtimeMs, mtime);
-    });
-
-    it("rollback --to an earlier tag --yes, then up: only that app's container is replaced and its record and arrow move", async () => {
-        const earlier = estate.images["rednaw/hello-world"][0];
-        const others = Object.fromEntries((await containers(estate, "core")).map((c) => [c.Name, c]));
-        const r = await cli(estate, ["rollback", "hello-world", "--to", earlier.tag, "--yes"]);
-        assert.equal(r.code, 0, r.stdout + r.stderr);
-        const preview = JSON.parse((await pulumi(estate, ["preview", "--json", "--stack", "proxima"])).stdout) as { steps: { op: string; urn: string }[] };
-        const changed = preview.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn.split("::").pop()}`);
-        assert.deepEqual(changed.filter((c) => !/^(create-replacement|delete-replaced|replace) /.test(c)), [], `only replacements: ${changed.join(", ")}`);
-        assert.deepEqual([...new Set(changed.map((c) => c.split(" ")[1]))].sort(), ["hello-world-container", "hello-world-image", "hello-world-record", "hello-world-verify"]);
-        await pulumiOk(estate, ["up", "--yes", "--stack", "proxima", ...POLICY]);
-        const now = Object.fromEntries((await containers(estate, "core")).map((c) => [c.Name, c]));
-        assert.equal(now["/hello-world"].Config.Image, `${estate.registry.registry}/rednaw/hello-world@${earlier.digest}`);
-        assert.equal(now["/giftfinder-api"].Config.Image, others["/giftfinder-api"].Config.Image);
-        assert.equal(recordOn(estate, "core", "hello-world").read().digest, earlier.digest);
-        const deployed = path.join(estate.workdir, "deployed.json");
-        fs.writeFileSync(deployed, await pulumiOk(estate, ["stack", "output", "deployments", "--json", "--stack", "proxima"]));
-        const overview = await cli(estate, ["overview", "rednaw/hello-world", "--registry", estate.registry.registry, "--deployed", deployed]);
-        assert.match(overview.stdout, /^→ 6350190 /m);
-        assert.match(overview.stdout, /^ {2}6350192 /m);
-    });
-
-    it("a new build that keeps crashing fails the up at its verification, and its record is not rewritten", async () => {
-        const record = recordOn(estate, "experimental", "playground");
-        const before = fs.readFileSync(record.file, "utf8");
-        const good = latest(estate, "playground").tag;
-        // A build whose process exits a second after it starts; the app restarts on failure, so
-        // Docker keeps it "running" now and then: only the verification's steadiness check can tell.
-        await buildAndPush({
-            repository: `${estate.registry.registry}/giftfinder/playground`,
-            tags: ["c4a5h01"],
-            cmd: "sleep 1; exit 3",
-            payload: "a build that crashes",
-            labels: {
-                [OCI.description]: "a build that crashes",
-                [OCI.created]: "2026-01-26T09:00:00Z",
-                [OCI.revision]: `c4a5h01${"0".repeat(33)}`,
-                [OCI.source]: "https://github.com/example/giftfinder/playground",
-            },
+    describe("proxima", function () {
+        before(async function () {
+            this.timeout(600000);
+            await configureStack(estate, "proxima");
+            // The shipped release names a digest of the team's registry; here it is the digest of the pushed tag.
+            await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "releases.hello-world-v1-0-0.digest", latest(estate, "hello-world").digest.slice("sha256:".length)]);
+            // GitHub cannot be reached from here, and its provider cannot be built (docs/adr/0004).
+            await pulumiOk(estate, ["config", "rm", "--stack", "proxima", "--path", "releaseGate"]);
         });
-        await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "apps.playground.tag", "c4a5h01"]);
-        const r = await pulumi(estate, ["up", "--yes", "--stack", "proxima"]);
-        await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--type", "string", "--", "apps.playground.tag", good]);
-        assert.notEqual(r.code, 0, r.stdout);
-        assert.match(r.stdout, /playground-verify[\s\S]*playground is not steadily running after 120s[\s\S]*docker logs playground/);
-        assert.equal(fs.readFileSync(record.file, "utf8"), before);
-        await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
-        assert.equal(recordOn(estate, "experimental", "playground").read().tag, good);
-    });
 
-    it("a wrong host key fails the up on that host's resources with a message that says what to check", async () => {
-        const known = fs.readFileSync(estate.client.knownHosts, "utf8");
-        const port = estate.hosts.experimental.port;
-        // Another key under the host's name: what a man in the middle (or a reinstalled host) looks like.
-        const other = (await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(estate.client.dir, "other"), "-C", "x"]), fs.readFileSync(path.join(estate.client.dir, "other.pub"), "utf8").trim().split(/\s+/).slice(0, 2).join(" "));
-        fs.writeFileSync(estate.client.knownHosts, known.split("\n").map((l) => (l.startsWith(`[127.0.0.1]:${port} `) ? `[127.0.0.1]:${port} ${other}` : l)).join("\n"));
-        try {
-            await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "apps.playground.env.MODE", "changed"]);
+        it("previews with the policy pack: no mandatory violation", async () => {
+            const r = await pulumi(estate, ["preview", "--stack", "proxima", ...POLICY]);
+            assert.equal(r.code, 0, r.stdout + r.stderr);
+            assert.doesNotMatch(r.stdout, /\[mandatory\]/);
+            assert.match(r.stdout, /image-lifecycle@v0\.1\.0/);
+        });
+
+        it("up: every app runs pinned by digest on its own class's engine, with its limits, record and verification", async () => {
+            const out = await pulumiOk(estate, ["up", "--yes", "--stack", "proxima", ...POLICY]);
+            assert.match(out, /hello-world-verify created/);
+            for (const host of ["core", "monitoring", "experimental"] as const) {
+                const running = await containers(estate, host);
+                const apps = Object.keys(CLASS_OF).filter((a) => CLASS_OF[a] === host).sort();
+                assert.deepEqual(running.map((c) => c.Name.slice(1)).sort(), apps, `containers on ${host}`);
+                for (const c of running) {
+                    const app = c.Name.slice(1);
+                    const build = latest(estate, app);
+                    assert.equal(c.Config.Image, `${estate.registry.registry}/${REPOSITORY[app]}@${build.digest}`);
+                    assert.ok(c.State.Running, `${app} runs`);
+                    assert.deepEqual(Object.keys(c.NetworkSettings.Networks), [`proxima-${host}`]);
+                    assert.equal(c.Config.Labels[LIFECYCLE.class], host);
+                    assert.equal(c.Config.Labels[OCI.description], build.description);
+                    const record = recordOn(estate, host, app).read();
+                    assert.equal(record.digest, build.digest);
+                    assert.equal(record.tag, build.tag);
+                    assert.equal(record.description, build.description);
+                    assert.equal(record.deployed_by, "e2e-deployer");
+                    assert.ok(Math.abs(Date.parse(record.deployed_at) - Date.now()) < 15 * 60000, `deployed_at ${record.deployed_at} is now`);
+                }
+                // A record only where the app runs.
+                for (const app of Object.keys(CLASS_OF).filter((a) => CLASS_OF[a] !== host)) assert.equal(recordOn(estate, host, app).exists, false);
+            }
+            const [metrics] = (await containers(estate, "monitoring")).filter((c) => c.Name === "/metrics");
+            assert.equal(metrics.HostConfig.Memory, 128 * 1024 * 1024);
+            assert.equal(metrics.HostConfig.NanoCpus, 0.25e9);
+        });
+
+        it("the deployments output fed to overview --deployed puts → on the deployed tag", async () => {
+            const deployed = path.join(estate.workdir, "deployed.json");
+            fs.writeFileSync(deployed, await pulumiOk(estate, ["stack", "output", "deployments", "--json", "--stack", "proxima"]));
+            const r = await cli(estate, ["overview", "rednaw/hello-world", "--registry", estate.registry.registry, "--deployed", deployed]);
+            assert.equal(r.code, 0, r.stderr);
+            assert.match(r.stdout, /^→ 6350192 /m);
+            assert.match(r.stdout, /^ {2}6350190 /m);
+        });
+
+        it("a second up with nothing changed changes nothing: no update, no replace, no rerun, no rewritten record", async () => {
+            const record = recordOn(estate, "core", "hello-world");
+            const before = fs.readFileSync(record.file, "utf8");
+            const mtime = fs.statSync(record.file).mtimeMs;
+            const r = await pulumi(estate, ["up", "--yes", "--expect-no-changes", "--stack", "proxima", ...POLICY]);
+            assert.equal(r.code, 0, r.stdout + r.stderr);
+            assert.match(r.stdout, /45 unchanged/);
+            assert.equal(fs.readFileSync(record.file, "utf8"), before);
+            assert.equal(fs.statSync(record.file).mtimeMs, mtime);
+        });
+
+        it("rollback --to an earlier tag --yes, then up: only that app's container is replaced and its record and arrow move", async () => {
+            const earlier = estate.images["rednaw/hello-world"][0];
+            const others = Object.fromEntries((await containers(estate, "core")).map((c) => [c.Name, c]));
+            const r = await cli(estate, ["rollback", "hello-world", "--to", earlier.tag, "--yes"]);
+            assert.equal(r.code, 0, r.stdout + r.stderr);
+            const preview = JSON.parse((await pulumi(estate, ["preview", "--json", "--stack", "proxima"])).stdout) as { steps: { op: string; urn: string }[] };
+            const changed = preview.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn.split("::").pop()}`);
+            assert.deepEqual(changed.filter((c) => !/^(create-replacement|delete-replaced|replace) /.test(c)), [], `only replacements: ${changed.join(", ")}`);
+            assert.deepEqual([...new Set(changed.map((c) => c.split(" ")[1]))].sort(), ["hello-world-container", "hello-world-image", "hello-world-record", "hello-world-verify"]);
+            await pulumiOk(estate, ["up", "--yes", "--stack", "proxima", ...POLICY]);
+            const now = Object.fromEntries((await containers(estate, "core")).map((c) => [c.Name, c]));
+            assert.equal(now["/hello-world"].Config.Image, `${estate.registry.registry}/rednaw/hello-world@${earlier.digest}`);
+            assert.equal(now["/giftfinder-api"].Config.Image, others["/giftfinder-api"].Config.Image);
+            assert.equal(recordOn(estate, "core", "hello-world").read().digest, earlier.digest);
+            const deployed = path.join(estate.workdir, "deployed.json");
+            fs.writeFileSync(deployed, await pulumiOk(estate, ["stack", "output", "deployments", "--json", "--stack", "proxima"]));
+            const overview = await cli(estate, ["overview", "rednaw/hello-world", "--registry", estate.registry.registry, "--deployed", deployed]);
+            assert.match(overview.stdout, /^→ 6350190 /m);
+            assert.match(overview.stdout, /^ {2}6350192 /m);
+        });
+
+        it("a new build that keeps crashing fails the up at its verification, and its record is not rewritten", async () => {
+            const record = recordOn(estate, "experimental", "playground");
+            const before = fs.readFileSync(record.file, "utf8");
+            const good = latest(estate, "playground").tag;
+            // A build whose process exits a second after it starts; the app restarts on failure, so
+            // Docker keeps it "running" now and then: only the verification's steadiness check can tell.
+            await buildAndPush({
+                repository: `${estate.registry.registry}/giftfinder/playground`,
+                tags: ["c4a5h01"],
+                cmd: "sleep 1; exit 3",
+                payload: "a build that crashes",
+                labels: {
+                    [OCI.description]: "a build that crashes",
+                    [OCI.created]: "2026-01-26T09:00:00Z",
+                    [OCI.revision]: `c4a5h01${"0".repeat(33)}`,
+                    [OCI.source]: "https://github.com/example/giftfinder/playground",
+                },
+            });
+            await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "apps.playground.tag", "c4a5h01"]);
             const r = await pulumi(estate, ["up", "--yes", "--stack", "proxima"]);
+            await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--type", "string", "--", "apps.playground.tag", good]);
+            assert.notEqual(r.code, 0, r.stdout);
+            assert.match(r.stdout, /playground-verify[\s\S]*playground is not steadily running after 120s[\s\S]*docker logs playground/);
+            assert.equal(fs.readFileSync(record.file, "utf8"), before);
+            await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
+            assert.equal(recordOn(estate, "experimental", "playground").read().tag, good);
+        });
+
+        it("a wrong host key fails the up on that host's resources with a message that says what to check", async () => {
+            const known = fs.readFileSync(estate.client.knownHosts, "utf8");
+            const port = estate.hosts.experimental.port;
+            // Another key under the host's name: what a man in the middle (or a reinstalled host) looks like.
+            const other = (await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(estate.client.dir, "other"), "-C", "x"]), fs.readFileSync(path.join(estate.client.dir, "other.pub"), "utf8").trim().split(/\s+/).slice(0, 2).join(" "));
+            fs.writeFileSync(estate.client.knownHosts, known.split("\n").map((l) => (l.startsWith(`[127.0.0.1]:${port} `) ? `[127.0.0.1]:${port} ${other}` : l)).join("\n"));
+            try {
+                await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "apps.playground.env.MODE", "changed"]);
+                const r = await pulumi(estate, ["up", "--yes", "--stack", "proxima"]);
+                assert.notEqual(r.code, 0);
+                assert.match(r.stdout, /playground/);
+                assert.match(r.stdout, /[Hh]ost key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key/);
+            } finally {
+                fs.writeFileSync(estate.client.knownHosts, known);
+                await pulumiOk(estate, ["config", "rm", "--stack", "proxima", "--path", "apps.playground.env"]);
+            }
+            await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
+        });
+
+        it("a class budget change and a limit change go through up", async () => {
+            await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "classes.monitoring.budget.memoryMb", "1536"]);
+            await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "apps.metrics.limits.memoryMb", "192"]);
+            await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "apps.metrics.limits.cpus", "0.5"]);
+            await pulumiOk(estate, ["up", "--yes", "--stack", "proxima", ...POLICY]);
+            const [metrics] = (await containers(estate, "monitoring")).filter((c) => c.Name === "/metrics");
+            assert.equal(metrics.HostConfig.Memory, 192 * 1024 * 1024);
+            assert.equal(metrics.HostConfig.NanoCpus, 0.5e9);
+            const again = await pulumi(estate, ["preview", "--expect-no-changes", "--stack", "proxima"]);
+            assert.equal(again.code, 0, again.stdout);
+        });
+
+        it("the release wrote v1.0.0 on the same digest (skopeo), and the record is an output", async () => {
+            const { stdout } = await run("skopeo", ["inspect", "--raw", "--tls-verify=false", "--creds", `${estate.credentials.username}:${estate.credentials.password}`, `docker://${estate.registry.registry}/rednaw/hello-world:v1.0.0`]);
+            const digest = `sha256:${require("node:crypto").createHash("sha256").update(stdout).digest("hex")}`;
+            assert.equal(digest, latest(estate, "hello-world").digest);
+            const releases = JSON.parse(await pulumiOk(estate, ["stack", "output", "releases", "--json", "--stack", "proxima"]));
+            assert.equal(releases["hello-world-v1-0-0"].tag, "v1.0.0");
+            assert.equal(releases["hello-world-v1-0-0"].sanity.ok, true);
+        });
+
+        it("a second release of the same tag on another digest is refused at preview by the pack", async () => {
+            const other = estate.images["rednaw/hello-world"][0].digest.slice("sha256:".length);
+            for (const [k, v] of [["image", "rednaw/hello-world"], ["digest", other], ["tag", "v1.0.0"]]) {
+                await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", `releases.again.${k}`, v]);
+            }
+            const r = await pulumi(estate, ["preview", "--stack", "proxima", ...POLICY]);
+            await pulumiOk(estate, ["config", "rm", "--stack", "proxima", "--path", "releases.again"]);
             assert.notEqual(r.code, 0);
-            assert.match(r.stdout, /playground/);
-            assert.match(r.stdout, /[Hh]ost key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key/);
-        } finally {
-            fs.writeFileSync(estate.client.knownHosts, known);
-            await pulumiOk(estate, ["config", "rm", "--stack", "proxima", "--path", "apps.playground.env"]);
-        }
-        await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
+            assert.match(r.stdout, /\[mandatory\]\s+release-tag-immutable/);
+        });
+
+        it("destroy, from another checkout, removes the containers and leaves the release tag and the volumes", async () => {
+            // A team member's other clone (same stack file, same backend), with the first checkout's sources
+            // gone: the providers in the state must not reach back into the checkout that created them.
+            const other = checkout(fs.mkdtempSync(path.join(os.tmpdir(), "image-lifecycle-other-checkout-")));
+            fs.copyFileSync(path.join(estate.workdir, "Pulumi.proxima.yaml"), path.join(other, "Pulumi.proxima.yaml"));
+            const moved = ["lib", "components"].map((d) => [path.join(estate.workdir, d), path.join(estate.workdir, `${d}.moved`)]);
+            for (const [from, to] of moved) fs.renameSync(from, to);
+            try {
+                await pulumiOk({ workdir: other, env: estate.env }, ["destroy", "--yes", "--stack", "proxima"]);
+            } finally {
+                for (const [from, to] of moved) fs.renameSync(to, from);
+            }
+            for (const host of ["core", "monitoring", "experimental"]) assert.deepEqual(await containers(estate, host), []);
+            const volumes = (await estate.hosts.core.docker(["volume", "ls", "-q"])).trim().split("\n").sort();
+            assert.deepEqual(volumes, ["core-giftfinder-api-data", "core-hello-world-cache"]);
+            await run("skopeo", ["inspect", "--raw", "--tls-verify=false", "--creds", `${estate.credentials.username}:${estate.credentials.password}`, `docker://${estate.registry.registry}/rednaw/hello-world:v1.0.0`]);
+        });
     });
 
-    it("a class budget change and a limit change go through up", async () => {
-        await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "classes.monitoring.budget.memoryMb", "1536"]);
-        await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "apps.metrics.limits.memoryMb", "192"]);
-        await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "apps.metrics.limits.cpus", "0.5"]);
-        await pulumiOk(estate, ["up", "--yes", "--stack", "proxima", ...POLICY]);
-        const [metrics] = (await containers(estate, "monitoring")).filter((c) => c.Name === "/metrics");
-        assert.equal(metrics.HostConfig.Memory, 192 * 1024 * 1024);
-        assert.equal(metrics.HostConfig.NanoCpus, 0.5e9);
-        const again = await pulumi(estate, ["preview", "--expect-no-changes", "--stack", "proxima"]);
-        assert.equal(again.code, 0, again.stdout);
-    });
+    describe("lyra", function () {
+        before(async function () {
+            this.timeout(600000);
+            await configureStack(estate, "lyra");
+            // The workspace the shipped stack binds from, on the Lyra host.
+            for (const dir of ["dev/work/hello-world/html", "dev/work/giftfinder-api"]) fs.mkdirSync(path.join(estate.hosts.lyra.home, dir), { recursive: true });
+        });
 
-    it("the release wrote v1.0.0 on the same digest (skopeo), and the record is an output", async () => {
-        const { stdout } = await run("skopeo", ["inspect", "--raw", "--tls-verify=false", "--creds", `${estate.credentials.username}:${estate.credentials.password}`, `docker://${estate.registry.registry}/rednaw/hello-world:v1.0.0`]);
-        const digest = `sha256:${require("node:crypto").createHash("sha256").update(stdout).digest("hex")}`;
-        assert.equal(digest, latest(estate, "hello-world").digest);
-        const releases = JSON.parse(await pulumiOk(estate, ["stack", "output", "releases", "--json", "--stack", "proxima"]));
-        assert.equal(releases["hello-world-v1-0-0"].tag, "v1.0.0");
-        assert.equal(releases["hello-world-v1-0-0"].sanity.ok, true);
-    });
+        it("previews with the policy pack: no mandatory violation", async () => {
+            const r = await pulumi(estate, ["preview", "--stack", "lyra", ...POLICY]);
+            assert.equal(r.code, 0, r.stdout + r.stderr);
+            assert.doesNotMatch(r.stdout, /\[mandatory\]/);
+        });
 
-    it("a second release of the same tag on another digest is refused at preview by the pack", async () => {
-        const other = estate.images["rednaw/hello-world"][0].digest.slice("sha256:".length);
-        for (const [k, v] of [["image", "rednaw/hello-world"], ["digest", other], ["tag", "v1.0.0"]]) {
-            await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", `releases.again.${k}`, v]);
-        }
-        const r = await pulumi(estate, ["preview", "--stack", "proxima", ...POLICY]);
-        await pulumiOk(estate, ["config", "rm", "--stack", "proxima", "--path", "releases.again"]);
-        assert.notEqual(r.code, 0);
-        assert.match(r.stdout, /\[mandatory\]\s+release-tag-immutable/);
-    });
+        it("up runs the dev containers with their limits and temporary volumes, on the Lyra engine only", async () => {
+            await pulumiOk(estate, ["up", "--yes", "--stack", "lyra", ...POLICY]);
+            const running = await containers(estate, "lyra");
+            assert.deepEqual(running.map((c) => c.Name).sort(), ["/lyra-api", "/lyra-hello-world"]);
+            const byName = Object.fromEntries(running.map((c) => [c.Name, c]));
+            assert.equal(byName["/lyra-hello-world"].HostConfig.Memory, 256 * 1024 * 1024);
+            assert.equal(byName["/lyra-hello-world"].HostConfig.NanoCpus, 0.5e9);
+            assert.equal(byName["/lyra-api"].HostConfig.NanoCpus, 1e9);
+            const volumes = (await estate.hosts.lyra.docker(["volume", "ls", "-q", "--filter", `label=${LIFECYCLE.stack}=lyra`])).trim().split("\n").filter(Boolean);
+            assert.equal(volumes.length, 2, `temporary volumes: ${volumes.join(", ")}`);
+            for (const host of ["core", "monitoring", "experimental"]) {
+                assert.deepEqual((await containers(estate, host)).filter((c) => c.Config.Labels[LIFECYCLE.stack] === "lyra"), []);
+            }
+            const again = await pulumi(estate, ["preview", "--expect-no-changes", "--stack", "lyra"]);
+            assert.equal(again.code, 0, again.stdout);
+        });
 
-    it("destroy, from another checkout, removes the containers and leaves the release tag and the volumes", async () => {
-        // A team member's other clone (same stack file, same backend), with the first checkout's sources
-        // gone: the providers in the state must not reach back into the checkout that created them.
-        const other = checkout(fs.mkdtempSync(path.join(os.tmpdir(), "image-lifecycle-other-checkout-")));
-        fs.copyFileSync(path.join(estate.workdir, "Pulumi.proxima.yaml"), path.join(other, "Pulumi.proxima.yaml"));
-        const moved = ["lib", "components"].map((d) => [path.join(estate.workdir, d), path.join(estate.workdir, `${d}.moved`)]);
-        for (const [from, to] of moved) fs.renameSync(from, to);
-        try {
-            await pulumiOk({ workdir: other, env: estate.env }, ["destroy", "--yes", "--stack", "proxima"]);
-        } finally {
-            for (const [from, to] of moved) fs.renameSync(to, from);
-        }
-        for (const host of ["core", "monitoring", "experimental"]) assert.deepEqual(await containers(estate, host), []);
-        const volumes = (await estate.hosts.core.docker(["volume", "ls", "-q"])).trim().split("\n").sort();
-        assert.deepEqual(volumes, ["core-giftfinder-api-data", "core-hello-world-cache"]);
-        await run("skopeo", ["inspect", "--raw", "--tls-verify=false", "--creds", `${estate.credentials.username}:${estate.credentials.password}`, `docker://${estate.registry.registry}/rednaw/hello-world:v1.0.0`]);
+        it("destroy leaves nothing of them on the Lyra engine", async () => {
+            await pulumiOk(estate, ["destroy", "--yes", "--stack", "lyra"]);
+            assert.deepEqual(await containers(estate, "lyra"), []);
+            assert.equal((await estate.hosts.lyra.docker(["volume", "ls", "-q"])).trim(), "");
+            assert.equal((await estate.hosts.lyra.docker(["images", "-q"])).trim(), "");
+        });
     });
-});
-
-describe("lyra", function () {
-    before(async function () {
-        this.timeout(600000);
-        await configureStack(estate, "lyra");
-        // The workspace the shipped stack binds from, on the Lyra host.
-        for (const dir of ["dev/work/hello-world/html", "dev/work/giftfinder-api"]) fs.mkdirSync(path.join(estate.hosts.lyra.home, dir), { recursive: true });
-    });
-
-    it("previews with the policy pack: no mandatory violation", async () => {
-        const r = await pulumi(estate, ["preview", "--stack", "lyra", ...POLICY]);
-        assert.equal(r.code, 0, r.stdout + r.stderr);
-        assert.doesNotMatch(r.stdout, /\[mandatory\]/);
-    });
-
-    it("up runs the dev containers with their limits and temporary volumes, on the Lyra engine only", async () => {
-        await pulumiOk(estate, ["up", "--yes", "--stack", "lyra", ...POLICY]);
-        const running = await containers(estate, "lyra");
-        assert.deepEqual(running.map((c) => c.Name).sort(), ["/lyra-api", "/lyra-hello-world"]);
-        const byName = Object.fromEntries(running.map((c) => [c.Name, c]));
-        assert.equal(byName["/lyra-hello-world"].HostConfig.Memory, 256 * 1024 * 1024);
-        assert.equal(byName["/lyra-hello-world"].HostConfig.NanoCpus, 0.5e9);
-        assert.equal(byName["/lyra-api"].HostConfig.NanoCpus, 1e9);
-        const volumes = (await estate.hosts.lyra.docker(["volume", "ls", "-q", "--filter", `label=${LIFECYCLE.stack}=lyra`])).trim().split("\n").filter(Boolean);
-        assert.equal(volumes.length, 2, `temporary volumes: ${volumes.join(", ")}`);
-        for (const host of ["core", "monitoring", "experimental"]) {
-            assert.deepEqual((await containers(estate, host)).filter((c) => c.Config.Labels[LIFECYCLE.stack] === "lyra"), []);
-        }
-        const again = await pulumi(estate, ["preview", "--expect-no-changes", "--stack", "lyra"]);
-        assert.equal(again.code, 0, again.stdout);
-    });
-
-    it("destroy leaves nothing of them on the Lyra engine", async () => {
-        await pulumiOk(estate, ["destroy", "--yes", "--stack", "lyra"]);
-        assert.deepEqual(await containers(estate, "lyra"), []);
-        assert.equal((await estate.hosts.lyra.docker(["volume", "ls", "-q"])).trim(), "");
-        assert.equal((await estate.hosts.lyra.docker(["images", "-q"])).trim(), "");
-    });
-});
 });
