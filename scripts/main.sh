@@ -49,8 +49,8 @@ if [ -z "$stack" ]; then
     echo "The local estate starts Docker engines and SSH hosts in mount namespaces, which needs root: run it as root (sudo npm start), or use npm start -- proxima for the team's stack." >&2
     exit 2
   fi
-  for tool in dockerd sshd ssh docker-registry busybox unshare; do
-    command -v "$tool" >/dev/null 2>&1 || { echo "$tool is missing; install the Debian packages: apt-get install -y docker.io openssh-server openssh-client docker-registry busybox-static apache2-utils util-linux" >&2; exit 2; }
+  for tool in dockerd sshd ssh busybox htpasswd unshare ip go; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "$tool is missing; install Go 1.26+ and the Debian packages: apt-get install -y docker.io openssh-server openssh-client busybox-static apache2-utils util-linux iproute2" >&2; exit 2; }
   done
   if command -v pulumi >/dev/null 2>&1; then
     engine=""
@@ -58,6 +58,9 @@ if [ -z "$stack" ]; then
     echo "--- no pulumi on PATH: building the engine from Go modules (first time: about 9 min on 2 cores; cached afterwards in ~/.cache/image-lifecycle)" >&2
     engine="$(bash scripts/engine.sh | tail -n 1)"
   fi
+  # The estate's registry is Distribution v3, built from its Go module like the engine (cached).
+  echo "--- the registry (Distribution v3) from its Go module (first time: about 3 min; cached afterwards)" >&2
+  bash scripts/go-tools.sh registry >/dev/null
   estate up "$engine"
   exit 0
 fi
