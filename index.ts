@@ -1,5 +1,5 @@
 import { createResolver } from "./components/resolver";
-import { loadEstate } from "./config";
+import { loadEstate } from "./pulumi-config";
 import { RegistryClient } from "./lib/registry/client";
 import { buildStack } from "./program";
 

@@ -7,9 +7,9 @@ import { Release } from "./components/release";
 import { ReleaseGate } from "./components/releaseGate";
 import { ImageResolver } from "./components/resolver";
 import { Estate, LyraEstate, ProximaEstate, RegistryConfig } from "./lib/config";
-import { DeploymentSummary } from "./lib/deploy-record";
-import { CLASSES } from "./lib/labels";
-import type { PromotionRecord } from "./lib/promotion";
+import { DeploymentSummary } from "./lib/rules/deploy-record";
+import { CLASSES } from "./lib/contract";
+import type { PromotionRecord } from "./lib/release/promotion";
 
 /** What the program needs from outside: the only way it reaches the registry. */
 export interface ProgramDeps {

@@ -6,7 +6,7 @@
  */
 import { policies } from "../policy/policies";
 import { resetTagLookups } from "../policy/lib/tag-lookup";
-import { CLASSES } from "../lib/labels";
+import { CLASSES } from "../lib/contract";
 import { runPolicies } from "../test/policy/harness";
 import { addApp, addClass, addRelease, Estate, labelList } from "../test/policy/fixtures";
 import { startRegistry, stopAll } from "../test/support/services";

@@ -9,7 +9,7 @@ import * as crypto from "node:crypto";
 import * as http from "node:http";
 import * as net from "node:net";
 import { promisify } from "node:util";
-import { promote } from "../lib/promotion";
+import { promote } from "../lib/release/promotion";
 import { RegistryClient } from "../lib/registry/client";
 import { buildAndPush, startRegistry, stopAll } from "../test/support/services";
 

@@ -1,11 +1,11 @@
-import { applyCleanup, KeptAtApply, planCleanup } from "../lib/cleanup";
-import { readDeployedFiles } from "../lib/deploy-record";
+import { applyCleanup, KeptAtApply, planCleanup } from "../lib/registry/cleanup";
+import { readDeployedFiles } from "../lib/rules/deploy-record";
 import { RegistryError, ValidationError } from "../lib/errors";
-import { formatCreated, imageLine } from "../lib/overview";
-import { parseReference } from "../lib/reference";
+import { formatCreated, imageLine } from "../lib/registry/overview";
+import { parseReference } from "../lib/rules/reference";
 import { clientFromEnv } from "../lib/registry/client";
-import { DEFAULT_KEEP_LAST, describeReason, parseAge, PlannedDigest, RetentionPlan } from "../lib/retention";
-import { printable, safeJson } from "../lib/text";
+import { DEFAULT_KEEP_LAST, describeReason, parseAge, PlannedDigest, RetentionPlan } from "../lib/rules/retention";
+import { printable, safeJson } from "../lib/format/text";
 import { CliIO, Command, EXIT, parseCommandArgs } from "./io";
 import { DEFAULT_REGISTRY } from "./overview";
 

@@ -10,6 +10,6 @@ import { CliIO } from "./io";
  */
 export async function deployedDigests(files: readonly string[], registry: string, repository: string, io: CliIO): Promise<Set<string>> {
     if (files.length === 0) return new Set();
-    const { readDeployedFiles } = await import("../lib/deploy-record");
+    const { readDeployedFiles } = await import("../lib/rules/deploy-record");
     return readDeployedFiles(files, { registry, repository, anyRegistry: true }, (m) => io.stderr(`note: ${m}\n`));
 }

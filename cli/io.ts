@@ -1,6 +1,6 @@
 import { parseArgs, ParseArgsConfig } from "node:util";
 import { RegistryError, ValidationError } from "../lib/errors";
-import { safeWriter } from "../lib/text";
+import { safeWriter } from "../lib/format/text";
 
 /** What a CLI command may touch, so tests can run commands in-process and read what they print. */
 export interface CliIO {

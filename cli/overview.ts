@@ -1,6 +1,6 @@
 import { RegistryError, ValidationError } from "../lib/errors";
-import { buildOverview, formatOverview, gatherOverview, overviewJson } from "../lib/overview";
-import { parseReference } from "../lib/reference";
+import { buildOverview, formatOverview, gatherOverview, overviewJson } from "../lib/registry/overview";
+import { parseReference } from "../lib/rules/reference";
 import { registryCacheFromEnv } from "../lib/registry/cache";
 import { clientFromEnv } from "../lib/registry/client";
 import { deployedDigests } from "./deployed";

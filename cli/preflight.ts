@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import { RegistryError, ValidationError } from "../lib/errors";
-import { CheckResult, preflight as runPreflight, PromotionSpec } from "../lib/promotion";
-import { parseReference } from "../lib/reference";
+import { CheckResult, preflight as runPreflight, PromotionSpec } from "../lib/release/promotion";
+import { parseReference } from "../lib/rules/reference";
 import { clientFromEnv, isRegistryAddress } from "../lib/registry/client";
-import { digestHex, normaliseDigest } from "../lib/digest";
+import { digestHex, normaliseDigest } from "../lib/rules/digest";
 import { CliIO, Command, EXIT, parseCommandArgs, usageError, useColor } from "./io";
 
 const USAGE = `Usage: image-lifecycle preflight --image <registry/repository> --digest <64 hex> --tag <tag> [options]

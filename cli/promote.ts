@@ -2,7 +2,7 @@ import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { configFromStackFile, parseConfig, ProximaEstate } from "../lib/config";
 import { ValidationError } from "../lib/errors";
-import { shellLine } from "../lib/release-notes";
+import { shellLine } from "../lib/release/notes";
 import { Command, EXIT, parseCommandArgs, usageError, withErrors } from "./io";
 import { formatChecks, preflightError, PROMOTION_OPTIONS, PreflightRun, runPromotionChecks, writeJobSummary } from "./preflight";
 import { formatNextSteps, nextSteps } from "./pulumi";

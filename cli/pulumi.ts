@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { shellLine } from "../lib/release-notes";
+import { shellLine } from "../lib/release/notes";
 
 /** Finds an executable `pulumi` on `env.PATH`. */
 export function findPulumi(env: NodeJS.ProcessEnv): string | undefined {

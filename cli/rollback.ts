@@ -1,8 +1,8 @@
 import * as path from "node:path";
 import { AppConfig } from "../lib/config";
-import { shortDigest } from "../lib/digest";
-import { formatCreated, imageLine, printable, truncate } from "../lib/overview";
-import { displayWidth, padEndToWidth } from "../lib/text-width";
+import { shortDigest } from "../lib/rules/digest";
+import { formatCreated, imageLine, printable, truncate } from "../lib/registry/overview";
+import { displayWidth, padEndToWidth } from "../lib/format/text-width";
 import { CliIO, Command, EXIT, parseCommandArgs, usageError, withErrors } from "./io";
 import { appImages, Candidate, findApp, switchApp } from "./switch";
 import { loadProximaStack } from "./stack";

@@ -1,11 +1,11 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import { AppConfig } from "../lib/config";
-import { DeployedApp, readDeployedApps } from "../lib/deploy-record";
-import { shortDigest } from "../lib/digest";
+import { DeployedApp, readDeployedApps } from "../lib/rules/deploy-record";
+import { shortDigest } from "../lib/rules/digest";
 import { RegistryError, ValidationError } from "../lib/errors";
-import { CLASSES, OCI } from "../lib/labels";
-import { createdMs, formatCreated, gatherOverview, printable, TagInfo, truncate } from "../lib/overview";
+import { CLASSES, OCI } from "../lib/contract";
+import { createdMs, formatCreated, gatherOverview, printable, TagInfo, truncate } from "../lib/registry/overview";
 import { clientFromEnv } from "../lib/registry/client";
 import { mapLimit } from "../lib/registry/limit";
 import { CliIO, Command, EXIT, parseCommandArgs, withErrors } from "./io";

@@ -4,12 +4,12 @@
  */
 import * as path from "node:path";
 import { AppConfig } from "../lib/config";
-import { digestStartsWith, parseDigestQuery, tooShortMessage } from "../lib/digest";
+import { digestStartsWith, parseDigestQuery, tooShortMessage } from "../lib/rules/digest";
 import { ValidationError } from "../lib/errors";
-import { OCI } from "../lib/labels";
-import { buildOverview, createdMs, gatherOverview } from "../lib/overview";
+import { OCI } from "../lib/contract";
+import { buildOverview, createdMs, gatherOverview } from "../lib/registry/overview";
 import { clientFromEnv } from "../lib/registry/client";
-import { shellLine } from "../lib/release-notes";
+import { shellLine } from "../lib/release/notes";
 import { CliIO, EXIT } from "./io";
 import { formatNextSteps, nextSteps } from "./pulumi";
 import { Change, editStackFile, LoadedStack, pulumiCommands, writeAtomically } from "./stack";

@@ -1,5 +1,5 @@
 import { AppConfig } from "../lib/config";
-import { dockerCpus, goDuration } from "../lib/docker-values";
+import { dockerCpus, goDuration } from "../lib/rules/docker-values";
 
 /** What a Proxima app and a Lyra dev container configure alike. */
 export type RuntimeSettings = Pick<AppConfig, "env" | "limits" | "command" | "healthcheck">;

@@ -1,8 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { AppConfig } from "../lib/config";
-import { DeploymentSummary, deployRecordPath, renderDeployRecord } from "../lib/deploy-record";
-import { LIFECYCLE, OCI } from "../lib/labels";
+import { DeploymentSummary, deployRecordPath, renderDeployRecord } from "../lib/rules/deploy-record";
+import { LIFECYCLE, OCI } from "../lib/contract";
 import { runtimeArgs } from "./container";
 import { HostScript } from "./hostScript";
 import { LxcClass } from "./lxcClass";

@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { DevContainerConfig, Limits } from "../lib/config";
-import { LIFECYCLE, LxcClassName } from "../lib/labels";
+import { LIFECYCLE, LxcClassName } from "../lib/contract";
 import { runtimeArgs } from "./container";
 import { PinnedImage } from "./pinnedImage";
 import { ImageResolver } from "./resolver";

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
-import { HOST_SCRIPT_KIND, HostScriptInputs, HostScriptRole, sshTarget } from "../lib/host-script";
-import { shellLine } from "../lib/release-notes";
+import { HOST_SCRIPT_KIND, HostScriptInputs, HostScriptRole, sshTarget } from "../lib/host/scripts";
+import { shellLine } from "../lib/release/notes";
 
 /** What a host script reports after it ran. */
 export interface HostScriptOutputs extends HostScriptInputs {

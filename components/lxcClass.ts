@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { Limits } from "../lib/config";
-import { LIFECYCLE, LxcClassName } from "../lib/labels";
+import { LIFECYCLE, LxcClassName } from "../lib/contract";
 
 /** Registry credentials the class's Docker endpoint pulls with. */
 export interface RegistryAuth {

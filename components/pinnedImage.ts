@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { pinnedReference } from "../lib/reference";
+import { pinnedReference } from "../lib/rules/reference";
 import { ImageResolver, ResolvedImage } from "./resolver";
 
 export interface PinnedImageArgs {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { RELEASE_KIND, ReleaseInputs, ReleaseSigningKey, SignatureRecord } from "../lib/release";
-import type { CheckResult, PromotionRecord } from "../lib/promotion";
+import { RELEASE_KIND, ReleaseInputs, ReleaseSigningKey, SignatureRecord } from "../lib/release/spec";
+import type { CheckResult, PromotionRecord } from "../lib/release/promotion";
 import type { RegistryCredentials } from "../lib/registry/types";
 
 /**
@@ -145,7 +145,7 @@ function runCosign(args: string[], env: Record<string, string>): Promise<CosignR
 
 /** cosign's own reason, on one printable line, with the key and password taken out should it ever echo them. */
 function cosignReason(run: CosignRun, key: Partial<ReleaseSigningKey>): string {
-    const { quoteValue } = load("lib/text");
+    const { quoteValue } = load("lib/format/text");
     const lines = run.stderr.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !/^WARNING/.test(l));
     let reason = lines.find((l) => l.startsWith("Error:"))?.slice("Error:".length).trim() ?? lines[lines.length - 1] ?? `exit code ${run.code}`;
     for (const secret of [key.privateKey, key.password]) {
@@ -162,7 +162,7 @@ const INSTALL = "Install cosign v2 there (bash scripts/go-tools.sh builds v2.6.5
  * and it is the private half of the configured public key. Each failure says which secret to fix.
  */
 async function checkSigningKey(p: ProviderInputs): Promise<ReleaseSigningKey> {
-    const { normalisePem } = load("lib/release");
+    const { normalisePem } = load("lib/release/spec");
     const ref = `${p.registry}/${p.repository}:${p.tag}`;
     const stop = "Nothing was promoted";
     const key = p.signingKey ?? {};
@@ -198,9 +198,9 @@ async function signAndVerify(p: ProviderInputs, digest: string, key: ReleaseSign
     const os = require("node:os");
     const nodePath = require("node:path");
     const { createHash } = require("node:crypto");
-    const { isLoopbackRegistry } = load("lib/reference");
-    const { cosignSignArgs, cosignVerifyArgs } = load("lib/release-notes");
-    const { normalisePem } = load("lib/release");
+    const { isLoopbackRegistry } = load("lib/rules/reference");
+    const { cosignSignArgs, cosignVerifyArgs } = load("lib/release/notes");
+    const { normalisePem } = load("lib/release/spec");
     const base = `${p.registry}/${p.repository}`;
     const byTag = `${base}:${p.tag}`;
     const pinned = `${base}@${digest}`;
@@ -253,8 +253,8 @@ async function signAndVerify(p: ProviderInputs, digest: string, key: ReleaseSign
 /** Release notes' signing section for a key-pair release. */
 function notesSigning(p: ReleaseInputs) {
     if (!p.sign) return undefined;
-    const { isLoopbackRegistry } = load("lib/reference");
-    const { normalisePem } = load("lib/release");
+    const { isLoopbackRegistry } = load("lib/rules/reference");
+    const { normalisePem } = load("lib/release/spec");
     return { publicKey: normalisePem(p.sign.publicKey), httpRegistry: p.insecure === true || isLoopbackRegistry(p.registry) };
 }
 
@@ -264,9 +264,9 @@ function notesSigning(p: ReleaseInputs) {
  */
 export const releaseProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds: any, news: any): Promise<pulumi.dynamic.CheckResult> {
-        const { inputChecks } = load("lib/promotion");
+        const { inputChecks } = load("lib/release/promotion");
         const failures: pulumi.dynamic.CheckFailure[] = [];
-        const kind: string = load("lib/release").RELEASE_KIND;
+        const kind: string = load("lib/release/spec").RELEASE_KIND;
         if (news.kind !== kind) failures.push({ property: "kind", reason: `kind must be "${kind}" so policies can find releases.` });
         const property: Record<string, string> = { "digest-format": "digest", "image-reference": "repository", "tag-charset": "tag", "tag-policy": "tag" };
         const unknown = (k: string) => news[k] === UNKNOWN;
@@ -280,7 +280,7 @@ export const releaseProvider: pulumi.dynamic.ResourceProvider = {
             failures.push({ property: "deleteTagOnDestroy", reason: "deleteTagOnDestroy needs a non-empty reason; it is recorded as a break-glass override." });
         }
         if (news.sign !== undefined && news.sign !== UNKNOWN && news.sign?.publicKey !== UNKNOWN) {
-            const { PUBLIC_KEY_PEM, normalisePem } = load("lib/release");
+            const { PUBLIC_KEY_PEM, normalisePem } = load("lib/release/spec");
             if (typeof news.sign?.publicKey !== "string" || !PUBLIC_KEY_PEM.test(normalisePem(news.sign.publicKey))) {
                 failures.push({ property: "sign", reason: "sign.publicKey must be the PEM of cosign.pub (-----BEGIN PUBLIC KEY----- …); set cosignPublicKey to the public key cosign generate-key-pair wrote." });
             }
@@ -302,9 +302,9 @@ export const releaseProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async create(inputs: ProviderInputs): Promise<pulumi.dynamic.CreateResult> {
-        const { promote, buildRecord, recordPath, writeRecordFile } = load("lib/promotion");
-        const { runSanity } = load("lib/sanity");
-        const { renderReleaseNotes } = load("lib/release-notes");
+        const { promote, buildRecord, recordPath, writeRecordFile } = load("lib/release/promotion");
+        const { runSanity } = load("lib/release/sanity");
+        const { renderReleaseNotes } = load("lib/release/notes");
         // A key that is missing, locked with another password or not the public key's fails here, before the tag is written.
         const key = inputs.sign ? await checkSigningKey(inputs) : undefined;
         const api = clientFor(inputs);
@@ -350,14 +350,14 @@ export const releaseProvider: pulumi.dynamic.ResourceProvider = {
         if (olds.digest !== news.digest) {
             throw new Error(`Release ${olds.registry}/${olds.repository}:${olds.tag} cannot move to sha256:${news.digest}: release tags are immutable. Promote a new tag instead.`);
         }
-        const { writeRecordFile } = load("lib/promotion");
+        const { writeRecordFile } = load("lib/release/promotion");
         const record: ReleaseRecord = { ...olds.record };
         let releaseNotes = olds.releaseNotes;
         // Signing turned on (or a new key pair) for a release that exists: sign and verify it now, before the record changes.
         if (news.sign && JSON.stringify(news.sign) !== JSON.stringify(olds.sign)) {
             const key = await checkSigningKey(news);
             record.signature = await signAndVerify(news, olds.promotedDigest, key);
-            const { renderReleaseNotes } = load("lib/release-notes");
+            const { renderReleaseNotes } = load("lib/release/notes");
             const api = clientFor(news);
             const manifest = await api.getManifest(news.repository, olds.promotedDigest);
             const info = await api.imageInfoFromManifest(news.repository, manifest);
@@ -374,7 +374,7 @@ export const releaseProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async delete(_id: string, props: PromotionState): Promise<void> {
-        const { deleteReleaseTag, recordPath, writeRecordFile, promotedBy } = load("lib/promotion");
+        const { deleteReleaseTag, recordPath, writeRecordFile, promotedBy } = load("lib/release/promotion");
         const spec = specOf(props);
         const reason = props.deleteTagOnDestroy?.reason;
         const result = reason ? await deleteReleaseTag(clientFor(props), spec) : { deleted: false, reason: "tag left in place (no deleteTagOnDestroy)" };

@@ -1,5 +1,5 @@
 import { RegistryError } from "../lib/errors";
-import { OCI } from "../lib/labels";
+import { OCI } from "../lib/contract";
 import { ImageInfo, RegistryApi } from "../lib/registry/types";
 
 /** What the program knows about the image it deploys, fixed at preview time. */

@@ -2,7 +2,7 @@
  * Typed errors shared by the program, the CLI and the policy pack.
  * Every message says what failed and ends with what to do about it.
  */
-import { printable } from "./text";
+import { printable } from "./format/text";
 
 /** Bad input from a human or a config file: a reference, digest, tag or option that breaks a rule. */
 export class ValidationError extends Error {

@@ -9,7 +9,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isFullDigest, isValidTag } from "../reference";
+import { isFullDigest, isValidTag } from "../rules/reference";
 import { BODY_LIMITS } from "./client";
 
 /** Default bound of the whole cache folder; a config is kilobytes, so this holds tens of thousands of images. */

@@ -2,8 +2,8 @@ import { createHash } from "node:crypto";
 import * as http from "node:http";
 import * as https from "node:https";
 import { RegistryError, RegistryErrorCode, RegistryErrorContext, ValidationError } from "../errors";
-import { isFullDigest, isLoopbackRegistry, isValidRepository, isValidTag } from "../reference";
-import { quoteValue } from "../text";
+import { isFullDigest, isLoopbackRegistry, isValidRepository, isValidTag } from "../rules/reference";
+import { quoteValue } from "../format/text";
 import type { RegistryCache } from "./cache";
 import { ImageInfo, ListTagsOptions, Manifest, MEDIA_TYPES, RegistryApi, RegistryClientOptions, RegistryCredentials } from "./types";
 

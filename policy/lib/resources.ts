@@ -2,10 +2,10 @@
  * How the policies recognise this product's resources. Types are the engine's type tokens; roles come
  * from inputs (labels, the release `kind` marker), never from guessing at URNs.
  */
-import { CLASSES, LIFECYCLE, type LxcClassName } from "../../lib/labels";
-import { type ImageReference, parseReference } from "../../lib/reference";
-import { HOST_SCRIPT_KIND, type HostScriptRole } from "../../lib/host-script";
-import { RELEASE_KIND } from "../../lib/release";
+import { CLASSES, LIFECYCLE, type LxcClassName } from "../../lib/contract";
+import { type ImageReference, parseReference } from "../../lib/rules/reference";
+import { HOST_SCRIPT_KIND, type HostScriptRole } from "../../lib/host/scripts";
+import { RELEASE_KIND } from "../../lib/release/spec";
 import { field, label, labelsOf, type Labels, list, UNKNOWN } from "./values";
 
 export const TYPES = {

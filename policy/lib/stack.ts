@@ -3,7 +3,7 @@
  * policy stays linear in the number of resources.
  */
 import type { PolicyResource } from "@pulumi/policy";
-import { LIFECYCLE, type LxcClassName } from "../../lib/labels";
+import { LIFECYCLE, type LxcClassName } from "../../lib/contract";
 import { containerView, isKnownClass, providerClass, type ProviderRef, resourceLabels, sideOfClass, TYPES } from "./resources";
 import { field, label, type Labels } from "./values";
 

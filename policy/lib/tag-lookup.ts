@@ -6,8 +6,8 @@
 import type { ResourceValidationArgs } from "@pulumi/policy";
 import { clientFromEnv } from "../../lib/registry/client";
 import type { RegistryApi } from "../../lib/registry/types";
-import { checkDigestInput, checkTagCharset } from "../../lib/rules";
-import { configWithDefaults } from "./config";
+import { checkDigestInput, checkTagCharset } from "../../lib/rules/tags";
+import { configWithDefaults } from "./policy-config";
 import { isRelease } from "./resources";
 import { field } from "./values";
 

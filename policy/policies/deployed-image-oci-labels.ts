@@ -1,6 +1,6 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { REQUIRED_OCI_LABELS } from "../../lib/labels";
-import { configWithDefaults } from "../lib/config";
+import { REQUIRED_OCI_LABELS } from "../../lib/contract";
+import { configWithDefaults } from "../lib/policy-config";
 import { containerView } from "../lib/resources";
 import { label, UNKNOWN } from "../lib/values";
 

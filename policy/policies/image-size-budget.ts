@@ -1,6 +1,6 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { LIFECYCLE } from "../../lib/labels";
-import { configWithDefaults } from "../lib/config";
+import { LIFECYCLE } from "../../lib/contract";
+import { configWithDefaults } from "../lib/policy-config";
 import { containerView, parseImage } from "../lib/resources";
 import { field, label, positiveNumber } from "../lib/values";
 

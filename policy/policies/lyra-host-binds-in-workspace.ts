@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { configWithDefaults } from "../lib/config";
+import { configWithDefaults } from "../lib/policy-config";
 import { containerView, mountSources } from "../lib/resources";
 import { describe, UNKNOWN } from "../lib/values";
 

@@ -1,6 +1,6 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { CLASSES, LIFECYCLE } from "../../lib/labels";
-import { configWithDefaults } from "../lib/config";
+import { CLASSES, LIFECYCLE } from "../../lib/contract";
+import { configWithDefaults } from "../lib/policy-config";
 import { cpuLimit, memoryLimit } from "../lib/limits";
 import { isKnownClass, resourceLabels } from "../lib/resources";
 import { StackIndex } from "../lib/stack";

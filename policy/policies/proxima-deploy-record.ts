@@ -1,6 +1,6 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { parseDeployRecord } from "../../lib/deploy-record";
-import { LIFECYCLE } from "../../lib/labels";
+import { parseDeployRecord } from "../../lib/rules/deploy-record";
+import { LIFECYCLE } from "../../lib/contract";
 import { isHostScript, parseImage } from "../lib/resources";
 import { StackIndex } from "../lib/stack";
 import { field, label, UNKNOWN } from "../lib/values";

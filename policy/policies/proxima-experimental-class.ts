@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { LIFECYCLE } from "../../lib/labels";
+import { LIFECYCLE } from "../../lib/contract";
 import { containerView } from "../lib/resources";
 import { label } from "../lib/values";
 

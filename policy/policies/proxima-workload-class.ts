@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { CLASSES, LIFECYCLE } from "../../lib/labels";
+import { CLASSES, LIFECYCLE } from "../../lib/contract";
 import { containerView, isKnownClass } from "../lib/resources";
 import { describe, label, UNKNOWN } from "../lib/values";
 

@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { checkDigestInput } from "../../lib/rules";
+import { checkDigestInput } from "../../lib/rules/tags";
 import { isRelease } from "../lib/resources";
 import { describe, field, UNKNOWN } from "../lib/values";
 

@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { MESSAGES, toFullDigest } from "../../lib/rules";
+import { MESSAGES, toFullDigest } from "../../lib/rules/tags";
 import { lookupRelease, registryLookupSchema } from "../lib/tag-lookup";
 
 /** A release tag already in the registry on another digest may not be moved (seed 004: immutability). */

@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { checkTagCharset, checkTagPolicy } from "../../lib/rules";
+import { checkTagCharset, checkTagPolicy } from "../../lib/rules/tags";
 import { isRelease } from "../lib/resources";
 import { describe, field, UNKNOWN } from "../lib/values";
 

@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { configWithDefaults } from "../lib/config";
+import { configWithDefaults } from "../lib/policy-config";
 import { containerTarget, declaredSide, LYRA, providerClass, type ProviderRef, resourceLabels, sideOfClass, TYPES } from "../lib/resources";
 import { field } from "../lib/values";
 

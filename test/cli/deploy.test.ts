@@ -7,7 +7,7 @@ import { parse as parseYaml } from "yaml";
 import { deploy } from "../../cli/deploy";
 import { CliIO, EXIT } from "../../cli/io";
 import { main } from "../../cli/main";
-import { OCI } from "../../lib/labels";
+import { OCI } from "../../lib/contract";
 import { RegistryClient } from "../../lib/registry/client";
 import { MEDIA_TYPES } from "../../lib/registry/types";
 import { byName, runProgramFull, seedImage, seedRegistryFor, testLabels } from "../support/program";

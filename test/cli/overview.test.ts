@@ -5,8 +5,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { overview } from "../../cli/overview";
 import { CliIO, EXIT } from "../../cli/io";
-import { renderDeployRecord } from "../../lib/deploy-record";
-import { OCI } from "../../lib/labels";
+import { renderDeployRecord } from "../../lib/rules/deploy-record";
+import { OCI } from "../../lib/contract";
 import { RegistryClient } from "../../lib/registry/client";
 import { buildAndPush, freePort, RegistryService, startRegistry } from "../support/services";
 

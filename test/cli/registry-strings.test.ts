@@ -14,7 +14,7 @@ import { CliIO, Command, EXIT } from "../../cli/io";
 import { overview } from "../../cli/overview";
 import { preflight } from "../../cli/preflight";
 import { rollback } from "../../cli/rollback";
-import { OCI } from "../../lib/labels";
+import { OCI } from "../../lib/contract";
 import { MEDIA_TYPES } from "../../lib/registry/types";
 import { HostileServer, startHostileServer } from "../support/hostile-server";
 

@@ -9,7 +9,7 @@ import { StackEditRefused } from "../../cli/io";
 import { configPath, editStackFile, pulumiCommands, rollback } from "../../cli/rollback";
 import { realPulumi } from "../support/pulumi-cli";
 import { configFromStackFile, parseConfig, ProximaEstate } from "../../lib/config";
-import { OCI } from "../../lib/labels";
+import { OCI } from "../../lib/contract";
 import { RegistryClient } from "../../lib/registry/client";
 import { byName, runProgramFull, seedImage, seedRegistryFor, testLabels } from "../support/program";
 

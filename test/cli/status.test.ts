@@ -4,9 +4,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { CliIO, EXIT } from "../../cli/io";
 import { status } from "../../cli/status";
-import { renderDeployRecord } from "../../lib/deploy-record";
-import { OCI } from "../../lib/labels";
-import { displayWidth } from "../../lib/text-width";
+import { renderDeployRecord } from "../../lib/rules/deploy-record";
+import { OCI } from "../../lib/contract";
+import { displayWidth } from "../../lib/format/text-width";
 import { RegistryClient } from "../../lib/registry/client";
 import { runProgramFull, seedImage, seedRegistryFor, testLabels } from "../support/program";
 

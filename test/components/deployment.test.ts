@@ -6,8 +6,8 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { DEPLOYED_AT_PLACEHOLDER, deployRecordScript, verifyScript } from "../../components/deployment";
-import { sshTarget } from "../../lib/host-script";
-import { parseDeployRecord, renderDeployRecord } from "../../lib/deploy-record";
+import { sshTarget } from "../../lib/host/scripts";
+import { parseDeployRecord, renderDeployRecord } from "../../lib/rules/deploy-record";
 import { buildAndPush, dockerEngine, sharedTestRegistry } from "../support/services";
 
 const run = promisify(execFile);

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { Release, releaseProvider, PromotionState, validateReleaseArgs } from "../../components/release";
-import { RELEASE_KIND, ReleaseInputs } from "../../lib/release";
+import { RELEASE_KIND, ReleaseInputs } from "../../lib/release/spec";
 import { RegistryClient } from "../../lib/registry/client";
 import { goTool } from "../support/go-tools";
 import { pushOciImage } from "../support/oci";

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { createResolver } from "../../components/resolver";
-import { OCI } from "../../lib/labels";
+import { OCI } from "../../lib/contract";
 import { RegistryClient } from "../../lib/registry/client";
 import { RequestEvent } from "../../lib/registry/types";
 import { seedImage, testLabels } from "../support/program";

@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import * as YAML from "yaml";
 import { configFromStackFile } from "../../lib/config";
-import { OCI } from "../../lib/labels";
+import { OCI } from "../../lib/contract";
 import { buildAndPush, dockerEngine, RegistryService, startRegistry } from "../support/services";
 import { SshClient, sshClient, SshHost, startSshHost } from "../support/hosts";
 

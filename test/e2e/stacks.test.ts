@@ -9,9 +9,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { parseDeployRecord } from "../../lib/deploy-record";
+import { parseDeployRecord } from "../../lib/rules/deploy-record";
 import { buildAndPush } from "../support/services";
-import { LIFECYCLE, OCI } from "../../lib/labels";
+import { LIFECYCLE, OCI } from "../../lib/contract";
 import { checkout, configureStack, engineDir, Estate, pulumi, pulumiOk, REPO_ROOT, startEstate } from "./estate";
 
 const run = promisify(execFile);

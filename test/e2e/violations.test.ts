@@ -15,8 +15,8 @@ const PROGRAM = `
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { LxcClass } from "../components/lxcClass";
-import { LIFECYCLE } from "../lib/labels";
-import { RELEASE_KIND } from "../lib/release";
+import { LIFECYCLE } from "../lib/contract";
+import { RELEASE_KIND } from "../lib/release/spec";
 
 const config = new pulumi.Config();
 const host = config.require("host");

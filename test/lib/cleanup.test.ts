@@ -1,10 +1,10 @@
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { applyCleanup, planCleanup } from "../../lib/cleanup";
+import { applyCleanup, planCleanup } from "../../lib/registry/cleanup";
 import { RegistryError } from "../../lib/errors";
-import { OCI } from "../../lib/labels";
-import { promote } from "../../lib/promotion";
+import { OCI } from "../../lib/contract";
+import { promote } from "../../lib/release/promotion";
 import { RegistryClient, sha256Digest } from "../../lib/registry/client";
 import { MEDIA_TYPES } from "../../lib/registry/types";
 import { startFaultProxy } from "../support/fault-proxy";

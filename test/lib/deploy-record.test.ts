@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { deployRecordPath, DeployRecord, parseDeployRecord, readDeployed, readDeployedFiles, renderDeployRecord } from "../../lib/deploy-record";
+import { deployRecordPath, DeployRecord, parseDeployRecord, readDeployed, readDeployedFiles, renderDeployRecord } from "../../lib/rules/deploy-record";
 import { ValidationError } from "../../lib/errors";
 
 const D1 = `sha256:${"a".repeat(64)}`;

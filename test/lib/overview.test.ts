@@ -1,8 +1,8 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { OCI } from "../../lib/labels";
-import { buildOverview, formatCreated, formatOverview, gatherOverview, overviewJson, TagInfo, truncate } from "../../lib/overview";
+import { OCI } from "../../lib/contract";
+import { buildOverview, formatCreated, formatOverview, gatherOverview, overviewJson, TagInfo, truncate } from "../../lib/registry/overview";
 import { RegistryClient } from "../../lib/registry/client";
 import { ImageInfo, RequestEvent } from "../../lib/registry/types";
 import { buildAndPush, DISTRIBUTIONS, sharedTestRegistry } from "../support/services";

@@ -1,8 +1,8 @@
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { inputChecks, preflight, promote, PromotionError, PromotionSpec, buildRecord, recordPath, deleteReleaseTag, RACE_DEFAULTS } from "../../lib/promotion";
-import { MESSAGES } from "../../lib/rules";
+import { inputChecks, preflight, promote, PromotionError, PromotionSpec, buildRecord, recordPath, deleteReleaseTag, RACE_DEFAULTS } from "../../lib/release/promotion";
+import { MESSAGES } from "../../lib/rules/tags";
 import { RegistryClient, sha256Digest } from "../../lib/registry/client";
 import { MEDIA_TYPES, RequestEvent } from "../../lib/registry/types";
 import { RegistryError } from "../../lib/errors";

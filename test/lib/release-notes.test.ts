@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { cosignSignArgs, cosignVerifyArgs, formatSize, renderReleaseNotes, shellLine } from "../../lib/release-notes";
+import { cosignSignArgs, cosignVerifyArgs, formatSize, renderReleaseNotes, shellLine } from "../../lib/release/notes";
 import { RegistryClient } from "../../lib/registry/client";
 import { MEDIA_TYPES } from "../../lib/registry/types";
 import { goTool } from "../support/go-tools";

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { runSanity, sanityArgs, sanityCommandLine } from "../../lib/sanity";
+import { runSanity, sanityArgs, sanityCommandLine } from "../../lib/release/sanity";
 import { buildAndPush, dockerEngine, RegistryService, sharedTestRegistry } from "../support/services";
 
 describe("lib/sanity", function () {

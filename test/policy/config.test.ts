@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { PolicyConfigSchema } from "@pulumi/policy";
-import { CLASSES } from "../../lib/labels";
+import { CLASSES } from "../../lib/contract";
 import { policies } from "../../policy/policies";
 import { loadStackConfig } from "../support/program";
 import { configOf, levelOf } from "./harness";

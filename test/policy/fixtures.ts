@@ -1,11 +1,11 @@
-import { HOST_SCRIPT_KIND } from "../../lib/host-script";
+import { HOST_SCRIPT_KIND } from "../../lib/host/scripts";
 /**
  * Hand-built estates in the shape the program registers (see components/lxcClass.ts, deployment.ts,
  * devContainer.ts): compliant by construction, so each test mutates exactly one thing.
  */
-import { renderDeployRecord } from "../../lib/deploy-record";
-import { LIFECYCLE, OCI } from "../../lib/labels";
-import { RELEASE_KIND, type ReleaseInputs } from "../../lib/release";
+import { renderDeployRecord } from "../../lib/rules/deploy-record";
+import { LIFECYCLE, OCI } from "../../lib/contract";
+import { RELEASE_KIND, type ReleaseInputs } from "../../lib/release/spec";
 import { TYPES } from "../../policy/lib/resources";
 import type { CapturedResource } from "./harness";
 

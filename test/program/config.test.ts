@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { loadEstate } from "../../config";
+import { loadEstate } from "../../pulumi-config";
 import { parseConfig, ProximaEstate } from "../../lib/config";
 import { loadStackConfig } from "../support/program";
 
@@ -10,7 +10,7 @@ function engineConfig(raw: Record<string, unknown>): Record<string, string> {
         .map(([k, v]) => [`image-lifecycle:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
 }
 
-describe("config.ts loadEstate (the one config read)", () => {
+describe("pulumi-config.ts loadEstate (the one config read)", () => {
     const mocks: pulumi.runtime.Mocks = { newResource: (a) => ({ id: a.name, state: a.inputs }), call: (a) => a.inputs };
     afterEach(() => pulumi.runtime.setAllConfig({}));
 

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { byName, loadStackConfig, ofType, runProgramFull, seedImage, seedRegistryFor, testLabels } from "../support/program";
-import { LIFECYCLE } from "../../lib/labels";
-import { dockerCpus } from "../../lib/docker-values";
+import { LIFECYCLE } from "../../lib/contract";
+import { dockerCpus } from "../../lib/rules/docker-values";
 
 describe("program: lyra stack under mocks (shipped Pulumi.lyra.yaml, real registry)", function () {
     this.timeout(300000);

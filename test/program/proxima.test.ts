@@ -6,12 +6,12 @@ import { spawnSync } from "node:child_process";
 import { parse as parseYaml } from "yaml";
 import { DEPLOYED_AT_PLACEHOLDER, deployRecordScript } from "../../components/deployment";
 import { loadStackConfig, ofType, byName, runProgramFull, seedImage, seedRegistryFor, seedRelabelled, testLabels, CapturedResource } from "../support/program";
-import { LIFECYCLE, OCI } from "../../lib/labels";
-import { readDeployed } from "../../lib/deploy-record";
-import { RELEASE_KIND } from "../../lib/release";
+import { LIFECYCLE, OCI } from "../../lib/contract";
+import { readDeployed } from "../../lib/rules/deploy-record";
+import { RELEASE_KIND } from "../../lib/release/spec";
 import { releaseProvider } from "../../components/release";
-import type { PromotionRecord } from "../../lib/promotion";
-import { dockerCpus } from "../../lib/docker-values";
+import type { PromotionRecord } from "../../lib/release/promotion";
+import { dockerCpus } from "../../lib/rules/docker-values";
 import type { ReleaseRecord } from "../../components/release";
 import { goTool } from "../support/go-tools";
 

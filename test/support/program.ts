@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { createResolver, ImageResolver } from "../../components/resolver";
 import { configFromStackFile, Estate, parseConfig, StackName } from "../../lib/config";
-import { OCI } from "../../lib/labels";
+import { OCI } from "../../lib/contract";
 import { RegistryClient } from "../../lib/registry/client";
 import { RegistryApi } from "../../lib/registry/types";
 import { buildStack } from "../../program";

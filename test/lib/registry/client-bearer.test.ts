@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { RegistryError } from "../../../lib/errors";
-import { OCI } from "../../../lib/labels";
+import { OCI } from "../../../lib/contract";
 import { RegistryClient } from "../../../lib/registry/client";
 import { RequestEvent } from "../../../lib/registry/types";
 import { buildAndPush, DISTRIBUTIONS, requireBinary, sharedTestRegistry, startRegistry } from "../../support/services";

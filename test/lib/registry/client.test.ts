@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { RegistryError, ValidationError } from "../../../lib/errors";
-import { OCI } from "../../../lib/labels";
+import { OCI } from "../../../lib/contract";
 import { clientFromEnv, parseChallenge, RegistryClient, retryAfter, sha256Digest } from "../../../lib/registry/client";
 import { MEDIA_TYPES, RequestEvent } from "../../../lib/registry/types";
 import { FaultProxy, startFaultProxy } from "../../support/fault-proxy";

@@ -1,8 +1,8 @@
 import { strict as assert } from "node:assert";
 import * as net from "node:net";
 import { RegistryError } from "../../../lib/errors";
-import { gatherOverview } from "../../../lib/overview";
-import { promote } from "../../../lib/promotion";
+import { gatherOverview } from "../../../lib/registry/overview";
+import { promote } from "../../../lib/release/promotion";
 import { BODY_LIMITS, RegistryClient } from "../../../lib/registry/client";
 import { RequestEvent } from "../../../lib/registry/types";
 import { startFaultProxy } from "../../support/fault-proxy";

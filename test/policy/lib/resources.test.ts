@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
-import { LIFECYCLE } from "../../../lib/labels";
-import { RELEASE_KIND } from "../../../lib/release";
+import { LIFECYCLE } from "../../../lib/contract";
+import { RELEASE_KIND } from "../../../lib/release/spec";
 import { containerTarget, isRelease, providerClass, urnName, urnQualifiedType } from "../../../policy/lib/resources";
 import { labelsOf } from "../../../policy/lib/values";
 import { labelList } from "../fixtures";

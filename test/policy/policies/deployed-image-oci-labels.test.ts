@@ -1,4 +1,4 @@
-import { LIFECYCLE, OCI } from "../../../lib/labels";
+import { LIFECYCLE, OCI } from "../../../lib/contract";
 import { expectMessages, violationsOf } from "../check";
 import { lyraEstate, proximaEstate } from "../fixtures";
 import { UNKNOWN_ARRAY, UNKNOWN_STRING } from "../harness";

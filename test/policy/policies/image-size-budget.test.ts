@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { LIFECYCLE } from "../../../lib/labels";
+import { LIFECYCLE } from "../../../lib/contract";
 import { runProgram } from "../../support/program";
 import { expectMessages, violationsOf } from "../check";
 import { proximaEstate, REGISTRY, DIGEST_A } from "../fixtures";

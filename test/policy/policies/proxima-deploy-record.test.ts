@@ -1,5 +1,5 @@
-import { renderDeployRecord } from "../../../lib/deploy-record";
-import { LIFECYCLE } from "../../../lib/labels";
+import { renderDeployRecord } from "../../../lib/rules/deploy-record";
+import { LIFECYCLE } from "../../../lib/contract";
 import { expectMessages, violationsOf } from "../check";
 import { DIGEST_B, proximaEstate, REGISTRY } from "../fixtures";
 import { UNKNOWN_STRING } from "../harness";

@@ -1,4 +1,4 @@
-import { MESSAGES } from "../../../lib/rules";
+import { MESSAGES } from "../../../lib/rules/tags";
 import { addRelease, DIGEST_A, Estate } from "../fixtures";
 import { expectMessages, violationsOf } from "../check";
 import { UNKNOWN_STRING } from "../harness";

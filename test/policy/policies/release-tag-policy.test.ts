@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { MESSAGES } from "../../../lib/rules";
+import { MESSAGES } from "../../../lib/rules/tags";
 import { addRelease, Estate } from "../fixtures";
 import { expectMessages, violationsOf } from "../check";
 import { UNKNOWN_STRING } from "../harness";

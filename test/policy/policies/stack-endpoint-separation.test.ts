@@ -1,4 +1,4 @@
-import { LIFECYCLE } from "../../../lib/labels";
+import { LIFECYCLE } from "../../../lib/contract";
 import { expectMessages, violationsOf } from "../check";
 import { lyraEstate, proximaEstate } from "../fixtures";
 

@@ -2,8 +2,8 @@
  * Release notes in the shape of seed 004: release information, manifest details (collapsed),
  * verification and pull commands, a deployment snippet. Pure: the caller fetches the facts.
  */
-import type { ImageInfo, Manifest } from "./registry/types";
-import { mdCode, mdFence, mdWord, printable } from "./text";
+import type { ImageInfo, Manifest } from "../registry/types";
+import { mdCode, mdFence, mdWord, printable } from "../format/text";
 
 export interface ReleaseNotesInput {
     registry: string;

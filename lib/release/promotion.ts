@@ -2,12 +2,12 @@
  * Promotion of a verified digest to an immutable, human tag (seed 004): the preflight checks and the
  * server-side retag. Engine-free: the Pulumi resource, the CLI and the benchmark all call this.
  */
-import { RegistryError } from "./errors";
-import { parseReference } from "./reference";
-import { checkDigestInput, checkTagCharset, checkTagPolicy, MESSAGES } from "./rules";
-import { mapLimit } from "./registry/limit";
-import { Manifest, RegistryApi } from "./registry/types";
-import { ReleaseInputs } from "./release";
+import { RegistryError } from "../errors";
+import { parseReference } from "../rules/reference";
+import { checkDigestInput, checkTagCharset, checkTagPolicy, MESSAGES } from "../rules/tags";
+import { mapLimit } from "../registry/limit";
+import { Manifest, RegistryApi } from "../registry/types";
+import { ReleaseInputs } from "./spec";
 
 /** What to promote: the release inputs that the preflight and the retag need. */
 export type PromotionSpec = Pick<ReleaseInputs, "registry" | "repository" | "digest" | "tag" | "allowNonSemver" | "justification">;

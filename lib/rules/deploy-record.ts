@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import { isScalar, parseDocument, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
-import { ValidationError } from "./errors";
+import { ValidationError } from "../errors";
 import { isFullDigest, parseReference } from "./reference";
-import { quoteValue } from "./text";
+import { quoteValue } from "../format/text";
 
 /** `/opt/<org>/<app>/deploy-info.yml` (seed 002): what runs on the host and why. */
 export interface DeployRecord {

@@ -2,8 +2,8 @@
  * The cleanup planner (seed 002: only images that are not deployed may go). Pure: it sees what the
  * registry holds and what is deployed, and partitions every digest into keep (with reasons) or delete.
  */
-import { createdMs } from "./overview";
-import { isChannelTag, isSemverReleaseTag } from "./rules";
+import { createdMs } from "../registry/overview";
+import { isChannelTag, isSemverReleaseTag } from "./tags";
 
 /** One digest of a repository with the tags that point at it. */
 export interface DigestFacts {

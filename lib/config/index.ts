@@ -1,11 +1,11 @@
 import * as path from "node:path";
 import { z } from "zod";
-import { dockerCpus } from "./docker-values";
-import { ValidationError } from "./errors";
-import { CLASSES, LxcClassName } from "./labels";
-import { parseReference } from "./reference";
-import { normalisePem, PRIVATE_KEY_PEM, PUBLIC_KEY_PEM } from "./release";
-import { checkDigestInput, checkTagCharset, checkTagPolicy } from "./rules";
+import { dockerCpus } from "../rules/docker-values";
+import { ValidationError } from "../errors";
+import { CLASSES, LxcClassName } from "../contract";
+import { parseReference } from "../rules/reference";
+import { normalisePem, PRIVATE_KEY_PEM, PUBLIC_KEY_PEM } from "../release/spec";
+import { checkDigestInput, checkTagCharset, checkTagPolicy } from "../rules/tags";
 
 /** The two stacks of the project. */
 export const STACKS = ["lyra", "proxima"] as const;

@@ -1,4 +1,4 @@
-import { ValidationError } from "./errors";
+import { ValidationError } from "../errors";
 
 /** A parsed image reference `host[:port]/path[:tag][@sha256:<hex>]`. */
 export interface ImageReference {

@@ -7,13 +7,13 @@
  * - immediately before each DELETE the repository's tags and the deployed records are read again and
  *   the plan is made again: a digest that gained a tag, became deployed or became referenced stays.
  */
-import { RegistryError } from "./errors";
+import { RegistryError } from "../errors";
 import { gatherRepository, UnreadableTag } from "./overview";
-import { manifestRefs } from "./registry/client";
-import { mapLimit } from "./registry/limit";
-import { ImageInfo, ListTagsOptions, Manifest } from "./registry/types";
-import { deletionOrder, DigestFacts, KeepReason, planRetention, PlannedDigest, RetentionPlan, RetentionRules } from "./retention";
-import { quoteValue } from "./text";
+import { manifestRefs } from "./client";
+import { mapLimit } from "./limit";
+import { ImageInfo, ListTagsOptions, Manifest } from "./types";
+import { deletionOrder, DigestFacts, KeepReason, planRetention, PlannedDigest, RetentionPlan, RetentionRules } from "../rules/retention";
+import { quoteValue } from "../format/text";
 
 /** The registry calls cleanup needs (RegistryClient has them all). */
 export interface CleanupSource {

@@ -4,7 +4,7 @@
  */
 import { execFile } from "node:child_process";
 import type { SanityOutcome } from "./promotion";
-import { shellLine } from "./release-notes";
+import { shellLine } from "./notes";
 
 export interface SanityOptions {
     /** Docker endpoint (`unix:///…`, `tcp://…`); the environment's DOCKER_HOST when absent. */

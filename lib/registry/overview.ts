@@ -1,13 +1,13 @@
-import { OCI } from "./labels";
-import { printable } from "./text";
+import { OCI } from "../contract";
+import { printable } from "../format/text";
 
 // The one sanitiser, also for callers that already import the overview.
 export { printable };
-import { RegistryError } from "./errors";
-import { mapLimit } from "./registry/limit";
-import type { RegistryCache } from "./registry/cache";
-import { ImageInfo, ListTagsOptions, Manifest } from "./registry/types";
-import { truncateToWidth } from "./text-width";
+import { RegistryError } from "../errors";
+import { mapLimit } from "./limit";
+import type { RegistryCache } from "./cache";
+import { ImageInfo, ListTagsOptions, Manifest } from "./types";
+import { truncateToWidth } from "../format/text-width";
 
 /** One row of the overview: one tag (several tags on one digest give several rows). */
 export interface OverviewRow {

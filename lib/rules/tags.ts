@@ -1,5 +1,5 @@
 import * as semver from "semver";
-import { ValidationError } from "./errors";
+import { ValidationError } from "../errors";
 import { isValidTag } from "./reference";
 
 /** Seed 004's exact preflight messages. */
