@@ -1,3 +1,16 @@
+/**
+ * The names both sides of the program/policy boundary agree on: the project and its stacks, the
+ * classes, resource type tokens, labels, and how networks, volumes, providers and records are named.
+ * Program, components, CLI and policy pack import them from here; none spells them out itself.
+ */
+
+/** The Pulumi project name: the prefix of every key in `Pulumi.<stack>.yaml`. */
+export const PROJECT = "image-lifecycle";
+
+/** The two stacks of the project. */
+export const STACKS = ["lyra", "proxima"] as const;
+export type StackName = (typeof STACKS)[number];
+
 /** OCI annotation keys CI fills from git (seed 002). */
 export const OCI = {
     description: "org.opencontainers.image.description",
