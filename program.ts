@@ -8,7 +8,7 @@ import { ReleaseGate } from "./components/releaseGate";
 import { ImageResolver } from "./components/resolver";
 import { Estate, LyraEstate, ProximaEstate, RegistryConfig } from "./lib/config";
 import { DeploymentSummary } from "./lib/rules/deploy-record";
-import { CLASSES } from "./lib/contract";
+import { CLASSES, NAMES } from "./lib/contract";
 import type { PromotionRecord } from "./lib/release/promotion";
 
 /** What the program needs from outside: the only way it reaches the registry. */
@@ -111,7 +111,7 @@ export function buildProxima(estate: ProximaEstate, deps: ProgramDeps): ProximaO
 /** The lyra estate: Lyra's Docker provider and one DevContainer per configured dev container. */
 export function buildLyra(estate: LyraEstate, deps: ProgramDeps): LyraOutputs {
     const auth = registryAuth(estate.registry);
-    const provider = new docker.Provider("lyra-docker", {
+    const provider = new docker.Provider(NAMES.lyraProvider, {
         host: estate.lyra.host,
         sshOpts: estate.lyra.sshOpts,
         ...(auth ? { registryAuth: [auth] } : {}),

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { RELEASE_KIND, ReleaseInputs, ReleaseSigningKey, SignatureRecord } from "../lib/release/spec";
+import { ReleaseInputs, ReleaseSigningKey, SignatureRecord } from "../lib/release/spec";
 import type { CheckResult, PromotionRecord } from "../lib/release/promotion";
 import type { RegistryCredentials } from "../lib/registry/types";
+import { KINDS, TYPES } from "../lib/contract";
 
 /**
  * Arguments of a release: promote `digest` of `registry/repository` to `tag` (seed 004).
@@ -266,7 +267,7 @@ export const releaseProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds: any, news: any): Promise<pulumi.dynamic.CheckResult> {
         const { inputChecks } = load("lib/release/promotion");
         const failures: pulumi.dynamic.CheckFailure[] = [];
-        const kind: string = load("lib/release/spec").RELEASE_KIND;
+        const kind: string = load("lib/contract").KINDS.release;
         if (news.kind !== kind) failures.push({ property: "kind", reason: `kind must be "${kind}" so policies can find releases.` });
         const property: Record<string, string> = { "digest-format": "digest", "image-reference": "repository", "tag-charset": "tag", "tag-policy": "tag" };
         const unknown = (k: string) => news[k] === UNKNOWN;
@@ -432,10 +433,10 @@ export class Release extends pulumi.ComponentResource {
     /** Path of the record file. */
     public readonly recordPath: pulumi.Output<string>;
     constructor(name: string, args: ReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("image-lifecycle:release:Release", name, {}, opts);
+        super(TYPES.release, name, {}, opts);
         validateReleaseArgs(args);
         const props: Record<string, pulumi.Input<unknown>> = {
-            kind: RELEASE_KIND,
+            kind: KINDS.release,
             registry: args.registry,
             repository: args.repository,
             digest: args.digest,

@@ -3,12 +3,11 @@
  * that writes the tag. The policy pack reads these inputs, so they live here, beside the rules.
  */
 
-/** Marker input that lets policies find release resources among dynamic resources. */
-export const RELEASE_KIND = "image-lifecycle:release";
+import { KINDS } from "../contract";
 
 /** Inputs of the release resource, as policies see them in `props`. */
 export interface ReleaseInputs {
-    kind: typeof RELEASE_KIND;
+    kind: typeof KINDS.release;
     /** `host[:port]`. */
     registry: string;
     repository: string;

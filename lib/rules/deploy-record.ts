@@ -52,11 +52,6 @@ const summarySchema = z.object({
     host: z.string(),
 });
 
-/** The path of the deploy record for one app. */
-export function deployRecordPath(org: string, app: string): string {
-    return `/opt/${org}/${app}/deploy-info.yml`;
-}
-
 /**
  * Renders the record as YAML. Every string is emitted double-quoted by the YAML library, so a commit
  * subject with quotes, `$(…)`, backticks, colons or newlines stays data.

@@ -5,17 +5,18 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { Release, releaseProvider, PromotionState, validateReleaseArgs } from "../../components/release";
-import { RELEASE_KIND, ReleaseInputs } from "../../lib/release/spec";
+import { ReleaseInputs } from "../../lib/release/spec";
 import { RegistryClient } from "../../lib/registry/client";
 import { goTool } from "../support/go-tools";
 import { pushOciImage } from "../support/oci";
 import { buildAndPush, dockerEngine, RegistryService, sharedTestRegistry, startRegistry } from "../support/services";
+import { KINDS } from "../../lib/contract";
 
 const HEX = "b".repeat(64);
 const provider = releaseProvider as Required<pulumi.dynamic.ResourceProvider>;
 
 function inputs(over: Partial<ReleaseInputs> = {}): ReleaseInputs {
-    return { kind: RELEASE_KIND, registry: "127.0.0.1:5000", repository: "team/app", digest: HEX, tag: "v1.0.0", ...over };
+    return { kind: KINDS.release, registry: "127.0.0.1:5000", repository: "team/app", digest: HEX, tag: "v1.0.0", ...over };
 }
 
 /** Sets env vars for the duration of `work` (the provider reads its settings from the environment, as in Pulumi's provider process). */
@@ -311,7 +312,7 @@ describe("components/release", function () {
             assert.ok(component && component.name === "web-v1");
             const dyn = registered.find((x) => x.name === "web-v1-promotion")!;
             assert.equal(dyn.type, "pulumi-nodejs:dynamic/image-lifecycle:Release");
-            assert.equal(dyn.inputs.kind, RELEASE_KIND);
+            assert.equal(dyn.inputs.kind, KINDS.release);
             const keys = Object.keys(dyn.inputs).filter((k) => k !== "__provider").sort();
             assert.deepEqual(keys, ["credentials", "digest", "kind", "registry", "repository", "sign", "signingKey", "smokeCommand", "tag"]);
             assert.deepEqual(dyn.inputs.sign, { publicKey: "PUB" }, "only the public key is a plain input");

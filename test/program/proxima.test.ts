@@ -4,11 +4,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { parse as parseYaml } from "yaml";
-import { DEPLOYED_AT_PLACEHOLDER, deployRecordScript } from "../../components/deployment";
+import { DEPLOYED_AT_PLACEHOLDER, deployRecordScript } from "../../lib/host/scripts";
 import { loadStackConfig, ofType, byName, runProgramFull, seedImage, seedRegistryFor, seedRelabelled, testLabels, CapturedResource } from "../support/program";
-import { LIFECYCLE, OCI } from "../../lib/contract";
+import { LIFECYCLE, OCI, KINDS } from "../../lib/contract";
 import { readDeployed } from "../../lib/rules/deploy-record";
-import { RELEASE_KIND } from "../../lib/release/spec";
+
 import { releaseProvider } from "../../components/release";
 import type { PromotionRecord } from "../../lib/release/promotion";
 import { dockerCpus } from "../../lib/rules/docker-values";
@@ -226,7 +226,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
 
     it("instantiates the configured releases with the inputs the policy pack reads", async () => {
         const { resources } = await runProgramFull("proxima");
-        const releases = resources.filter((r) => r.props.kind === RELEASE_KIND);
+        const releases = resources.filter((r) => r.props.kind === KINDS.release);
         assert.equal(releases.length, Object.keys(shipped.releases).length);
         for (const [name, r] of Object.entries(shipped.releases as Record<string, any>)) {
             const release = releases.find((x) => x.name === `${name}-promotion`)!;
@@ -288,7 +288,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
 
         /** Promotes for real what the program asks for, as `pulumi up` would; other resources echo their inputs. */
         const promoteForReal = async (args: { type: string; inputs: any }) => {
-            if (args.inputs?.kind !== RELEASE_KIND) return undefined;
+            if (args.inputs?.kind !== KINDS.release) return undefined;
             const { __provider: _serialized, ...inputs } = args.inputs;
             return (await releaseProvider.create!(inputs)).outs;
         };
@@ -327,7 +327,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
             let credentialsSeen = false;
             const { outputs } = await runProgramFull("proxima", (raw) => ({ ...releaseOf(digest, `v1.1.${Date.now() % 100000}`)(raw), registryPassword: password }), {
                 create: async (args) => {
-                    if (args.inputs?.kind === RELEASE_KIND) credentialsSeen = JSON.stringify(args.inputs.credentials ?? null).includes(password);
+                    if (args.inputs?.kind === KINDS.release) credentialsSeen = JSON.stringify(args.inputs.credentials ?? null).includes(password);
                     return promoteForReal(args);
                 },
             });
@@ -357,7 +357,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
                     return { ...withRelease, cosignPublicKey: publicKey, cosignKey: privateKey, cosignPassword: password };
                 }, {
                     create: async (args) => {
-                        if (args.inputs?.kind !== RELEASE_KIND) return undefined;
+                        if (args.inputs?.kind !== KINDS.release) return undefined;
                         const { __provider: _serialized, signingKey, ...rest } = args.inputs;
                         // The engine hands the provider the decrypted value of what the program marked secret.
                         keyWasSecret = signingKey?.["4dabf18193072939515e22adb298388d"] === SECRET_SIG;
