@@ -1,7 +1,7 @@
 import { applyCleanup, KeptAtApply, planCleanup } from "../lib/registry/cleanup";
 import { readDeployedFiles } from "../lib/rules/deploy-record";
 import { RegistryError, ValidationError } from "../lib/errors";
-import { formatCreated, imageLine } from "../lib/registry/overview";
+import { formatCreated, imageLine } from "../lib/format/overview";
 import { parseReference } from "../lib/rules/reference";
 import { clientFromEnv } from "../lib/registry/client";
 import { DEFAULT_KEEP_LAST, describeReason, parseAge, PlannedDigest, RetentionPlan } from "../lib/rules/retention";

@@ -1,5 +1,6 @@
 import { RegistryError, ValidationError } from "../lib/errors";
-import { buildOverview, formatOverview, gatherOverview, overviewJson } from "../lib/registry/overview";
+import { buildOverview, formatOverview, overviewJson } from "../lib/format/overview";
+import { gatherOverview } from "../lib/registry/overview";
 import { parseReference } from "../lib/rules/reference";
 import { registryCacheFromEnv } from "../lib/registry/cache";
 import { clientFromEnv } from "../lib/registry/client";

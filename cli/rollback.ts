@@ -1,7 +1,8 @@
 import * as path from "node:path";
 import { AppConfig } from "../lib/config";
 import { shortDigest } from "../lib/rules/digest";
-import { formatCreated, imageLine, printable, truncate } from "../lib/registry/overview";
+import { formatCreated, imageLine, truncate } from "../lib/format/overview";
+import { printable } from "../lib/format/text";
 import { displayWidth, padEndToWidth } from "../lib/format/text-width";
 import { CliIO, Command, EXIT, parseCommandArgs, usageError, withErrors } from "./io";
 import { appImages, Candidate, findApp, switchApp } from "./switch";
