@@ -72,7 +72,7 @@ function formatTable(app: AppConfig, registry: string, candidates: Candidate[], 
     const line = (mark: string, d: string, t: string, c: string, desc: string) =>
         `${mark} ${d.padEnd(w.digest)}  ${padEndToWidth(t, w.tags)}  ${c.padEnd(w.created)}  ${truncate(desc, room)}`.trimEnd();
     return [
-        imageLine(app.image),
+        imageLine(app.repository),
         `APP: ${app.name} (class ${app.class}), registry ${registry}`,
         "",
         line(" ", "DIGEST", "TAGS", "CREATED", "DESCRIPTION"),

@@ -122,7 +122,7 @@ async function appStatus(app: AppConfig, tags: TagInfo[] | RegistryError, known:
     let info = runningDigest ? list.find((t) => t.info.digest === runningDigest)?.info : undefined;
     if (!info && runningDigest && !(tags instanceof RegistryError)) {
         try {
-            info = await client.getImageInfo(app.image, runningDigest);
+            info = await client.getImageInfo(app.repository, runningDigest);
         } catch (e) {
             if (!(e instanceof RegistryError && (e.code === "MANIFEST_UNKNOWN" || e.code === "NOT_FOUND"))) throw e;
         }
@@ -142,7 +142,7 @@ async function appStatus(app: AppConfig, tags: TagInfo[] | RegistryError, known:
     const status: AppStatus = {
         app: app.name,
         class: app.class,
-        image: app.image,
+        image: app.repository,
         configured: { tag: app.tag ?? null, digest: app.digest ?? null },
         running: { tag: runningTag ?? null, digest: runningDigest ?? null, created: created ?? null, description: description ?? null, source },
         deployed: record ? { at: record.deployedAt!, by: record.deployedBy!, source: record.source } : null,
@@ -230,7 +230,7 @@ export const status: Command = withErrors("status", async (argv, io) => {
     const registry = values.registry ?? estate.registry.host;
     const client = clientFromEnv(registry, io.env, { insecure: values.insecure === true || estate.registry.insecure });
     // One overview per repository, even when several apps share it.
-    const repos = [...new Set(estate.apps.map((a) => a.image))];
+    const repos = [...new Set(estate.apps.map((a) => a.repository))];
     const byRepo = new Map<string, TagInfo[] | RegistryError>();
     await mapLimit(repos, 4, async (repo) => {
         try {
@@ -240,7 +240,7 @@ export const status: Command = withErrors("status", async (argv, io) => {
             else throw e;
         }
     });
-    const apps = await mapLimit(estate.apps, 4, (app) => appStatus(app, byRepo.get(app.image)!, known.get(app.name), client));
+    const apps = await mapLimit(estate.apps, 4, (app) => appStatus(app, byRepo.get(app.repository)!, known.get(app.name), client));
     for (const name of known.keys()) {
         if (!estate.apps.some((a) => a.name === name)) io.stderr(`note: a deployed file names app "${name}", which is not in ${loaded.file}.\n`);
     }

@@ -44,7 +44,7 @@ export class Deployment extends pulumi.ComponentResource {
         const { app, lxcClass } = args;
         const klass = lxcClass.className;
         this.recordPath = NAMES.deployRecord(args.org, app.name);
-        const resolved = new PinnedImage(`${name}-resolved`, { repository: app.image, tag: app.tag, digest: app.digest, resolver: args.resolver }, { parent: this });
+        const resolved = new PinnedImage(`${name}-resolved`, { repository: app.repository, tag: app.tag, digest: app.digest, resolver: args.resolver }, { parent: this });
         this.pinned = resolved.pinned;
         this.digest = resolved.digest;
         const childOpts = { parent: this, provider: lxcClass.provider };

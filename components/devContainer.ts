@@ -48,7 +48,7 @@ export class DevContainer extends pulumi.ComponentResource {
             { label: LIFECYCLE.ephemeral, value: "true" },
             { label: LIFECYCLE.app, value: name },
         ];
-        const resolved = new PinnedImage(`${name}-resolved`, { repository: c.image, tag: c.tag, digest: c.digest, resolver: args.resolver }, { parent: this });
+        const resolved = new PinnedImage(`${name}-resolved`, { repository: c.repository, tag: c.tag, digest: c.digest, resolver: args.resolver }, { parent: this });
         this.pinned = resolved.pinned;
         const remote = new docker.RemoteImage(`${name}-image`, { name: resolved.pinned, keepLocally: false }, childOpts);
 
