@@ -74,7 +74,7 @@ export class Deployment extends pulumi.ComponentResource {
 
         const hc = app.healthcheck;
         this.container = new docker.Container(`${name}-container`, {
-            ...runtimeArgs(app),
+            ...runtimeArgs(app, resolved.resolved),
             name: app.name,
             image: resolved.pinned,
             labels,

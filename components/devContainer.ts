@@ -64,7 +64,7 @@ export class DevContainer extends pulumi.ComponentResource {
         });
 
         this.container = new docker.Container(`${name}-container`, {
-            ...runtimeArgs(c),
+            ...runtimeArgs(c, resolved.resolved),
             name: `lyra-${name}`,
             image: resolved.pinned,
             labels: lyraLabels,

@@ -260,6 +260,7 @@ export class RegistryClient implements RegistryApi {
         const labels: Record<string, string> = {};
         for (const [k, v] of Object.entries(asObject(inner.Labels))) if (typeof v === "string") labels[k] = v;
         const created = labels["org.opencontainers.image.created"] ?? (typeof parsed.created === "string" ? parsed.created : undefined);
+        const command = Array.isArray(inner.Cmd) && inner.Cmd.every((part) => typeof part === "string") ? (inner.Cmd as string[]) : undefined;
         if (platforms.length === 0 && typeof parsed.os === "string" && typeof parsed.architecture === "string") {
             platforms = [[parsed.os, parsed.architecture, typeof parsed.variant === "string" ? parsed.variant : ""].filter(Boolean).join("/")];
         }
@@ -272,6 +273,7 @@ export class RegistryClient implements RegistryApi {
             layers: layers.map((l) => l!.digest),
             size: total,
             configDigest: config.digest,
+            ...(command !== undefined ? { command } : {}),
             refs,
         };
     }

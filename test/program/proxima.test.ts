@@ -90,6 +90,22 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
         }
     });
 
+    it("sends each container its configured command, else the image's own Cmd (checked with skopeo), so removing command brings the image's back", async () => {
+        const { resources } = await runProgramFull("proxima", (raw) => {
+            const apps = structuredClone(raw.apps);
+            apps["hello-world"].command = ["/bin/sh", "-c", "echo configured"];
+            return { ...raw, apps };
+        });
+        for (const app of Object.keys(shipped.apps)) {
+            const c = byName(resources, `${app}-container`, CONTAINER);
+            const config = spawnSync("skopeo", ["inspect", "--config", "--tls-verify=false", `docker://${c.props.image}`], { encoding: "utf8" });
+            assert.equal(config.status, 0, config.stderr);
+            const cmd = JSON.parse(config.stdout).config.Cmd;
+            assert.ok(Array.isArray(cmd) && cmd.length > 0, `${app}: the test image has no Cmd to compare with`);
+            assert.deepEqual(c.props.command, app === "hello-world" ? ["/bin/sh", "-c", "echo configured"] : cmd, `${app}: command`);
+        }
+    });
+
     it("gives each class its own provider, labelled network and nothing shared across classes", async () => {
         const { resources } = await runProgramFull("proxima");
         for (const klass of Object.keys(shipped.classes)) {
