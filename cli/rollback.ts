@@ -3,12 +3,14 @@ import { AppConfig } from "../lib/config";
 import { shortDigest } from "../lib/rules/digest";
 import { formatCreated, imageLine, printable, truncate } from "../lib/registry/overview";
 import { displayWidth, padEndToWidth } from "../lib/format/text-width";
-import { CliIO, Command, EXIT, parseCommandArgs, usageError, withErrors } from "./io";
+import { CliIO, Command, EXIT, parseCommandArgs, usageError } from "./io";
+import { defineCommand } from "./run";
 import { appImages, Candidate, findApp, switchApp } from "./switch";
 import { loadProximaStack } from "./stack";
 
-// Kept importable from here: the stack-file edit began as rollback's.
-export { configPath, editStackFile, pulumiCommands } from "./stack";
+// Kept importable from here: the stack-file edit began as rollback's (it lives in lib/config/stack-file.ts now).
+export { editStackFile } from "../lib/config/stack-file";
+export { configPath, pulumiCommands } from "./stack";
 
 const USAGE = `Usage: image-lifecycle rollback <app> [options]
 
@@ -81,7 +83,7 @@ function formatTable(app: AppConfig, registry: string, candidates: Candidate[], 
     ].join("\n");
 }
 
-export const rollback: Command = withErrors("rollback", async (argv, io) => {
+export const rollback: Command = defineCommand({ name: "rollback", options: SWITCH_OPTIONS, sanitise: true }, async (argv, io) => {
     const parsed = parseCommandArgs("rollback", { args: argv, allowPositionals: true, options: SWITCH_OPTIONS }, USAGE, io, "app");
     if (typeof parsed === "number") return parsed;
     const { values, positionals } = parsed;

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { CliIO, EXIT } from "../../cli/io";
-import { StackEditRefused } from "../../cli/io";
+import { StackEditRefused } from "../../lib/errors";
 import { configPath, editStackFile, pulumiCommands, rollback } from "../../cli/rollback";
 import { realPulumi } from "../support/pulumi-cli";
 import { configFromStackFile, parseConfig, ProximaEstate } from "../../lib/config";
