@@ -67,12 +67,8 @@ export const OVERVIEW_OPTIONS = {
 } as const;
 
 /** `image-lifecycle overview`: the seed's table of one repository's tags. */
-export const overview: Command = defineCommand({
-    name: "overview",
-    options: OVERVIEW_OPTIONS,
-    // Progress rewrites its line with escape sequences; the table sanitises each value itself.
-    sanitise: false,
-}, async (argv, io) => {
+// Not sanitised as a whole: progress rewrites its line with escape sequences; the table sanitises each value.
+export const overview: Command = defineCommand({ name: "overview", options: OVERVIEW_OPTIONS }, async (argv, io) => {
     const parsed = parseCommandArgs("overview", {
         args: argv,
         allowPositionals: true,

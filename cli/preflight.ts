@@ -76,16 +76,19 @@ export interface PreflightRun {
 type PromotionValues = { image?: string; digest?: string; tag?: string; "allow-non-semver"?: boolean; justification?: string };
 
 /**
- * Checks the promotion flags both commands require (--image, --digest, --tag; --justification only
- * with --allow-non-semver): the usage error's exit code when one is wrong, else undefined.
+ * Parses preflight's or promote's argv and checks the promotion flags both require (--image, --digest,
+ * --tag; --justification only with --allow-non-semver): the values, or the usage error's exit code.
  */
-export function promotionUsageError(command: string, values: PromotionValues, usage: string, io: CliIO): number | undefined {
+export function parsePromotionFlags<O extends typeof PROMOTION_OPTIONS>(command: string, options: O, argv: string[], usage: string, io: CliIO) {
+    const parsed = parseCommandArgs(command, { args: argv, options }, usage, io);
+    if (typeof parsed === "number") return parsed;
+    const values = parsed.values as PromotionValues & typeof parsed.values;
     const missing = (["image", "digest", "tag"] as const).filter((k) => values[k] === undefined);
     if (missing.length) return usageError(command, `missing ${missing.map((m) => `--${m}`).join(", ")}.`, usage, io);
     if (values.justification !== undefined && !values["allow-non-semver"]) {
         return usageError(command, "--justification only applies with --allow-non-semver. Add --allow-non-semver or drop --justification.", usage, io);
     }
-    return undefined;
+    return values;
 }
 
 /** The promotion inputs from the flags, for `image` (the flag's value, or promote's full reference). */
@@ -165,19 +168,13 @@ export const PROMOTION_OPTIONS = {
     help: { type: "boolean", short: "h" },
 } as const;
 
-/** `image-lifecycle preflight`: exit 0 when every check passes, 1 when one fails. */
-export const preflight: Command = defineCommand({
-    name: "preflight",
-    options: PROMOTION_OPTIONS,
-    // The checks' marks are coloured on a terminal: the sanitiser would strip the colour.
-    sanitise: false,
-    hints: { address: "The registry is the host part of --image." },
-}, async (argv, io) => {
-    const parsed = parseCommandArgs("preflight", { args: argv, options: PROMOTION_OPTIONS }, USAGE, io);
-    if (typeof parsed === "number") return parsed;
-    const { values } = parsed;
-    const bad = promotionUsageError("preflight", values, USAGE, io);
-    if (bad !== undefined) return bad;
+/**
+ * `image-lifecycle preflight`: exit 0 when every check passes, 1 when one fails. Not sanitised as a
+ * whole: the checks' marks are coloured on a terminal.
+ */
+export const preflight: Command = defineCommand({ name: "preflight", options: PROMOTION_OPTIONS, hints: { address: "The registry is the host part of --image." } }, async (argv, io) => {
+    const values = parsePromotionFlags("preflight", PROMOTION_OPTIONS, argv, USAGE, io);
+    if (typeof values === "number") return values;
     const image = values.image!;
     const run = await runPromotionChecks(promotionArgs(values, image, values.insecure === true), io);
     if (values.json) {

@@ -3,8 +3,8 @@ import { parseDocument } from "yaml";
 import { configFromStackFile, parseConfig, ProximaEstate } from "../lib/config";
 import { ValidationError } from "../lib/errors";
 import { shellLine } from "../lib/release/notes";
-import { Command, EXIT, parseCommandArgs } from "./io";
-import { failedCount, formatChecks, promotionArgs, promotionUsageError, PROMOTION_OPTIONS, runPromotionChecks, writeJobSummary } from "./preflight";
+import { Command, EXIT } from "./io";
+import { failedCount, formatChecks, parsePromotionFlags, promotionArgs, PROMOTION_OPTIONS, runPromotionChecks, writeJobSummary } from "./preflight";
 import { defineCommand } from "./run";
 import { formatNextSteps, nextSteps } from "./pulumi";
 import { addReleaseToStackFile, loadProximaStack, releaseName, ReleaseEntry, writeAtomically } from "./stack";
@@ -62,20 +62,9 @@ export const PROMOTE_OPTIONS = {
 } as const;
 
 /** `image-lifecycle promote`: preflight, then the release entry in the stack file. */
-export const promote: Command = defineCommand({
-    name: "promote",
-    options: PROMOTE_OPTIONS,
-    sanitise: true,
-    hints: { address: "The registry is the proxima stack's registry.host." },
-}, async (argv, io) => {
-    const parsed = parseCommandArgs("promote", {
-        args: argv,
-        options: PROMOTE_OPTIONS,
-    }, USAGE, io);
-    if (typeof parsed === "number") return parsed;
-    const { values } = parsed;
-    const bad = promotionUsageError("promote", values, USAGE, io);
-    if (bad !== undefined) return bad;
+export const promote: Command = defineCommand({ name: "promote", options: PROMOTE_OPTIONS, sanitise: true, hints: { address: "The registry is the proxima stack's registry.host." } }, async (argv, io) => {
+    const values = parsePromotionFlags("promote", PROMOTE_OPTIONS, argv, USAGE, io);
+    if (typeof values === "number") return values;
     const loaded = loadProximaStack({ stack: values.stack, file: values.file });
     const host = loaded.estate.registry.host;
     // A bare repository is in the stack's registry; a named host must be that registry.
