@@ -6,7 +6,7 @@ import { parseReference } from "../lib/rules/reference";
 import { clientFromEnv } from "../lib/registry/client";
 import { DEFAULT_KEEP_LAST, describeReason, parseAge, PlannedDigest, RetentionPlan } from "../lib/rules/retention";
 import { printable, safeJson } from "../lib/format/text";
-import { Command, EXIT, parseCommandArgs } from "./io";
+import { Command, EXIT, OUTPUT_OPTIONS, REGISTRY_OPTIONS } from "./io";
 import { defineCommand } from "./run";
 import { DEFAULT_REGISTRY } from "./overview";
 
@@ -68,28 +68,19 @@ function formatPlan(registry: string, repository: string, plan: RetentionPlan, r
 
 /** The options of `cleanup` (also what shell completion offers). */
 export const CLEANUP_OPTIONS = {
-    registry: { type: "string" },
+    ...REGISTRY_OPTIONS,
     deployed: { type: "string", multiple: true },
     "keep-last": { type: "string" },
     "min-age": { type: "string" },
     apply: { type: "boolean" },
-    json: { type: "boolean" },
-    insecure: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
+    ...OUTPUT_OPTIONS,
 } as const;
 
 /**
  * `image-lifecycle cleanup`: the retention plan of one repository; deletes only with --apply. Everything
  * it prints passes the one sanitiser: registry-supplied tags and labels are data.
  */
-export const cleanup: Command = defineCommand({ name: "cleanup", options: CLEANUP_OPTIONS, sanitise: true }, async (argv, io) => {
-    const parsed = parseCommandArgs("cleanup", {
-        args: argv,
-        allowPositionals: true,
-        options: CLEANUP_OPTIONS,
-    }, USAGE, io, "repository");
-    if (typeof parsed === "number") return parsed;
-    const { values, positionals } = parsed;
+export const cleanup: Command = defineCommand({ name: "cleanup", options: CLEANUP_OPTIONS, usage: USAGE, positional: "repository", sanitise: true }, async ({ values, positionals }, io) => {
     const keepLast = values["keep-last"] === undefined ? DEFAULT_KEEP_LAST : Number(values["keep-last"]);
     if (!Number.isInteger(keepLast) || keepLast < 0) {
         io.stderr(`cleanup: --keep-last is how many of the newest builds to keep: a whole number, 0 or more; got "${values["keep-last"]}".\n`);

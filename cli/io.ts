@@ -35,6 +35,18 @@ export const EXIT = {
     pulumi: 4,
 } as const;
 
+/** The flags of every command that asks a registry, declared once. */
+export const REGISTRY_OPTIONS = {
+    registry: { type: "string" },
+    insecure: { type: "boolean" },
+} as const;
+
+/** `--json` and `-h`/`--help`, which every command but completion takes. */
+export const OUTPUT_OPTIONS = {
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+} as const;
+
 /** What each exit code means, for `--help` texts and JSON errors. */
 export const EXIT_MEANING: Record<number, string> = {
     [EXIT.ok]: "ok",

@@ -4,7 +4,7 @@ import { parseReference } from "../lib/rules/reference";
 import { registryCacheFromEnv } from "../lib/registry/cache";
 import { clientFromEnv } from "../lib/registry/client";
 import { deployedDigests } from "./deployed";
-import { CliIO, Command, EXIT, parseCommandArgs } from "./io";
+import { CliIO, Command, EXIT, OUTPUT_OPTIONS, REGISTRY_OPTIONS } from "./io";
 import { defineCommand } from "./run";
 
 /** Used when neither --registry, the repository argument nor IMAGE_LIFECYCLE_REGISTRY names one. */
@@ -56,26 +56,17 @@ function progress(io: CliIO): { update(done: number, total: number): void; clear
 
 /** The options of `overview` (also what shell completion offers). */
 export const OVERVIEW_OPTIONS = {
-    registry: { type: "string" },
+    ...REGISTRY_OPTIONS,
     deployed: { type: "string", multiple: true },
-    json: { type: "boolean" },
     digests: { type: "boolean" },
-    insecure: { type: "boolean" },
     width: { type: "string" },
     "no-cache": { type: "boolean" },
-    help: { type: "boolean", short: "h" },
+    ...OUTPUT_OPTIONS,
 } as const;
 
 /** `image-lifecycle overview`: the seed's table of one repository's tags. */
 // Not sanitised as a whole: progress rewrites its line with escape sequences; the table sanitises each value.
-export const overview: Command = defineCommand({ name: "overview", options: OVERVIEW_OPTIONS }, async (argv, io) => {
-    const parsed = parseCommandArgs("overview", {
-        args: argv,
-        allowPositionals: true,
-        options: OVERVIEW_OPTIONS,
-    }, USAGE, io, "repository");
-    if (typeof parsed === "number") return parsed;
-    const { values, positionals } = parsed;
+export const overview: Command = defineCommand({ name: "overview", options: OVERVIEW_OPTIONS, usage: USAGE, positional: "repository" }, async ({ values, positionals }, io) => {
     let width: number | undefined;
     if (values.width !== undefined) {
         width = Number(values.width);

@@ -4,7 +4,7 @@ import { CheckResult, preflight as runPreflight, PromotionSpec } from "../lib/re
 import { parseReference } from "../lib/rules/reference";
 import { clientFromEnv, isRegistryAddress } from "../lib/registry/client";
 import { digestHex, normaliseDigest } from "../lib/rules/digest";
-import { CliIO, Command, EXIT, parseCommandArgs, usageError, useColor } from "./io";
+import { CliIO, Command, EXIT, OUTPUT_OPTIONS, REGISTRY_OPTIONS, usageError, useColor } from "./io";
 import { CommandFailed, defineCommand } from "./run";
 
 const USAGE = `Usage: image-lifecycle preflight --image <registry/repository> --digest <64 hex> --tag <tag> [options]
@@ -76,19 +76,16 @@ export interface PreflightRun {
 type PromotionValues = { image?: string; digest?: string; tag?: string; "allow-non-semver"?: boolean; justification?: string };
 
 /**
- * Parses preflight's or promote's argv and checks the promotion flags both require (--image, --digest,
- * --tag; --justification only with --allow-non-semver): the values, or the usage error's exit code.
+ * Checks the promotion flags preflight and promote both require (--image, --digest, --tag;
+ * --justification only with --allow-non-semver): the usage error's exit code, or undefined.
  */
-export function parsePromotionFlags<O extends typeof PROMOTION_OPTIONS>(command: string, options: O, argv: string[], usage: string, io: CliIO) {
-    const parsed = parseCommandArgs(command, { args: argv, options }, usage, io);
-    if (typeof parsed === "number") return parsed;
-    const values = parsed.values as PromotionValues & typeof parsed.values;
+export function promotionUsageError(command: string, values: PromotionValues, usage: string, io: CliIO): number | undefined {
     const missing = (["image", "digest", "tag"] as const).filter((k) => values[k] === undefined);
     if (missing.length) return usageError(command, `missing ${missing.map((m) => `--${m}`).join(", ")}.`, usage, io);
     if (values.justification !== undefined && !values["allow-non-semver"]) {
         return usageError(command, "--justification only applies with --allow-non-semver. Add --allow-non-semver or drop --justification.", usage, io);
     }
-    return values;
+    return undefined;
 }
 
 /** The promotion inputs from the flags, for `image` (the flag's value, or promote's full reference). */
@@ -163,18 +160,18 @@ export const PROMOTION_OPTIONS = {
     tag: { type: "string" },
     "allow-non-semver": { type: "boolean" },
     justification: { type: "string" },
-    insecure: { type: "boolean" },
-    json: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
+    // The registry is the host part of --image: no --registry here.
+    insecure: REGISTRY_OPTIONS.insecure,
+    ...OUTPUT_OPTIONS,
 } as const;
 
 /**
  * `image-lifecycle preflight`: exit 0 when every check passes, 1 when one fails. Not sanitised as a
  * whole: the checks' marks are coloured on a terminal.
  */
-export const preflight: Command = defineCommand({ name: "preflight", options: PROMOTION_OPTIONS, hints: { address: "The registry is the host part of --image." } }, async (argv, io) => {
-    const values = parsePromotionFlags("preflight", PROMOTION_OPTIONS, argv, USAGE, io);
-    if (typeof values === "number") return values;
+export const preflight: Command = defineCommand({ name: "preflight", options: PROMOTION_OPTIONS, usage: USAGE, hints: { address: "The registry is the host part of --image." } }, async ({ values }, io) => {
+    const bad = promotionUsageError("preflight", values, USAGE, io);
+    if (bad !== undefined) return bad;
     const image = values.image!;
     const run = await runPromotionChecks(promotionArgs(values, image, values.insecure === true), io);
     if (values.json) {

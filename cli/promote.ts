@@ -4,7 +4,7 @@ import { configFromStackFile, parseConfig, ProximaEstate } from "../lib/config";
 import { ValidationError } from "../lib/errors";
 import { shellLine } from "../lib/release/notes";
 import { Command, EXIT } from "./io";
-import { failedCount, formatChecks, parsePromotionFlags, promotionArgs, PROMOTION_OPTIONS, runPromotionChecks, writeJobSummary } from "./preflight";
+import { failedCount, formatChecks, promotionArgs, promotionUsageError, PROMOTION_OPTIONS, runPromotionChecks, writeJobSummary } from "./preflight";
 import { defineCommand } from "./run";
 import { formatNextSteps, nextSteps } from "./pulumi";
 import { addReleaseToStackFile, loadProximaStack, releaseName, ReleaseEntry, writeAtomically } from "./stack";
@@ -62,9 +62,9 @@ export const PROMOTE_OPTIONS = {
 } as const;
 
 /** `image-lifecycle promote`: preflight, then the release entry in the stack file. */
-export const promote: Command = defineCommand({ name: "promote", options: PROMOTE_OPTIONS, sanitise: true, hints: { address: "The registry is the proxima stack's registry.host." } }, async (argv, io) => {
-    const values = parsePromotionFlags("promote", PROMOTE_OPTIONS, argv, USAGE, io);
-    if (typeof values === "number") return values;
+export const promote: Command = defineCommand({ name: "promote", options: PROMOTE_OPTIONS, usage: USAGE, sanitise: true, hints: { address: "The registry is the proxima stack's registry.host." } }, async ({ values }, io) => {
+    const bad = promotionUsageError("promote", values, USAGE, io);
+    if (bad !== undefined) return bad;
     const loaded = loadProximaStack({ stack: values.stack, file: values.file });
     const host = loaded.estate.registry.host;
     // A bare repository is in the stack's registry; a named host must be that registry.

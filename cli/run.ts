@@ -4,9 +4,10 @@
  * (the flag that fixes what a library error names), and under `--json` turns a failure into one
  * JSON object. Commands only return an exit code or throw.
  */
+import { parseArgs, ParseArgsConfig } from "node:util";
 import { FIELD, RegistryError, RegistrySetting, StackEditRefused, ValidationError } from "../lib/errors";
 import { safeWriter } from "../lib/format/text";
-import { CliIO, Command, EXIT, EXIT_MEANING } from "./io";
+import { CliIO, Command, EXIT, EXIT_MEANING, parseCommandArgs } from "./io";
 
 /** A failure the command has put in its own words, with the exit code it means. */
 export class CommandFailed extends Error {
@@ -21,11 +22,23 @@ export class CommandFailed extends Error {
     }
 }
 
+/** A command's option table, as node:util's parseArgs takes it. */
+export type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** What {@link defineCommand} hands a command body: the parsed flags and positional arguments. */
+export type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true }>>;
+
 /** How one command runs: its name (the prefix of every error line), its flags and its output rules. */
-export interface CommandSpec {
+export interface CommandSpec<O extends Options = Options> {
     name: string;
-    /** The command's option table: a hint names a flag only when the command has it. */
-    options: Readonly<Record<string, unknown>>;
+    /** The command's option table: what is parsed, and a hint names a flag only when the command has it. */
+    options: O;
+    /** The command's --help text (its first line is printed after a usage error). */
+    usage: string;
+    /** Exactly one positional argument is required, named so in the usage error. */
+    positional?: string;
+    /** Any number of positional arguments (the body checks them). */
+    positionals?: boolean;
     /**
      * Pass everything the command prints through the one sanitiser (labels and tags from the registry
      * are data). Off for commands that print their own escape sequences (progress, colour) and
@@ -46,7 +59,7 @@ const FLAG_HINTS: Record<Hinted, { flag: string; text: string }> = {
     [FIELD.entryName]: { flag: "name", text: "Give another --name." },
 };
 
-function hintFor(e: RegistryError | ValidationError, spec: CommandSpec): string {
+function hintFor(e: RegistryError | ValidationError, spec: CommandSpec<Options>): string {
     const about: Hinted | undefined = e instanceof RegistryError ? e.setting : e.field === FIELD.entryName ? FIELD.entryName : undefined;
     if (about === undefined) return "";
     const own = spec.hints?.[about];
@@ -56,7 +69,7 @@ function hintFor(e: RegistryError | ValidationError, spec: CommandSpec): string 
 }
 
 /** The exit code a typed error means, and the line that says it; undefined for anything else (a bug). */
-function outcome(e: unknown, spec: CommandSpec): { code: number; message: string } | undefined {
+function outcome(e: unknown, spec: CommandSpec<Options>): { code: number; message: string } | undefined {
     if (e instanceof CommandFailed) return { code: e.exitCode, message: `${e.message}${e.reason ? hintFor(e.reason, spec) : ""}` };
     if (e instanceof ValidationError) return { code: EXIT.usage, message: `${e.message}${hintFor(e, spec)}` };
     if (e instanceof RegistryError) {
@@ -95,12 +108,13 @@ function jsonErrors(name: string, io: CliIO): { io: CliIO; flush(code: number): 
  * 4, CommandFailed its own); under `--json` a failure is one JSON object. Anything else is a bug and
  * goes up with its stack.
  */
-export async function runCommand(spec: CommandSpec, body: Command, argv: string[], rawIO: CliIO): Promise<number> {
+export async function runCommand<O extends Options>(spec: CommandSpec<O>, body: (args: Parsed<O>, io: CliIO) => Promise<number>, argv: string[], rawIO: CliIO): Promise<number> {
     const wrapped = argv.includes("--json") ? jsonErrors(spec.name, rawIO) : { io: rawIO, flush: () => undefined };
     const io: CliIO = spec.sanitise ? { ...wrapped.io, stdout: safeWriter(wrapped.io.stdout), stderr: safeWriter(wrapped.io.stderr) } : wrapped.io;
     let code: number;
     try {
-        code = await body(argv, io);
+        const parsed = parseCommandArgs(spec.name, { args: argv, options: spec.options, allowPositionals: spec.positional !== undefined || spec.positionals === true }, spec.usage, io, spec.positional);
+        code = typeof parsed === "number" ? parsed : await body(parsed as Parsed<O>, io);
     } catch (e) {
         const o = outcome(e, spec);
         if (o === undefined) {
@@ -114,7 +128,10 @@ export async function runCommand(spec: CommandSpec, body: Command, argv: string[
     return code;
 }
 
-/** A command whose body runs through {@link runCommand}: what each command module exports. */
-export function defineCommand(spec: CommandSpec, body: Command): Command {
+/**
+ * A command whose argv is parsed (usage errors and --help answered) and whose body runs through
+ * {@link runCommand}: what each command module exports.
+ */
+export function defineCommand<O extends Options>(spec: CommandSpec<O>, body: (args: Parsed<O>, io: CliIO) => Promise<number>): Command {
     return (argv, io) => runCommand(spec, body, argv, io);
 }

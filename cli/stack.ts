@@ -76,7 +76,11 @@ export function writeAtomically(file: string, text: string): void {
     fs.renameSync(tmp, file);
 }
 
-/** One entry of `image-lifecycle:releases`, as promote writes it. */
+/**
+ * One entry of `image-lifecycle:releases`, as promote writes it. It repeats the release shape
+ * (ReleaseConfig in lib/config/types.ts): when the release-path work lands `ReleaseSpec` in
+ * lib/release/spec.ts, this becomes that type. Only promote.ts and addReleaseToStackFile use it.
+ */
 export interface ReleaseEntry {
     /** Repository inside the stack's registry, e.g. `rednaw/hello-world`. */
     image: string;

@@ -7,7 +7,7 @@ import { CLASSES, OCI } from "../lib/contract";
 import { createdMs, formatCreated, gatherOverview, printable, TagInfo, truncate } from "../lib/registry/overview";
 import { clientFromEnv } from "../lib/registry/client";
 import { mapLimit } from "../lib/registry/limit";
-import { CliIO, Command, EXIT, parseCommandArgs } from "./io";
+import { CliIO, Command, EXIT, OUTPUT_OPTIONS, REGISTRY_OPTIONS } from "./io";
 import { defineCommand } from "./run";
 import { findPulumi, pulumiSettings } from "./pulumi";
 import { LoadedStack, loadProximaStack } from "./stack";
@@ -184,21 +184,13 @@ export const STATUS_OPTIONS = {
     deployed: { type: "string", multiple: true },
     stack: { type: "string" },
     file: { type: "string" },
-    registry: { type: "string" },
-    insecure: { type: "boolean" },
-    json: { type: "boolean" },
+    ...REGISTRY_OPTIONS,
     width: { type: "string" },
-    help: { type: "boolean", short: "h" },
+    ...OUTPUT_OPTIONS,
 } as const;
 
 /** `image-lifecycle status`: what runs where, and what is newer. */
-export const status: Command = defineCommand({ name: "status", options: STATUS_OPTIONS, sanitise: true }, async (argv, io) => {
-    const parsed = parseCommandArgs("status", {
-        args: argv,
-        options: STATUS_OPTIONS,
-    }, USAGE, io);
-    if (typeof parsed === "number") return parsed;
-    const { values } = parsed;
+export const status: Command = defineCommand({ name: "status", options: STATUS_OPTIONS, usage: USAGE, sanitise: true }, async ({ values }, io) => {
     let width: number | undefined;
     if (values.width !== undefined) {
         width = Number(values.width);

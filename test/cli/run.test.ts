@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
-import { CliIO, Command, EXIT } from "../../cli/io";
-import { CommandFailed, CommandSpec, runCommand } from "../../cli/run";
+import { CliIO, EXIT } from "../../cli/io";
+import { CommandFailed, CommandSpec, Options, Parsed, runCommand } from "../../cli/run";
 import { FIELD, RegistryError, RegistryErrorCode, RegistrySetting, StackEditRefused, ValidationError } from "../../lib/errors";
 
 function capture() {
@@ -10,9 +10,10 @@ function capture() {
     return { io, out: () => out, err: () => err };
 }
 
-const withRegistryFlags: CommandSpec = { name: "overview", options: { registry: {}, insecure: {}, json: {} } };
-const withoutFlags: CommandSpec = { name: "completion", options: {} };
-const throwing = (e: unknown): Command => async () => { throw e; };
+type Body = (args: Parsed<Options>, io: CliIO) => Promise<number>;
+const withRegistryFlags: CommandSpec = { name: "overview", usage: "Usage: image-lifecycle overview <repository> [options]\n", options: { registry: { type: "string" }, insecure: { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean" } } };
+const withoutFlags: CommandSpec = { name: "completion", usage: "Usage: image-lifecycle completion <bash|zsh>\n", options: {} };
+const throwing = (e: unknown): Body => async () => { throw e; };
 const registryError = (code: RegistryErrorCode, setting?: RegistrySetting) =>
     new RegistryError(code, { registry: "127.0.0.1:5000", repository: "team/app" }, "The registry said no", setting);
 
@@ -50,7 +51,7 @@ describe("cli/run: the one path from an error to its line and exit code", () => 
         assert.doesNotMatch(r.err, /--registry/);
         r = await run({ ...withoutFlags, hints: { address: "The registry is the host part of --image." } }, registryError("NAME_UNKNOWN", "address"));
         assert.match(r.err, /\) The registry is the host part of --image\.\n$/);
-        r = await run({ name: "promote", options: { name: {} } }, new ValidationError(FIELD.entryName, `Release "x" is already in the stack file.`));
+        r = await run({ name: "promote", usage: "", options: { name: { type: "string" } } }, new ValidationError(FIELD.entryName, `Release "x" is already in the stack file.`));
         assert.equal(r.err, `promote: Release "x" is already in the stack file. Give another --name.\n`);
         r = await run(withRegistryFlags, new CommandFailed(EXIT.unavailable, "could not ask the registry: no. Check it.", registryError("NOT_FOUND", "address")));
         assert.match(r.err, /^overview: could not ask the registry: no\. Check it\. To ask another registry, pass --registry/);
@@ -66,7 +67,7 @@ describe("cli/run: the one path from an error to its line and exit code", () => 
 
     it("lets anything else (a bug) go up with its stack, after what the command printed", async () => {
         const c = capture();
-        const body: Command = async (_argv, io) => {
+        const body: Body = async (_args, io) => {
             io.stderr("note: started\n");
             throw new TypeError("a bug");
         };
@@ -74,8 +75,21 @@ describe("cli/run: the one path from an error to its line and exit code", () => 
         assert.equal(c.err(), "note: started\n");
     });
 
+    it("parses the argv first: a usage error or --help never reaches the body", async () => {
+        let c = capture();
+        assert.equal(await runCommand(withRegistryFlags, throwing(new Error("must not run")), ["--regsitry", "x"], c.io), EXIT.usage);
+        assert.match(c.err(), /^overview: Unknown option --regsitry\. Did you mean --registry\?\nUsage: image-lifecycle overview <repository> \[options\]\n/);
+        c = capture();
+        assert.equal(await runCommand(withRegistryFlags, throwing(new Error("must not run")), ["--help"], c.io), EXIT.ok);
+        assert.equal(c.out(), withRegistryFlags.usage);
+        c = capture();
+        const seen: Parsed<Options>[] = [];
+        await runCommand({ ...withRegistryFlags, positional: "repository" }, async (args) => { seen.push(args); return EXIT.ok; }, ["team/app", "--registry", "r:5000"], c.io);
+        assert.deepEqual(seen.map((a) => [a.positionals, a.values.registry]), [[["team/app"], "r:5000"]]);
+    });
+
     it("sanitises everything a command prints when asked, and nothing otherwise", async () => {
-        const body: Command = async (_argv, io) => {
+        const body: Body = async (_args, io) => {
             io.stdout("tag \x1b[31mred\x1b[0m\n");
             return EXIT.ok;
         };
