@@ -8,8 +8,7 @@ import { defineCommand } from "./run";
 import { appImages, Candidate, findApp, switchApp } from "./switch";
 import { loadProximaStack } from "./stack";
 
-// Kept importable from here: the stack-file edit began as rollback's (it lives in lib/config/stack-file.ts now).
-export { editStackFile } from "../lib/config/stack-file";
+// Kept importable from here: the Pulumi commands rollback prints began here.
 export { configPath, pulumiCommands } from "./stack";
 
 const USAGE = `Usage: image-lifecycle rollback <app> [options]
