@@ -1,7 +1,6 @@
 import { spawnSync } from "node:child_process";
-import * as fs from "node:fs";
 import { AppConfig } from "../lib/config";
-import { DeployedApp, readDeployedApps } from "../lib/rules/deploy-record";
+import { DeployedApp, readDeployedApps, readDeployedFile } from "../lib/rules/deploy-record";
 import { shortDigest } from "../lib/rules/digest";
 import { RegistryError, ValidationError } from "../lib/errors";
 import { CLASSES, OCI } from "../lib/contract";
@@ -11,7 +10,8 @@ import { gatherOverview } from "../lib/registry/overview";
 import { printable } from "../lib/format/text";
 import { clientFromEnv } from "../lib/registry/client";
 import { mapLimit } from "../lib/registry/limit";
-import { CliIO, Command, EXIT, parseCommandArgs, withErrors } from "./io";
+import { CliIO, Command, EXIT, OUTPUT_OPTIONS, REGISTRY_OPTIONS } from "./io";
+import { defineCommand } from "./run";
 import { findPulumi, pulumiSettings } from "./pulumi";
 import { LoadedStack, loadProximaStack } from "./stack";
 
@@ -78,13 +78,7 @@ interface AppStatus {
 function deployedByApp(files: readonly string[]): Map<string, { record?: DeployedApp; output?: DeployedApp }> {
     const out = new Map<string, { record?: DeployedApp; output?: DeployedApp }>();
     for (const file of files) {
-        let text: string;
-        try {
-            text = fs.readFileSync(file, "utf8");
-        } catch (e) {
-            throw new ValidationError("--deployed", `Cannot read deployed file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check the path.`);
-        }
-        for (const d of readDeployedApps(text, file)) {
+        for (const d of readDeployedFile(file)) {
             const entry = out.get(d.app) ?? {};
             entry[d.kind === "record" ? "record" : "output"] = d;
             out.set(d.app, entry);
@@ -188,26 +182,18 @@ function formatStatus(stack: string, registry: string, apps: AppStatus[], width:
     return `${lines.join("\n")}\n`;
 }
 
-/** `image-lifecycle status`: what runs where, and what is newer. */
 /** The options of `status` (also what shell completion offers). */
 export const STATUS_OPTIONS = {
     deployed: { type: "string", multiple: true },
     stack: { type: "string" },
     file: { type: "string" },
-    registry: { type: "string" },
-    insecure: { type: "boolean" },
-    json: { type: "boolean" },
+    ...REGISTRY_OPTIONS,
     width: { type: "string" },
-    help: { type: "boolean", short: "h" },
+    ...OUTPUT_OPTIONS,
 } as const;
 
-export const status: Command = withErrors("status", async (argv, io) => {
-    const parsed = parseCommandArgs("status", {
-        args: argv,
-        options: STATUS_OPTIONS,
-    }, USAGE, io);
-    if (typeof parsed === "number") return parsed;
-    const { values } = parsed;
+/** `image-lifecycle status`: what runs where, and what is newer. */
+export const status: Command = defineCommand({ name: "status", options: STATUS_OPTIONS, usage: USAGE, sanitise: true }, async ({ values }, io) => {
     let width: number | undefined;
     if (values.width !== undefined) {
         width = Number(values.width);

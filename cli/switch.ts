@@ -14,7 +14,8 @@ import { clientFromEnv } from "../lib/registry/client";
 import { shellLine } from "../lib/release/notes";
 import { CliIO, EXIT } from "./io";
 import { formatNextSteps, nextSteps } from "./pulumi";
-import { Change, editStackFile, LoadedStack, pulumiCommands, writeAtomically } from "./stack";
+import { editStackFile } from "../lib/config/stack-file";
+import { Change, LoadedStack, pulumiCommands, writeAtomically } from "./stack";
 
 /** One distinct image of the app's repository. */
 export interface Candidate {
