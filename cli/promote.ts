@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { configFromStackFile, parseConfig, ProximaEstate } from "../lib/config";
+import { PROJECT, TYPES } from "../lib/contract";
 import { ValidationError } from "../lib/errors";
 import { shellLine } from "../lib/release/notes";
 import { Command, EXIT } from "./io";
@@ -48,7 +49,7 @@ function workflowDispatch(image: string, entry: ReleaseEntry): string {
 
 /** The release's URN in the proxima stack, for a targeted preview and up. */
 function releaseUrn(stack: string, name: string): string {
-    return `urn:pulumi:${stack}::image-lifecycle::image-lifecycle:release:Release::${name}`;
+    return `urn:pulumi:${stack}::${PROJECT}::${TYPES.release}::${name}`;
 }
 
 /** The options of `promote` (also what shell completion offers). */
