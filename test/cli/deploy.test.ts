@@ -28,7 +28,7 @@ describe("cli/deploy (real registry, shipped stack file as the fixture)", functi
         newer = await seedImage("deploy/web", "6350192", { ...testLabels("deploy/web", "6350192", "add healthcheck + fix nginx proxy header"), [OCI.created]: "2026-01-25T01:10:00Z" });
     });
     // The app runs the older build; deploy moves it forward.
-    const fixture = freshStackFilePerTest("deploy", () => shippedWithHost(host).replace('image: rednaw/hello-world\n      tag: "6350192"', 'image: deploy/web\n      tag: "eb53023"'));
+    const fixture = freshStackFilePerTest("deploy", () => shippedWithHost(host).replace('repository: rednaw/hello-world\n      tag: "6350192"', 'repository: deploy/web\n      tag: "eb53023"'));
     beforeEach(() => ({ dir, file } = fixture));
 
     it("dry run by default: shows the forward switch and the commands, writes nothing", async () => {

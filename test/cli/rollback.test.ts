@@ -27,7 +27,7 @@ describe("cli/rollback (real registry, shipped stack file as the fixture)", func
         newer = await seedImage("rollback/web", "6350192", { ...testLabels("rollback/web", "6350192", "add healthcheck + fix nginx proxy header"), [OCI.created]: "2026-01-25T01:10:00Z" });
         older = await seedImage("rollback/web", "eb53023", { ...testLabels("rollback/web", "eb53023", "initial deploy"), [OCI.created]: "2026-01-25T01:01:00Z" });
     });
-    const fixture = freshStackFilePerTest("rollback", () => shippedWithHost(host).replace("image: rednaw/hello-world\n      tag:", "image: rollback/web\n      tag:"));
+    const fixture = freshStackFilePerTest("rollback", () => shippedWithHost(host).replace("repository: rednaw/hello-world\n      tag:", "repository: rollback/web\n      tag:"));
     beforeEach(() => ({ dir, file } = fixture));
 
     it("lists the app's digests newest first with their labels and marks the current one", async () => {
@@ -148,7 +148,7 @@ describe("cli/rollback (real registry, shipped stack file as the fixture)", func
     });
 
     it("refuses a stack file with YAML anchors with exit 4 and leaves it untouched (no stack trace)", async () => {
-        const anchored = fs.readFileSync(file, "utf8").replace("image: rollback/web\n", "image: &img rollback/web\n") + "# an alias elsewhere\nx-copy: *img\n";
+        const anchored = fs.readFileSync(file, "utf8").replace("repository: rollback/web\n", "repository: &img rollback/web\n") + "# an alias elsewhere\nx-copy: *img\n";
         fs.writeFileSync(file, anchored);
         const c = capture(NO_PULUMI);
         assert.equal(await rollback(["hello-world", "--file", file, "--to", "eb53023", "--yes"], c.io), 4, c.err());

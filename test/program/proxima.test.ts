@@ -30,7 +30,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
 
     before(async () => {
         host = await seedRegistryFor("proxima");
-        for (const [app, a] of Object.entries(shipped.apps as Record<string, any>)) digests.set(app, await seedImage(a.image, a.tag));
+        for (const [app, a] of Object.entries(shipped.apps as Record<string, any>)) digests.set(app, await seedImage(a.repository, a.tag));
     });
 
     it("runs every app pinned by the registry's digest, through its class's provider, on its class's network, with the labels", async () => {
@@ -40,7 +40,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
         for (const [app, a] of Object.entries(shipped.apps as Record<string, any>)) {
             const c = byName(resources, `${app}-container`, CONTAINER);
             const klass = a.class as string;
-            assert.equal(c.props.image, `${host}/${a.image}@${digests.get(app)}`, `${app} not pinned to the pushed digest`);
+            assert.equal(c.props.image, `${host}/${a.repository}@${digests.get(app)}`, `${app} not pinned to the pushed digest`);
             const provider = byName(resources, `${klass}-docker`, "pulumi:providers:docker");
             assert.equal(c.provider, `${provider.urn}::${klass}-docker-id`);
             assert.equal(provider.parent, byName(resources, klass, "image-lifecycle:proxima:LxcClass").urn);
@@ -53,7 +53,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
             assert.equal(labels[LIFECYCLE.tag], a.tag);
             assert.equal(labels[LIFECYCLE.digest], digests.get(app));
             assert.equal(labels[LIFECYCLE.record], `/opt/${shipped.org}/${app}/deploy-info.yml`);
-            const oci = testLabels(a.image, a.tag);
+            const oci = testLabels(a.repository, a.tag);
             for (const key of [OCI.description, OCI.created, OCI.revision, OCI.source]) assert.equal(labels[key], oci[key], `${app} ${key}`);
             assert.equal(c.props.memory, a.limits.memoryMb);
             // The docker provider's own spelling (1 → "1.0"), so a real `up` reads back no change.
@@ -233,10 +233,10 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
         const { outputs } = await runProgramFull("proxima");
         const deployed = readDeployed(JSON.stringify({ deployments: outputs.deployments }), "stack output");
         for (const [app, a] of Object.entries(shipped.apps as Record<string, any>)) {
-            assert.ok(deployed.get(`${host}/${a.image}`)?.has(digests.get(app)!), `${app} missing from deployments`);
+            assert.ok(deployed.get(`${host}/${a.repository}`)?.has(digests.get(app)!), `${app} missing from deployments`);
             assert.equal(outputs.deployments[app].class, a.class);
             assert.equal(outputs.deployments[app].host, shipped.classes[a.class].host);
-            assert.equal(outputs.deployments[app].description, testLabels(a.image, a.tag)[OCI.description]);
+            assert.equal(outputs.deployments[app].description, testLabels(a.repository, a.tag)[OCI.description]);
         }
     });
 
@@ -318,7 +318,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
         it("outputs each release's promotion record, the one written to the records directory", async () => {
             const name = Object.keys(shipped.releases)[0];
             const image = shipped.releases[name].image as string;
-            const digest = digests.get(Object.keys(shipped.apps).find((a) => shipped.apps[a].image === image)!)!;
+            const digest = digests.get(Object.keys(shipped.apps).find((a) => shipped.apps[a].repository === image)!)!;
             const tag = `v1.0.${Date.now() % 100000}`;
             const { outputs } = await runProgramFull("proxima", releaseOf(digest, tag), { create: promoteForReal });
             const record = outputs.releases[name] as PromotionRecord;
@@ -339,7 +339,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
             const password = "pa55-Release$ecret-9Z";
             const name = Object.keys(shipped.releases)[0];
             const image = shipped.releases[name].image as string;
-            const digest = digests.get(Object.keys(shipped.apps).find((a) => shipped.apps[a].image === image)!)!;
+            const digest = digests.get(Object.keys(shipped.apps).find((a) => shipped.apps[a].repository === image)!)!;
             let credentialsSeen = false;
             const { outputs } = await runProgramFull("proxima", (raw) => ({ ...releaseOf(digest, `v1.1.${Date.now() % 100000}`)(raw), registryPassword: password }), {
                 create: async (args) => {
@@ -362,7 +362,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
                 const privateKey = fs.readFileSync(path.join(keys, "cosign.key"), "utf8");
                 const name = Object.keys(shipped.releases)[0];
                 const image = shipped.releases[name].image as string;
-                const digest = digests.get(Object.keys(shipped.apps).find((a) => shipped.apps[a].image === image)!)!;
+                const digest = digests.get(Object.keys(shipped.apps).find((a) => shipped.apps[a].repository === image)!)!;
                 const tag = `v1.2.${Date.now() % 100000}`;
                 let keyWasSecret = false;
                 // The provider finds cosign on PATH, as pulumi up on a team's machine does.

@@ -129,7 +129,7 @@ describe(`${IMMUTABLE} after a real promotion of the program's release (preview 
 
     it("passes the release's own tag on its own digest, and refuses the same tag on another digest", async () => {
         const own = await seedImage(image, shipped.apps["hello-world"].tag);
-        const another = await seedImage(shipped.apps["giftfinder-api"].image, shipped.apps["giftfinder-api"].tag);
+        const another = await seedImage(shipped.apps["giftfinder-api"].repository, shipped.apps["giftfinder-api"].tag);
         const tag = `v3.0.${Date.now() % 100000}`;
         // `pulumi up`: the release provider really writes the tag into the registry.
         const up = await runProgramFull("proxima", releaseOf(own, tag), {
