@@ -85,15 +85,33 @@ async function portsFree(ports: number[]): Promise<void> {
 
 /** Copies the project (tracked files) into a temp checkout with node_modules linked. */
 export function checkout(dir: string): string {
-    const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" }).split("\0").filter(Boolean);
+    const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" }).split("\0").filter(Boolean)
+        .filter((f) => fs.existsSync(path.join(REPO_ROOT, f)));
+    // A checkout that is refreshed (npm start's) loses the files an earlier copy brought and the tree
+    // no longer has: a moved module left behind would still be found by require. Only files this
+    // function copied are removed, never what a run wrote there (records, state).
+    const manifest = path.join(dir, ".checkout-files");
+    const before = fs.existsSync(manifest) ? fs.readFileSync(manifest, "utf8").split("\n").filter(Boolean) : codeFilesIn(dir);
+    const now = new Set(files);
+    for (const f of before) if (!now.has(f)) fs.rmSync(path.join(dir, f), { force: true });
     for (const f of files) {
-        const from = path.join(REPO_ROOT, f);
-        if (!fs.existsSync(from)) continue;
         fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-        fs.copyFileSync(from, path.join(dir, f));
+        fs.copyFileSync(path.join(REPO_ROOT, f), path.join(dir, f));
     }
+    fs.writeFileSync(manifest, `${files.join("\n")}\n`);
     if (!fs.existsSync(path.join(dir, "node_modules"))) fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
     return dir;
+}
+
+/** TypeScript and JavaScript files below `dir` (not node_modules): what a checkout copied before it kept a manifest. */
+function codeFilesIn(dir: string, rel = ""): string[] {
+    const here = path.join(dir, rel);
+    if (!fs.existsSync(here)) return [];
+    return fs.readdirSync(here, { withFileTypes: true }).flatMap((e) => {
+        const f = path.posix.join(rel, e.name);
+        if (e.isDirectory()) return e.name === "node_modules" ? [] : codeFilesIn(dir, f);
+        return e.isFile() && /\.(ts|js)$/.test(e.name) ? [f] : [];
+    });
 }
 
 /** The engine folder from `npm run engine` (IMAGE_LIFECYCLE_ENGINE when set). */

@@ -15,8 +15,7 @@ const PROGRAM = `
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { LxcClass } from "../components/lxcClass";
-import { LIFECYCLE } from "../lib/contract";
-import { KINDS } from "../../lib/contract";
+import { KINDS, LIFECYCLE } from "../lib/contract";
 
 const config = new pulumi.Config();
 const host = config.require("host");
