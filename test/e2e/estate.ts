@@ -155,59 +155,61 @@ export async function estateEnv(engine: string, workdir: string, state: string, 
 
 /** Starts the registry and hosts and pushes two builds of every image the shipped proxima and lyra stacks name. */
 export async function startServices(): Promise<Services> {
+    const apps = shippedApps();
+    // The hosts share this machine's network namespace, so the apps' published ports must be free here.
+    // Checked first: nothing is started that would then have to be stopped.
+    await portsFree(apps.flatMap((a) => (a.ports ?? []).flatMap((p) => (p.external !== undefined ? [Number(p.external)] : []))));
     const credentials = { username: "deploy", password: `pw-${process.pid}-${Date.now()}` };
     const registry = await startRegistry({ basicAuth: credentials });
     const client = await sshClient();
     const started: SshHost[] = [];
-    try {
-        for (const name of HOSTS) started.push(await startSshHost(name, client));
-    } catch (e) {
+    // Whatever fails after the first start stops what was started: a leaked dockerd keeps the
+    // test process alive after its failure, and the next run finds the ports taken.
+    const stopAll = async () => {
         await Promise.all(started.map((h) => h.stop()));
         await registry.stop();
+    };
+    try {
+        for (const name of HOSTS) started.push(await startSshHost(name, client));
+        const hosts = Object.fromEntries(started.map((h) => [h.name, h])) as Record<HostName, SshHost>;
+
+        const { docker } = await dockerEngine();
+        await docker(["login", "-u", credentials.username, "--password-stdin", registry.registry], { input: credentials.password });
+        const images: Record<string, Build[]> = {};
+        const wanted = new Map<string, { tag: string; port?: number }>();
+        for (const app of apps) {
+            if (app.tag !== undefined) wanted.set(app.repository, { tag: String(app.tag), port: app.ports?.[0]?.internal });
+        }
+        let minute = 0;
+        for (const [repository, { tag, port }] of wanted) {
+            images[repository] = [];
+            for (const [i, t] of [`${tag.slice(0, 6)}0`, tag].entries()) {
+                const when = new Date(Date.UTC(2026, 0, 25, 1, minute++)).toISOString().replace(/\.\d+Z$/, "Z");
+                const description = i === 0 ? `initial deploy of ${repository}` : `add healthcheck to ${repository}`;
+                const digest = await buildAndPush({
+                    repository: `${registry.registry}/${repository}`,
+                    tags: [t],
+                    cmd: commandFor(port),
+                    payload: `${repository} build ${i}`,
+                    files: SHIMS,
+                    labels: {
+                        [OCI.description]: description,
+                        [OCI.created]: when,
+                        [OCI.revision]: `${t}${"0".repeat(40 - t.length)}`,
+                        [OCI.source]: `https://github.com/example/${repository}`,
+                    },
+                });
+                images[repository].push({ tag: t, digest, description, created: when });
+            }
+        }
+        return {
+            registry, credentials, client, hosts, images, dockerHost: (await dockerEngine()).host,
+            stop: stopAll,
+        };
+    } catch (e) {
+        await stopAll();
         throw e;
     }
-    const hosts = Object.fromEntries(started.map((h) => [h.name, h])) as Record<HostName, SshHost>;
-
-    const { docker } = await dockerEngine();
-    await docker(["login", "-u", credentials.username, "--password-stdin", registry.registry], { input: credentials.password });
-    const images: Record<string, Build[]> = {};
-    const wanted = new Map<string, { tag: string; port?: number }>();
-    const apps = shippedApps();
-    for (const app of apps) {
-        if (app.tag !== undefined) wanted.set(app.repository, { tag: String(app.tag), port: app.ports?.[0]?.internal });
-    }
-    // The hosts share this machine's network namespace, so the apps' published ports must be free here.
-    await portsFree(apps.flatMap((a) => (a.ports ?? []).flatMap((p) => (p.external !== undefined ? [Number(p.external)] : []))));
-    let minute = 0;
-    for (const [repository, { tag, port }] of wanted) {
-        images[repository] = [];
-        for (const [i, t] of [`${tag.slice(0, 6)}0`, tag].entries()) {
-            const when = new Date(Date.UTC(2026, 0, 25, 1, minute++)).toISOString().replace(/\.\d+Z$/, "Z");
-            const description = i === 0 ? `initial deploy of ${repository}` : `add healthcheck to ${repository}`;
-            const digest = await buildAndPush({
-                repository: `${registry.registry}/${repository}`,
-                tags: [t],
-                cmd: commandFor(port),
-                payload: `${repository} build ${i}`,
-                files: SHIMS,
-                labels: {
-                    [OCI.description]: description,
-                    [OCI.created]: when,
-                    [OCI.revision]: `${t}${"0".repeat(40 - t.length)}`,
-                    [OCI.source]: `https://github.com/example/${repository}`,
-                },
-            });
-            images[repository].push({ tag: t, digest, description, created: when });
-        }
-    }
-
-    return {
-        registry, credentials, client, hosts, images, dockerHost: (await dockerEngine()).host,
-        async stop() {
-            await Promise.all(started.map((h) => h.stop()));
-            await registry.stop();
-        },
-    };
 }
 
 /** Result of one pulumi command. */
