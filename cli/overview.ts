@@ -2,7 +2,7 @@ import { RegistryError, ValidationError } from "../lib/errors";
 import { buildOverview, formatOverview, gatherOverview, overviewJson } from "../lib/registry/overview";
 import { parseReference } from "../lib/rules/reference";
 import { registryCacheFromEnv } from "../lib/registry/cache";
-import { clientFromEnv } from "../lib/registry/client";
+import { clientFromEnv } from "../lib/registry/access";
 import { deployedDigests } from "./deployed";
 import { CliIO, Command, EXIT, parseCommandArgs } from "./io";
 

@@ -1,8 +1,10 @@
 import * as fs from "node:fs";
 import { RegistryError, ValidationError } from "../lib/errors";
-import { CheckResult, preflight as runPreflight, PromotionSpec } from "../lib/release/promotion";
+import { CheckResult, preflight as runPreflight } from "../lib/release/promotion";
+import { ReleaseInput } from "../lib/release/spec";
 import { parseReference } from "../lib/rules/reference";
-import { clientFromEnv, isRegistryAddress } from "../lib/registry/client";
+import { clientFromEnv } from "../lib/registry/access";
+import { isRegistryAddress } from "../lib/registry/client";
 import { digestHex, normaliseDigest } from "../lib/rules/digest";
 import { CliIO, Command, EXIT, parseCommandArgs, usageError, useColor } from "./io";
 
@@ -64,7 +66,7 @@ export interface PromotionArgs {
 
 /** The outcome of the checks: every result, the spec they ran on, and how to show the digest. */
 export interface PreflightRun {
-    spec: PromotionSpec;
+    spec: ReleaseInput;
     checks: CheckResult[];
     ok: boolean;
     /** `sha256:<64 hex>` when the input is a digest in either form, else the input as given. */
@@ -76,7 +78,7 @@ export interface PreflightRun {
  * whole digest was given in another form the failed check's fix names the exact value to pass.
  */
 export async function runPromotionChecks(args: PromotionArgs, io: CliIO): Promise<PreflightRun> {
-    const spec: PromotionSpec = {
+    const spec: ReleaseInput = {
         ...splitImage(args.image),
         digest: args.digest,
         tag: args.tag,

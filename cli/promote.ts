@@ -117,7 +117,7 @@ export const promote: Command = withErrors("promote", async (argv, io) => {
         ...(values["smoke-command"] !== undefined ? { smokeCommand: values["smoke-command"] } : {}),
     };
     const name = values.name ?? releaseName(repository, entry.tag);
-    const same = loaded.estate.releases.find((r) => r.image === repository && r.tag === entry.tag);
+    const same = loaded.estate.releases.find((r) => r.repository === repository && r.tag === entry.tag);
     if (same) {
         io.stderr(`promote: the stack file already has release "${same.name}" for ${image}:${entry.tag} (digest ${same.digest}). A tag is promoted once; choose a new tag.\n`);
         return EXIT.failed;

@@ -6,7 +6,7 @@ import { shortDigest } from "../lib/rules/digest";
 import { RegistryError, ValidationError } from "../lib/errors";
 import { CLASSES, OCI } from "../lib/contract";
 import { createdMs, formatCreated, gatherOverview, printable, TagInfo, truncate } from "../lib/registry/overview";
-import { clientFromEnv } from "../lib/registry/client";
+import { clientFromEnv } from "../lib/registry/access";
 import { mapLimit } from "../lib/registry/limit";
 import { CliIO, Command, EXIT, parseCommandArgs, withErrors } from "./io";
 import { findPulumi, pulumiSettings } from "./pulumi";

@@ -8,7 +8,7 @@ import { digestStartsWith, parseDigestQuery, tooShortMessage } from "../lib/rule
 import { ValidationError } from "../lib/errors";
 import { OCI } from "../lib/contract";
 import { buildOverview, createdMs, gatherOverview } from "../lib/registry/overview";
-import { clientFromEnv } from "../lib/registry/client";
+import { clientFromEnv } from "../lib/registry/access";
 import { shellLine } from "../lib/release/notes";
 import { CliIO, EXIT } from "./io";
 import { formatNextSteps, nextSteps } from "./pulumi";

@@ -5,7 +5,7 @@ import { HOST_SCRIPT_KIND } from "../../lib/host/scripts";
  */
 import { renderDeployRecord } from "../../lib/rules/deploy-record";
 import { LIFECYCLE, OCI } from "../../lib/contract";
-import { RELEASE_KIND, type ReleaseInputs } from "../../lib/release/spec";
+import { RELEASE_KIND, type ReleaseProps } from "../../lib/release/spec";
 import { TYPES } from "../../policy/lib/resources";
 import type { CapturedResource } from "./harness";
 
@@ -156,8 +156,8 @@ export function addApp(e: Estate, stack: string, c: ClassHandles, spec: AppSpec)
 /** The type token of the program's host scripts (a named dynamic resource). */
 export const HOST_SCRIPT_TYPE = "pulumi-nodejs:dynamic/image-lifecycle:HostScript";
 
-export function addRelease(e: Estate, stack: string, name: string, inputs: Partial<ReleaseInputs> = {}): CapturedResource {
-    const props: ReleaseInputs = { kind: RELEASE_KIND, registry: REGISTRY, repository: "acme/web", digest: DIGEST_A, tag: "v1.0.0", ...inputs };
+export function addRelease(e: Estate, stack: string, name: string, inputs: Partial<ReleaseProps> = {}): CapturedResource {
+    const props: ReleaseProps = { kind: RELEASE_KIND, registry: REGISTRY, repository: "acme/web", digest: DIGEST_A, tag: "v1.0.0", ...inputs };
     const type = `${TYPES.dynamic}/image-lifecycle:Release`;
     return e.add(res({ type, urn: urn(stack, type, name, ["image-lifecycle:release:Release"]), name, props: { ...props } }));
 }
