@@ -59,9 +59,10 @@ export interface ReleaseProviderOptions {
     unknown: string;
 }
 
-/** The spec of the resource's props: only the digest changes form (seed 004's hex → `sha256:<hex>`). */
-function specOfProps(p: ReleaseProps): ReleaseSpec {
-    return specOf(p);
+/** The spec of the resource's props: the kind marker and the secret inputs left out, the digest as `sha256:<hex>`. */
+function specOfProps(p: ProviderInputs): ReleaseSpec {
+    const { kind: _kind, credentials: _credentials, signingKey: _signingKey, ...spec } = p;
+    return specOf(spec);
 }
 
 /** The registry access of a release: its credentials, else REGISTRY_USERNAME / REGISTRY_PASSWORD of the process running it. */
@@ -76,6 +77,7 @@ function recordsRoot(): string {
 
 /** Fields that name the release: changing any of them is a new release (replace). */
 const IDENTITY = ["registry", "repository", "tag"] as const;
+
 /** Environment variables that carry the key pair to cosign: never argv (visible in `ps`), never a file. */
 const KEY_VAR = "IMAGE_LIFECYCLE_COSIGN_KEY";
 const PUB_VAR = "IMAGE_LIFECYCLE_COSIGN_PUB";
