@@ -8,7 +8,7 @@ import { ReleaseGate } from "./components/releaseGate";
 import { ImageResolver } from "./components/resolver";
 import { Estate, LyraEstate, ProximaEstate } from "./lib/config";
 import { DeploymentSummary } from "./lib/rules/deploy-record";
-import { CLASSES } from "./lib/contract";
+import { CLASSES, NAMES } from "./lib/contract";
 import { dockerRegistryAuth, RegistryAccess } from "./lib/registry/access";
 import type { ReleaseRecord } from "./lib/release/promotion";
 
@@ -94,7 +94,7 @@ export function buildProxima(estate: ProximaEstate, deps: ProgramDeps): ProximaO
 /** The lyra estate: Lyra's Docker provider and one DevContainer per configured dev container. */
 export function buildLyra(estate: LyraEstate, deps: ProgramDeps): LyraOutputs {
     const auth = dockerRegistryAuth(deps.access);
-    const provider = new docker.Provider("lyra-docker", {
+    const provider = new docker.Provider(NAMES.lyraProvider, {
         host: estate.lyra.host,
         sshOpts: estate.lyra.sshOpts,
         ...(auth ? { registryAuth: [{ ...auth, ...(auth.password !== undefined ? { password: pulumi.secret(auth.password) } : {}) }] } : {}),

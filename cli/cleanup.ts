@@ -1,12 +1,13 @@
 import { applyCleanup, KeptAtApply, planCleanup } from "../lib/registry/cleanup";
 import { readDeployedFiles } from "../lib/rules/deploy-record";
 import { RegistryError, ValidationError } from "../lib/errors";
-import { formatCreated, imageLine } from "../lib/registry/overview";
+import { formatCreated, imageLine } from "../lib/format/overview";
 import { parseReference } from "../lib/rules/reference";
 import { clientFromEnv } from "../lib/registry/access";
 import { DEFAULT_KEEP_LAST, describeReason, parseAge, PlannedDigest, RetentionPlan } from "../lib/rules/retention";
 import { printable, safeJson } from "../lib/format/text";
-import { CliIO, Command, EXIT, parseCommandArgs } from "./io";
+import { Command, EXIT, OUTPUT_OPTIONS, REGISTRY_OPTIONS } from "./io";
+import { defineCommand } from "./run";
 import { DEFAULT_REGISTRY } from "./overview";
 
 const USAGE = `Usage: image-lifecycle cleanup <repository> [options]
@@ -65,33 +66,21 @@ function formatPlan(registry: string, repository: string, plan: RetentionPlan, r
     return `${out.join("\n")}\n`;
 }
 
-/** Everything cleanup prints passes the one sanitiser: registry-supplied tags and labels are data. */
-function safe(io: CliIO): CliIO {
-    return { ...io, stdout: (t) => io.stdout(printable(t, { multiline: true })), stderr: (t) => io.stderr(printable(t, { multiline: true })) };
-}
-
-/** `image-lifecycle cleanup`: the retention plan of one repository; deletes only with --apply. */
 /** The options of `cleanup` (also what shell completion offers). */
 export const CLEANUP_OPTIONS = {
-    registry: { type: "string" },
+    ...REGISTRY_OPTIONS,
     deployed: { type: "string", multiple: true },
     "keep-last": { type: "string" },
     "min-age": { type: "string" },
     apply: { type: "boolean" },
-    json: { type: "boolean" },
-    insecure: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
+    ...OUTPUT_OPTIONS,
 } as const;
 
-export const cleanup: Command = async (argv, rawIO) => {
-    const io = safe(rawIO);
-    const parsed = parseCommandArgs("cleanup", {
-        args: argv,
-        allowPositionals: true,
-        options: CLEANUP_OPTIONS,
-    }, USAGE, io, "repository");
-    if (typeof parsed === "number") return parsed;
-    const { values, positionals } = parsed;
+/**
+ * `image-lifecycle cleanup`: the retention plan of one repository; deletes only with --apply. Everything
+ * it prints passes the one sanitiser: registry-supplied tags and labels are data.
+ */
+export const cleanup: Command = defineCommand({ name: "cleanup", options: CLEANUP_OPTIONS, usage: USAGE, positional: "repository", sanitise: true }, async ({ values, positionals }, io) => {
     const keepLast = values["keep-last"] === undefined ? DEFAULT_KEEP_LAST : Number(values["keep-last"]);
     if (!Number.isInteger(keepLast) || keepLast < 0) {
         io.stderr(`cleanup: --keep-last is how many of the newest builds to keep: a whole number, 0 or more; got "${values["keep-last"]}".\n`);
@@ -109,94 +98,82 @@ export const cleanup: Command = async (argv, rawIO) => {
         return EXIT.usage;
     }
 
-    try {
-        const ref = parseReference(positionals[0], values.registry ?? (io.env.IMAGE_LIFECYCLE_REGISTRY || DEFAULT_REGISTRY), "repository");
-        if (values.registry && ref.registry !== values.registry) {
-            throw new ValidationError("repository", `The repository names registry ${ref.registry} but --registry says ${values.registry}. Give the registry once.`);
-        }
-        if (ref.tag !== undefined || ref.digest !== undefined) {
-            throw new ValidationError("repository", `cleanup takes a repository, not one image: drop the ${ref.digest ? "digest" : "tag"} from "${positionals[0]}".`);
-        }
-        const target = { registry: ref.registry, repository: ref.repository, anyRegistry: true, strict: true };
-        const readDeployed = (note: (m: string) => void) => readDeployedFiles(values.deployed ?? [], target, note);
-        const deployed = readDeployed((m) => io.stderr(`note: ${m}\n`));
-        const client = clientFromEnv(ref.registry, io.env, { insecure: values.insecure === true });
-        const retention = { keepLast, ...(minAgeMs !== undefined ? { minAgeMs } : {}) };
-        const { plan, reader } = await planCleanup(client, ref.repository, deployed, retention);
-        const rules = { keepLast, ...(values["min-age"] ? { minAge: values["min-age"] } : {}) };
-        const image = `${ref.registry}/${ref.repository}`;
-
-        let applied: Awaited<ReturnType<typeof applyCleanup>> | undefined;
-        let stopped: RegistryError | undefined;
-        const keptLine = (k: KeptAtApply) => {
-            const why = k.newTags.length ? `it gained tag(s) ${k.newTags.join(", ")} since the plan` : reasons(plan, k, rules);
-            return `kept ${k.digest} (${k.tags.join(", ") || "untagged"}): ${why}\n`;
-        };
-        if (values.apply) {
-            const progress = { deleted: [] as PlannedDigest[], kept: [] as KeptAtApply[] };
-            try {
-                applied = await applyCleanup(client, reader, ref.repository, plan, {
-                    rules: retention,
-                    readDeployed: () => readDeployed(() => undefined),
-                    onDeleted: (p) => {
-                        progress.deleted.push(p);
-                        if (!values.json) io.stderr(`deleted ${p.digest} (${p.tags.join(", ")})\n`);
-                    },
-                    onKept: (k) => {
-                        progress.kept.push(k);
-                        if (!values.json) io.stderr(keptLine(k));
-                    },
-                });
-            } catch (e) {
-                if (!(e instanceof RegistryError)) throw e;
-                // A fresh read failed part-way: report what was done, then the registry error.
-                stopped = e;
-                applied = { deleted: progress.deleted, kept: progress.kept, gone: [], failed: [] };
-            }
-            for (const f of applied.failed) io.stderr(`cleanup: could not delete ${f.digest}: ${f.error}\n`);
-        }
-        if (values.json) {
-            const j = (p: PlannedDigest) => ({ digest: p.digest, tags: p.tags, created: p.created ?? null });
-            io.stdout(`${safeJson({
-                image,
-                applied: values.apply === true,
-                rules: { keepLast, minAge: values["min-age"] ?? null },
-                delete: plan.delete.map(j),
-                keep: plan.keep.map((p) => ({ ...j(p), reasons: p.reasons, ...(p.referencedBy ? { referencedBy: p.referencedBy } : {}) })),
-                ...(applied
-                    ? {
-                          deleted: applied.deleted.map((p) => p.digest),
-                          keptAtApply: applied.kept,
-                          alreadyGone: applied.gone.map((p) => p.digest),
-                          failed: applied.failed,
-                          ...(stopped ? { stopped: stopped.message } : {}),
-                      }
-                    : {}),
-            })}\n`);
-        } else {
-            io.stdout(formatPlan(ref.registry, ref.repository, plan, rules, values.apply === true));
-            if (applied) {
-                const extra = [
-                    applied.kept.length ? `${applied.kept.length} kept after a fresh check` : "",
-                    applied.gone.length ? `${applied.gone.length} already gone` : "",
-                ].filter(Boolean).join(", ");
-                io.stdout(`Deleted ${applied.deleted.length} of ${plan.delete.length}${extra ? ` (${extra})` : ""}. Run the registry's garbage collection to free the space.\n`);
-            }
-        }
-        if (stopped) {
-            io.stderr(`cleanup: stopped before the next delete: ${stopped.message}\n`);
-            return EXIT.unavailable;
-        }
-        return applied?.failed.length ? EXIT.failed : EXIT.ok;
-    } catch (e) {
-        if (e instanceof ValidationError) {
-            io.stderr(`cleanup: ${e.message}\n`);
-            return EXIT.usage;
-        }
-        if (e instanceof RegistryError) {
-            io.stderr(`cleanup: ${e.message}\n`);
-            return e.code === "NAME_UNKNOWN" ? EXIT.failed : EXIT.unavailable;
-        }
-        throw e;
+    const ref = parseReference(positionals[0], values.registry ?? (io.env.IMAGE_LIFECYCLE_REGISTRY || DEFAULT_REGISTRY), "repository");
+    if (values.registry && ref.registry !== values.registry) {
+        throw new ValidationError("repository", `The repository names registry ${ref.registry} but --registry says ${values.registry}. Give the registry once.`);
     }
-};
+    if (ref.tag !== undefined || ref.digest !== undefined) {
+        throw new ValidationError("repository", `cleanup takes a repository, not one image: drop the ${ref.digest ? "digest" : "tag"} from "${positionals[0]}".`);
+    }
+    const target = { registry: ref.registry, repository: ref.repository, anyRegistry: true, strict: true };
+    const readDeployed = (note: (m: string) => void) => readDeployedFiles(values.deployed ?? [], target, note);
+    const deployed = readDeployed((m) => io.stderr(`note: ${m}\n`));
+    const client = clientFromEnv(ref.registry, io.env, { insecure: values.insecure === true });
+    const retention = { keepLast, ...(minAgeMs !== undefined ? { minAgeMs } : {}) };
+    const { plan, reader } = await planCleanup(client, ref.repository, deployed, retention);
+    const rules = { keepLast, ...(values["min-age"] ? { minAge: values["min-age"] } : {}) };
+    const image = `${ref.registry}/${ref.repository}`;
+
+    let applied: Awaited<ReturnType<typeof applyCleanup>> | undefined;
+    let stopped: RegistryError | undefined;
+    const keptLine = (k: KeptAtApply) => {
+        const why = k.newTags.length ? `it gained tag(s) ${k.newTags.join(", ")} since the plan` : reasons(plan, k, rules);
+        return `kept ${k.digest} (${k.tags.join(", ") || "untagged"}): ${why}\n`;
+    };
+    if (values.apply) {
+        const progress = { deleted: [] as PlannedDigest[], kept: [] as KeptAtApply[] };
+        try {
+            applied = await applyCleanup(client, reader, ref.repository, plan, {
+                rules: retention,
+                readDeployed: () => readDeployed(() => undefined),
+                onDeleted: (p) => {
+                    progress.deleted.push(p);
+                    if (!values.json) io.stderr(`deleted ${p.digest} (${p.tags.join(", ")})\n`);
+                },
+                onKept: (k) => {
+                    progress.kept.push(k);
+                    if (!values.json) io.stderr(keptLine(k));
+                },
+            });
+        } catch (e) {
+            if (!(e instanceof RegistryError)) throw e;
+            // A fresh read failed part-way: report what was done, then the registry error.
+            stopped = e;
+            applied = { deleted: progress.deleted, kept: progress.kept, gone: [], failed: [] };
+        }
+        for (const f of applied.failed) io.stderr(`cleanup: could not delete ${f.digest}: ${f.error}\n`);
+    }
+    if (values.json) {
+        const j = (p: PlannedDigest) => ({ digest: p.digest, tags: p.tags, created: p.created ?? null });
+        io.stdout(`${safeJson({
+            image,
+            applied: values.apply === true,
+            rules: { keepLast, minAge: values["min-age"] ?? null },
+            delete: plan.delete.map(j),
+            keep: plan.keep.map((p) => ({ ...j(p), reasons: p.reasons, ...(p.referencedBy ? { referencedBy: p.referencedBy } : {}) })),
+            ...(applied
+                ? {
+                      deleted: applied.deleted.map((p) => p.digest),
+                      keptAtApply: applied.kept,
+                      alreadyGone: applied.gone.map((p) => p.digest),
+                      failed: applied.failed,
+                      ...(stopped ? { stopped: stopped.message } : {}),
+                  }
+                : {}),
+        })}\n`);
+    } else {
+        io.stdout(formatPlan(ref.registry, ref.repository, plan, rules, values.apply === true));
+        if (applied) {
+            const extra = [
+                applied.kept.length ? `${applied.kept.length} kept after a fresh check` : "",
+                applied.gone.length ? `${applied.gone.length} already gone` : "",
+            ].filter(Boolean).join(", ");
+            io.stdout(`Deleted ${applied.deleted.length} of ${plan.delete.length}${extra ? ` (${extra})` : ""}. Run the registry's garbage collection to free the space.\n`);
+        }
+    }
+    if (stopped) {
+        io.stderr(`cleanup: stopped before the next delete: ${stopped.message}\n`);
+        return EXIT.unavailable;
+    }
+    return applied?.failed.length ? EXIT.failed : EXIT.ok;
+});

@@ -3,8 +3,9 @@ import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { PROJECT } from "../lib/config";
 import { CLEANUP_OPTIONS } from "./cleanup";
-import { Command, EXIT, parseCommandArgs, usageError } from "./io";
+import { Command, EXIT, usageError } from "./io";
 import { COMMANDS } from "./main";
+import { defineCommand } from "./run";
 import { OVERVIEW_OPTIONS } from "./overview";
 import { PROMOTION_OPTIONS } from "./preflight";
 import { PROMOTE_OPTIONS } from "./promote";
@@ -126,10 +127,7 @@ export const COMPLETION_OPTIONS = {
 } as const;
 
 /** `image-lifecycle completion <bash|zsh>`. */
-export const completion: Command = async (argv, io) => {
-    const parsed = parseCommandArgs("completion", { args: argv, allowPositionals: true, options: COMPLETION_OPTIONS }, USAGE, io);
-    if (typeof parsed === "number") return parsed;
-    const { values, positionals } = parsed;
+export const completion: Command = defineCommand({ name: "completion", options: COMPLETION_OPTIONS, usage: USAGE, positionals: true }, async ({ values, positionals }, io) => {
     if (values.apps) {
         const names = appNames(path.resolve(values.file ?? "Pulumi.proxima.yaml"));
         io.stdout(names.length ? `${names.join("\n")}\n` : "");
@@ -146,4 +144,4 @@ export const completion: Command = async (argv, io) => {
     }
     io.stdout(shell === "bash" ? bashScript() : zshScript());
     return EXIT.ok;
-};
+});

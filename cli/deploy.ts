@@ -1,4 +1,5 @@
-import { Command, withErrors, parseCommandArgs, usageError } from "./io";
+import { Command, usageError } from "./io";
+import { defineCommand } from "./run";
 import { SWITCH_OPTIONS } from "./rollback";
 import { loadProximaStack } from "./stack";
 import { appImages, findApp, switchApp } from "./switch";
@@ -31,10 +32,7 @@ or stack config, 3 registry unreachable or answering badly.
 `;
 
 /** `image-lifecycle deploy <app> --to <tag|digest>`: rollback's switch, in either direction. */
-export const deploy: Command = withErrors("deploy", async (argv, io) => {
-    const parsed = parseCommandArgs("deploy", { args: argv, allowPositionals: true, options: SWITCH_OPTIONS }, USAGE, io, "app");
-    if (typeof parsed === "number") return parsed;
-    const { values, positionals } = parsed;
+export const deploy: Command = defineCommand({ name: "deploy", options: SWITCH_OPTIONS, usage: USAGE, positional: "app", sanitise: true }, async ({ values, positionals }, io) => {
     if (!values.to) return usageError("deploy", "--to <tag|digest> is required: say which image to deploy (image-lifecycle status lists what is newer).", USAGE, io);
     const loaded = loadProximaStack({ stack: values.stack, file: values.file });
     const app = findApp(loaded, positionals[0]);

@@ -1,6 +1,4 @@
 import { parseArgs, ParseArgsConfig } from "node:util";
-import { RegistryError, ValidationError } from "../lib/errors";
-import { safeWriter } from "../lib/format/text";
 
 /** What a CLI command may touch, so tests can run commands in-process and read what they print. */
 export interface CliIO {
@@ -37,12 +35,19 @@ export const EXIT = {
     pulumi: 4,
 } as const;
 
-/** What each exit code means, for `--help` texts and JSON errors. */
-/** The stack file could not be changed safely; nothing was written (exit 4, "the config change failed"). */
-export class StackEditRefused extends Error {
-    override readonly name = "StackEditRefused";
-}
+/** The flags of every command that asks a registry, declared once. */
+export const REGISTRY_OPTIONS = {
+    registry: { type: "string" },
+    insecure: { type: "boolean" },
+} as const;
 
+/** `--json` and `-h`/`--help`, which every command but completion takes. */
+export const OUTPUT_OPTIONS = {
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+} as const;
+
+/** What each exit code means, for `--help` texts and JSON errors. */
 export const EXIT_MEANING: Record<number, string> = {
     [EXIT.ok]: "ok",
     [EXIT.failed]: "a check failed or nothing was found",
@@ -51,7 +56,10 @@ export const EXIT_MEANING: Record<number, string> = {
     [EXIT.pulumi]: "the Pulumi CLI failed, or the stack file could not be changed safely",
 };
 
-/** A command: parses its own argv, prints, returns an exit code. Never calls process.exit. */
+/**
+ * A command: parses its own argv, prints, returns an exit code or throws (cli/run.ts turns a typed
+ * error into its line and exit code). Never calls process.exit.
+ */
 export type Command = (argv: string[], io: CliIO) => Promise<number>;
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
@@ -173,39 +181,4 @@ export function parseCommandArgs<T extends ParseArgsConfig>(
 export function usageError(command: string, message: string, usage: string, io: CliIO): number {
     io.stderr(`${command}: ${message}\n${usageHint(command, usage)}`);
     return EXIT.usage;
-}
-
-/**
- * The exit code for a typed error, after printing it as one line (`<command>: <message>`); undefined
- * for anything else (a bug, which should surface with its stack).
- */
-export function exitCodeFor(command: string, e: unknown, io: CliIO): number | undefined {
-    if (e instanceof ValidationError) {
-        io.stderr(`${command}: ${e.message}\n`);
-        return EXIT.usage;
-    }
-    if (e instanceof RegistryError) {
-        io.stderr(`${command}: ${e.message}\n`);
-        return e.code === "NAME_UNKNOWN" || e.code === "MANIFEST_UNKNOWN" ? EXIT.failed : EXIT.unavailable;
-    }
-    if (e instanceof StackEditRefused) {
-        io.stderr(`${command}: ${e.message}\n`);
-        return EXIT.pulumi;
-    }
-    return undefined;
-}
-
-/** Wraps a command body so bad input exits 2 and registry trouble 3 (1 for an unknown repository). */
-export function withErrors(command: string, body: Command): Command {
-    return async (argv, rawIO) => {
-        // Everything a command prints passes the one sanitiser: labels and tags from the registry are data.
-        const io: CliIO = { ...rawIO, stdout: safeWriter(rawIO.stdout), stderr: safeWriter(rawIO.stderr) };
-        try {
-            return await body(argv, io);
-        } catch (e) {
-            const code = exitCodeFor(command, e, io);
-            if (code === undefined) throw e;
-            return code;
-        }
-    };
 }

@@ -1,4 +1,4 @@
-import { CliIO, Command, EXIT, EXIT_MEANING, exitCodeFor, nearestFlag, processIO } from "./io";
+import { CliIO, Command, EXIT, EXIT_MEANING, nearestFlag, processIO } from "./io";
 import { packageVersion } from "./version";
 
 /** Each command lives in its own module, loaded only when used, so `--help` loads none of them. */
@@ -30,46 +30,6 @@ function usage(): string {
     ].join("\n");
 }
 
-/**
- * Under `--json`, what a command writes to stderr is held back; when it fails, the message comes out
- * as one JSON object (with the exit code's meaning) so a script never has to parse prose.
- */
-function jsonErrors(name: string, io: CliIO): { io: CliIO; flush(code: number): void } {
-    let held = "";
-    return {
-        io: { ...io, stderr: (t) => { held += t; }, stderrIsTTY: false },
-        flush(code) {
-            if (!held) return;
-            if (code === EXIT.ok) {
-                io.stderr(held);
-                return;
-            }
-            const lines = held.split("\n").filter((l) => l.trim() !== "");
-            const notes = lines.filter((l) => l.startsWith("note: ")).map((l) => l.slice("note: ".length));
-            const message = lines.filter((l) => !l.startsWith("note: ")).join("\n").replace(new RegExp(`^${name}: `), "");
-            io.stderr(`${JSON.stringify({ error: { command: name, message, exitCode: code, meaning: EXIT_MEANING[code] ?? "error", ...(notes.length ? { notes } : {}) } })}\n`);
-        },
-    };
-}
-
-/** Runs one command with the shared error handling: exit codes, JSON errors under `--json`. */
-export async function runCommand(name: string, command: Command, argv: string[], io: CliIO): Promise<number> {
-    const wrapped = argv.includes("--json") ? jsonErrors(name, io) : { io, flush: () => undefined };
-    let code: number;
-    try {
-        code = await command(argv, wrapped.io);
-    } catch (e) {
-        const mapped = exitCodeFor(name, e, wrapped.io);
-        if (mapped === undefined) {
-            wrapped.flush(EXIT.ok);
-            throw e;
-        }
-        code = mapped;
-    }
-    wrapped.flush(code);
-    return code;
-}
-
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
     const [name, ...rest] = argv;
     if (!name || name === "--help" || name === "-h") {
@@ -86,5 +46,6 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
         io.stderr(`Unknown command "${name}".${near ? ` Did you mean ${near}?` : ""}\nUsage: image-lifecycle <command> [options]; "image-lifecycle --help" lists the commands.\n`);
         return EXIT.usage;
     }
-    return runCommand(name, await command.load(), rest, io);
+    // Each command runs through cli/run.ts's runCommand (errors, exit codes, JSON errors).
+    return (await command.load())(rest, io);
 }

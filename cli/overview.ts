@@ -1,10 +1,12 @@
-import { RegistryError, ValidationError } from "../lib/errors";
-import { buildOverview, formatOverview, gatherOverview, overviewJson } from "../lib/registry/overview";
+import { ValidationError } from "../lib/errors";
+import { buildOverview, formatOverview, overviewJson } from "../lib/format/overview";
+import { gatherOverview } from "../lib/registry/overview";
 import { parseReference } from "../lib/rules/reference";
 import { registryCacheFromEnv } from "../lib/registry/cache";
 import { clientFromEnv } from "../lib/registry/access";
 import { deployedDigests } from "./deployed";
-import { CliIO, Command, EXIT, parseCommandArgs } from "./io";
+import { CliIO, Command, EXIT, OUTPUT_OPTIONS, REGISTRY_OPTIONS } from "./io";
+import { defineCommand } from "./run";
 
 /** Used when neither --registry, the repository argument nor IMAGE_LIFECYCLE_REGISTRY names one. */
 export const DEFAULT_REGISTRY = "127.0.0.1:5000";
@@ -55,24 +57,17 @@ function progress(io: CliIO): { update(done: number, total: number): void; clear
 
 /** The options of `overview` (also what shell completion offers). */
 export const OVERVIEW_OPTIONS = {
-    registry: { type: "string" },
+    ...REGISTRY_OPTIONS,
     deployed: { type: "string", multiple: true },
-    json: { type: "boolean" },
     digests: { type: "boolean" },
-    insecure: { type: "boolean" },
     width: { type: "string" },
     "no-cache": { type: "boolean" },
-    help: { type: "boolean", short: "h" },
+    ...OUTPUT_OPTIONS,
 } as const;
 
-export const overview: Command = async (argv, io) => {
-    const parsed = parseCommandArgs("overview", {
-        args: argv,
-        allowPositionals: true,
-        options: OVERVIEW_OPTIONS,
-    }, USAGE, io, "repository");
-    if (typeof parsed === "number") return parsed;
-    const { values, positionals } = parsed;
+/** `image-lifecycle overview`: the seed's table of one repository's tags. */
+// Not sanitised as a whole: progress rewrites its line with escape sequences; the table sanitises each value.
+export const overview: Command = defineCommand({ name: "overview", options: OVERVIEW_OPTIONS, usage: USAGE, positional: "repository" }, async ({ values, positionals }, io) => {
     let width: number | undefined;
     if (values.width !== undefined) {
         width = Number(values.width);
@@ -84,49 +79,33 @@ export const overview: Command = async (argv, io) => {
         width = io.columns;
     }
 
-    try {
-        const defaultRegistry = values.registry ?? (io.env.IMAGE_LIFECYCLE_REGISTRY || DEFAULT_REGISTRY);
-        const ref = parseReference(positionals[0], defaultRegistry, "repository");
-        if (values.registry) parseReference(`${values.registry}/x`, undefined, "--registry");
-        if (values.registry && ref.registry !== values.registry) {
-            throw new ValidationError("repository", `The repository names registry ${ref.registry} but --registry says ${values.registry}. Give the registry once.`);
-        }
-        if (ref.tag !== undefined || ref.digest !== undefined) {
-            throw new ValidationError("repository", `overview takes a repository, not one image: drop the ${ref.digest ? "digest" : "tag"} from "${positionals[0]}".`);
-        }
-        const deployed = await deployedDigests(values.deployed ?? [], ref.registry, ref.repository, io);
-        const cache = values["no-cache"] ? undefined : registryCacheFromEnv(io.env, { onWarning: (m) => io.stderr(`note: ${m} Use --no-cache to skip it.\n`) });
-        const client = clientFromEnv(ref.registry, io.env, { insecure: values.insecure === true, ...(cache ? { cache } : {}) });
-        const bar = progress(io);
-        let tags;
-        try {
-            tags = await gatherOverview(client, ref.repository, { onProgress: bar.update });
-        } finally {
-            bar.clear();
-        }
-        if (tags.length === 0) {
-            io.stderr(`overview: repository ${ref.repository} in ${ref.registry} has no tags. Push an image with a tag, or check the repository name.\n`);
-            return EXIT.failed;
-        }
-        const result = buildOverview(ref.registry, ref.repository, tags, deployed);
-        for (const d of result.deployedWithoutTag) {
-            io.stderr(`note: deployed digest ${d} has no tag in ${ref.registry}/${ref.repository} any more.\n`);
-        }
-        io.stdout(values.json ? `${JSON.stringify(overviewJson(result), null, 2)}\n` : formatOverview(result, { ...(width !== undefined ? { width } : {}), digests: values.digests === true }));
-        return EXIT.ok;
-    } catch (e) {
-        if (e instanceof ValidationError) {
-            io.stderr(`overview: ${e.message}\n`);
-            return EXIT.usage;
-        }
-        if (e instanceof RegistryError) {
-            if (e.code === "NAME_UNKNOWN") {
-                io.stderr(`overview: ${e.message}\n`);
-                return EXIT.failed;
-            }
-            io.stderr(`overview: ${e.message}\n`);
-            return EXIT.unavailable;
-        }
-        throw e;
+    const defaultRegistry = values.registry ?? (io.env.IMAGE_LIFECYCLE_REGISTRY || DEFAULT_REGISTRY);
+    const ref = parseReference(positionals[0], defaultRegistry, "repository");
+    if (values.registry) parseReference(`${values.registry}/x`, undefined, "--registry");
+    if (values.registry && ref.registry !== values.registry) {
+        throw new ValidationError("repository", `The repository names registry ${ref.registry} but --registry says ${values.registry}. Give the registry once.`);
     }
-};
+    if (ref.tag !== undefined || ref.digest !== undefined) {
+        throw new ValidationError("repository", `overview takes a repository, not one image: drop the ${ref.digest ? "digest" : "tag"} from "${positionals[0]}".`);
+    }
+    const deployed = await deployedDigests(values.deployed ?? [], ref.registry, ref.repository, io);
+    const cache = values["no-cache"] ? undefined : registryCacheFromEnv(io.env, { onWarning: (m) => io.stderr(`note: ${m} Use --no-cache to skip it.\n`) });
+    const client = clientFromEnv(ref.registry, io.env, { insecure: values.insecure === true, ...(cache ? { cache } : {}) });
+    const bar = progress(io);
+    let tags;
+    try {
+        tags = await gatherOverview(client, ref.repository, { onProgress: bar.update });
+    } finally {
+        bar.clear();
+    }
+    if (tags.length === 0) {
+        io.stderr(`overview: repository ${ref.repository} in ${ref.registry} has no tags. Push an image with a tag, or check the repository name.\n`);
+        return EXIT.failed;
+    }
+    const result = buildOverview(ref.registry, ref.repository, tags, deployed);
+    for (const d of result.deployedWithoutTag) {
+        io.stderr(`note: deployed digest ${d} has no tag in ${ref.registry}/${ref.repository} any more.\n`);
+    }
+    io.stdout(values.json ? `${JSON.stringify(overviewJson(result), null, 2)}\n` : formatOverview(result, { ...(width !== undefined ? { width } : {}), digests: values.digests === true }));
+    return EXIT.ok;
+});

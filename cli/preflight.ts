@@ -1,12 +1,13 @@
 import * as fs from "node:fs";
-import { RegistryError, ValidationError } from "../lib/errors";
+import { RegistryError } from "../lib/errors";
 import { CheckResult, preflight as runPreflight } from "../lib/release/promotion";
 import { ReleaseInput } from "../lib/release/spec";
 import { parseReference } from "../lib/rules/reference";
 import { clientFromEnv } from "../lib/registry/access";
 import { isRegistryAddress } from "../lib/registry/client";
 import { digestHex, normaliseDigest } from "../lib/rules/digest";
-import { CliIO, Command, EXIT, parseCommandArgs, usageError, useColor } from "./io";
+import { CliIO, Command, EXIT, OUTPUT_OPTIONS, REGISTRY_OPTIONS, usageError, useColor } from "./io";
+import { CommandFailed, defineCommand } from "./run";
 
 const USAGE = `Usage: image-lifecycle preflight --image <registry/repository> --digest <64 hex> --tag <tag> [options]
 
@@ -73,9 +74,43 @@ export interface PreflightRun {
     shownDigest: string;
 }
 
+/** The flags preflight and promote share, as parsed. */
+type PromotionValues = { image?: string; digest?: string; tag?: string; "allow-non-semver"?: boolean; justification?: string };
+
+/**
+ * Checks the promotion flags preflight and promote both require (--image, --digest, --tag;
+ * --justification only with --allow-non-semver): the usage error's exit code, or undefined.
+ */
+export function promotionUsageError(command: string, values: PromotionValues, usage: string, io: CliIO): number | undefined {
+    const missing = (["image", "digest", "tag"] as const).filter((k) => values[k] === undefined);
+    if (missing.length) return usageError(command, `missing ${missing.map((m) => `--${m}`).join(", ")}.`, usage, io);
+    if (values.justification !== undefined && !values["allow-non-semver"]) {
+        return usageError(command, "--justification only applies with --allow-non-semver. Add --allow-non-semver or drop --justification.", usage, io);
+    }
+    return undefined;
+}
+
+/** The promotion inputs from the flags, for `image` (the flag's value, or promote's full reference). */
+export function promotionArgs(values: PromotionValues, image: string, insecure: boolean): PromotionArgs {
+    return {
+        image,
+        digest: values.digest!,
+        tag: values.tag!,
+        ...(values["allow-non-semver"] ? { allowNonSemver: true } : {}),
+        ...(values.justification !== undefined ? { justification: values.justification } : {}),
+        insecure,
+    };
+}
+
+/** How many checks failed (a skipped check did not run, so it did not fail). */
+export function failedCount(run: PreflightRun): number {
+    return run.checks.filter((c) => !c.ok && !c.skipped).length;
+}
+
 /**
  * Runs the promotion checks. The digest must be the 64 hex digits (the promotion contract); when a
- * whole digest was given in another form the failed check's fix names the exact value to pass.
+ * whole digest was given in another form the failed check's fix names the exact value to pass. A
+ * registry that cannot be asked stops the checks: CommandFailed with exit 3.
  */
 export async function runPromotionChecks(args: PromotionArgs, io: CliIO): Promise<PreflightRun> {
     const spec: ReleaseInput = {
@@ -87,7 +122,13 @@ export async function runPromotionChecks(args: PromotionArgs, io: CliIO): Promis
     };
     // A client can only be built for a plausible host; for anything else the image check fails first.
     const client = isRegistryAddress(spec.registry) ? clientFromEnv(spec.registry, io.env, { insecure: args.insecure === true }) : undefined;
-    const checks = await runPreflight(client, spec);
+    let checks: CheckResult[];
+    try {
+        checks = await runPreflight(client, spec);
+    } catch (e) {
+        if (!(e instanceof RegistryError)) throw e;
+        throw new CommandFailed(EXIT.unavailable, `could not ask the registry: ${e.message}. Check that it is running and reachable, and the credentials.`, e);
+    }
     const full = normaliseDigest(args.digest);
     for (const c of checks) {
         if (c.id === "digest-format" && !c.ok && full) {
@@ -121,54 +162,26 @@ export const PROMOTION_OPTIONS = {
     tag: { type: "string" },
     "allow-non-semver": { type: "boolean" },
     justification: { type: "string" },
-    insecure: { type: "boolean" },
-    json: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
+    // The registry is the host part of --image: no --registry here.
+    insecure: REGISTRY_OPTIONS.insecure,
+    ...OUTPUT_OPTIONS,
 } as const;
 
-/** Maps a registry failure during the checks to exit 3 with one line; other errors go up. */
-export function preflightError(command: string, e: unknown, io: CliIO): number {
-    if (e instanceof RegistryError) {
-        io.stderr(`${command}: could not ask the registry: ${e.message}. Check that it is running and reachable, and the credentials.\n`);
-        return EXIT.unavailable;
-    }
-    if (e instanceof ValidationError) {
-        io.stderr(`${command}: ${e.message}\n`);
-        return EXIT.usage;
-    }
-    throw e;
-}
-
-/** `image-lifecycle preflight`: exit 0 when every check passes, 1 when one fails. */
-export const preflight: Command = async (argv, io) => {
-    const parsed = parseCommandArgs("preflight", { args: argv, options: PROMOTION_OPTIONS }, USAGE, io);
-    if (typeof parsed === "number") return parsed;
-    const { values } = parsed;
-    const missing = (["image", "digest", "tag"] as const).filter((k) => values[k] === undefined);
-    if (missing.length) return usageError("preflight", `missing ${missing.map((m) => `--${m}`).join(", ")}.`, USAGE, io);
-    if (values.justification !== undefined && !values["allow-non-semver"]) {
-        return usageError("preflight", "--justification only applies with --allow-non-semver. Add --allow-non-semver or drop --justification.", USAGE, io);
-    }
+/**
+ * `image-lifecycle preflight`: exit 0 when every check passes, 1 when one fails. Not sanitised as a
+ * whole: the checks' marks are coloured on a terminal.
+ */
+export const preflight: Command = defineCommand({ name: "preflight", options: PROMOTION_OPTIONS, usage: USAGE, hints: { address: "The registry is the host part of --image." } }, async ({ values }, io) => {
+    const bad = promotionUsageError("preflight", values, USAGE, io);
+    if (bad !== undefined) return bad;
     const image = values.image!;
-    let run: PreflightRun;
-    try {
-        run = await runPromotionChecks({
-            image,
-            digest: values.digest!,
-            tag: values.tag!,
-            ...(values["allow-non-semver"] ? { allowNonSemver: true } : {}),
-            ...(values.justification !== undefined ? { justification: values.justification } : {}),
-            insecure: values.insecure === true,
-        }, io);
-    } catch (e) {
-        return preflightError("preflight", e, io);
-    }
+    const run = await runPromotionChecks(promotionArgs(values, image, values.insecure === true), io);
     if (values.json) {
         io.stdout(`${JSON.stringify({ image, tag: run.spec.tag, digest: run.spec.digest, ok: run.ok, checks: run.checks }, null, 2)}\n`);
     } else {
         io.stdout(formatChecks(run, image, io));
-        io.stdout(run.ok ? "All checks passed: ready for approval.\n" : `Preflight failed: ${run.checks.filter((c) => !c.ok && !c.skipped).length} check(s) failed. Nothing was written.\n`);
+        io.stdout(run.ok ? "All checks passed: ready for approval.\n" : `Preflight failed: ${failedCount(run)} check(s) failed. Nothing was written.\n`);
     }
     writeJobSummary(run, image, io);
     return run.ok ? EXIT.ok : EXIT.failed;
-};
+});

@@ -1,10 +1,12 @@
 import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { configFromStackFile, parseConfig, ProximaEstate } from "../lib/config";
+import { PROJECT, TYPES } from "../lib/contract";
 import { ValidationError } from "../lib/errors";
 import { shellLine } from "../lib/release/notes";
-import { Command, EXIT, parseCommandArgs, usageError, withErrors } from "./io";
-import { formatChecks, preflightError, PROMOTION_OPTIONS, PreflightRun, runPromotionChecks, writeJobSummary } from "./preflight";
+import { Command, EXIT } from "./io";
+import { failedCount, formatChecks, promotionArgs, promotionUsageError, PROMOTION_OPTIONS, runPromotionChecks, writeJobSummary } from "./preflight";
+import { defineCommand } from "./run";
 import { formatNextSteps, nextSteps } from "./pulumi";
 import { addReleaseToStackFile, loadProximaStack, releaseName, ReleaseEntry, writeAtomically } from "./stack";
 
@@ -47,10 +49,9 @@ function workflowDispatch(image: string, entry: ReleaseEntry): string {
 
 /** The release's URN in the proxima stack, for a targeted preview and up. */
 function releaseUrn(stack: string, name: string): string {
-    return `urn:pulumi:${stack}::image-lifecycle::image-lifecycle:release:Release::${name}`;
+    return `urn:pulumi:${stack}::${PROJECT}::${TYPES.release}::${name}`;
 }
 
-/** `image-lifecycle promote`: preflight, then the release entry in the stack file. */
 /** The options of `promote` (also what shell completion offers). */
 export const PROMOTE_OPTIONS = {
     ...PROMOTION_OPTIONS,
@@ -61,18 +62,10 @@ export const PROMOTE_OPTIONS = {
     file: { type: "string" },
 } as const;
 
-export const promote: Command = withErrors("promote", async (argv, io) => {
-    const parsed = parseCommandArgs("promote", {
-        args: argv,
-        options: PROMOTE_OPTIONS,
-    }, USAGE, io);
-    if (typeof parsed === "number") return parsed;
-    const { values } = parsed;
-    const missing = (["image", "digest", "tag"] as const).filter((k) => values[k] === undefined);
-    if (missing.length) return usageError("promote", `missing ${missing.map((m) => `--${m}`).join(", ")}.`, USAGE, io);
-    if (values.justification !== undefined && !values["allow-non-semver"]) {
-        return usageError("promote", "--justification only applies with --allow-non-semver. Add --allow-non-semver or drop --justification.", USAGE, io);
-    }
+/** `image-lifecycle promote`: preflight, then the release entry in the stack file. */
+export const promote: Command = defineCommand({ name: "promote", options: PROMOTE_OPTIONS, usage: USAGE, sanitise: true, hints: { address: "The registry is the proxima stack's registry.host." } }, async ({ values }, io) => {
+    const bad = promotionUsageError("promote", values, USAGE, io);
+    if (bad !== undefined) return bad;
     const loaded = loadProximaStack({ stack: values.stack, file: values.file });
     const host = loaded.estate.registry.host;
     // A bare repository is in the stack's registry; a named host must be that registry.
@@ -85,25 +78,13 @@ export const promote: Command = withErrors("promote", async (argv, io) => {
     const image = named ? given : `${host}/${given}`;
     const repository = image.slice(host.length + 1);
 
-    let run: PreflightRun;
-    try {
-        run = await runPromotionChecks({
-            image,
-            digest: values.digest!,
-            tag: values.tag!,
-            ...(values["allow-non-semver"] ? { allowNonSemver: true } : {}),
-            ...(values.justification !== undefined ? { justification: values.justification } : {}),
-            insecure: values.insecure === true || loaded.estate.registry.insecure,
-        }, io);
-    } catch (e) {
-        return preflightError("promote", e, io);
-    }
+    const run = await runPromotionChecks(promotionArgs(values, image, values.insecure === true || loaded.estate.registry.insecure), io);
     writeJobSummary(run, image, io);
     if (!run.ok) {
         if (values.json) io.stdout(`${JSON.stringify({ image, tag: run.spec.tag, digest: run.spec.digest, ok: false, checks: run.checks, written: false }, null, 2)}\n`);
         else {
             io.stdout(formatChecks(run, image, io));
-            io.stdout(`Promotion stopped: ${run.checks.filter((c) => !c.ok && !c.skipped).length} check(s) failed. Nothing was written.\n`);
+            io.stdout(`Promotion stopped: ${failedCount(run)} check(s) failed. Nothing was written.\n`);
         }
         return EXIT.failed;
     }

@@ -1,14 +1,16 @@
 import * as path from "node:path";
 import { AppConfig } from "../lib/config";
 import { shortDigest } from "../lib/rules/digest";
-import { formatCreated, imageLine, printable, truncate } from "../lib/registry/overview";
+import { formatCreated, imageLine, truncate } from "../lib/format/overview";
+import { printable } from "../lib/format/text";
 import { displayWidth, padEndToWidth } from "../lib/format/text-width";
-import { CliIO, Command, EXIT, parseCommandArgs, usageError, withErrors } from "./io";
+import { CliIO, Command, EXIT, OUTPUT_OPTIONS, REGISTRY_OPTIONS, usageError } from "./io";
+import { defineCommand } from "./run";
 import { appImages, Candidate, findApp, switchApp } from "./switch";
 import { loadProximaStack } from "./stack";
 
-// Kept importable from here: the stack-file edit began as rollback's.
-export { configPath, editStackFile, pulumiCommands } from "./stack";
+// Kept importable from here: the Pulumi commands rollback prints began here.
+export { configPath, pulumiCommands } from "./stack";
 
 const USAGE = `Usage: image-lifecycle rollback <app> [options]
 
@@ -46,10 +48,8 @@ export const SWITCH_OPTIONS = {
     file: { type: "string" },
     to: { type: "string" },
     yes: { type: "boolean" },
-    registry: { type: "string" },
-    insecure: { type: "boolean" },
-    json: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
+    ...REGISTRY_OPTIONS,
+    ...OUTPUT_OPTIONS,
 } as const;
 
 /** The digests of one app's image; descriptions are cut to the terminal's width only on a terminal. */
@@ -71,7 +71,7 @@ function formatTable(app: AppConfig, registry: string, candidates: Candidate[], 
     const line = (mark: string, d: string, t: string, c: string, desc: string) =>
         `${mark} ${d.padEnd(w.digest)}  ${padEndToWidth(t, w.tags)}  ${c.padEnd(w.created)}  ${truncate(desc, room)}`.trimEnd();
     return [
-        imageLine(app.image),
+        imageLine(app.repository),
         `APP: ${app.name} (class ${app.class}), registry ${registry}`,
         "",
         line(" ", "DIGEST", "TAGS", "CREATED", "DESCRIPTION"),
@@ -81,10 +81,7 @@ function formatTable(app: AppConfig, registry: string, candidates: Candidate[], 
     ].join("\n");
 }
 
-export const rollback: Command = withErrors("rollback", async (argv, io) => {
-    const parsed = parseCommandArgs("rollback", { args: argv, allowPositionals: true, options: SWITCH_OPTIONS }, USAGE, io, "app");
-    if (typeof parsed === "number") return parsed;
-    const { values, positionals } = parsed;
+export const rollback: Command = defineCommand({ name: "rollback", options: SWITCH_OPTIONS, usage: USAGE, positional: "app", sanitise: true }, async ({ values, positionals }, io) => {
     if (values.yes && !values.to) return usageError("rollback", "--yes needs --to <tag|digest>: say which image to roll back to.", USAGE, io);
     const loaded = loadProximaStack({ stack: values.stack, file: values.file });
     const app = findApp(loaded, positionals[0]);

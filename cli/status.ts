@@ -1,14 +1,17 @@
 import { spawnSync } from "node:child_process";
-import * as fs from "node:fs";
 import { AppConfig } from "../lib/config";
-import { DeployedApp, readDeployedApps } from "../lib/rules/deploy-record";
+import { DeployedApp, readDeployedApps, readDeployedFile } from "../lib/rules/deploy-record";
 import { shortDigest } from "../lib/rules/digest";
 import { RegistryError, ValidationError } from "../lib/errors";
 import { CLASSES, OCI } from "../lib/contract";
-import { createdMs, formatCreated, gatherOverview, printable, TagInfo, truncate } from "../lib/registry/overview";
+import { createdMs } from "../lib/rules/retention";
+import { formatCreated, TagInfo, truncate } from "../lib/format/overview";
+import { gatherOverview } from "../lib/registry/overview";
+import { printable } from "../lib/format/text";
 import { clientFromEnv } from "../lib/registry/access";
 import { mapLimit } from "../lib/registry/limit";
-import { CliIO, Command, EXIT, parseCommandArgs, withErrors } from "./io";
+import { CliIO, Command, EXIT, OUTPUT_OPTIONS, REGISTRY_OPTIONS } from "./io";
+import { defineCommand } from "./run";
 import { findPulumi, pulumiSettings } from "./pulumi";
 import { LoadedStack, loadProximaStack } from "./stack";
 
@@ -75,13 +78,7 @@ interface AppStatus {
 function deployedByApp(files: readonly string[]): Map<string, { record?: DeployedApp; output?: DeployedApp }> {
     const out = new Map<string, { record?: DeployedApp; output?: DeployedApp }>();
     for (const file of files) {
-        let text: string;
-        try {
-            text = fs.readFileSync(file, "utf8");
-        } catch (e) {
-            throw new ValidationError("--deployed", `Cannot read deployed file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check the path.`);
-        }
-        for (const d of readDeployedApps(text, file)) {
+        for (const d of readDeployedFile(file)) {
             const entry = out.get(d.app) ?? {};
             entry[d.kind === "record" ? "record" : "output"] = d;
             out.set(d.app, entry);
@@ -119,7 +116,7 @@ async function appStatus(app: AppConfig, tags: TagInfo[] | RegistryError, known:
     let info = runningDigest ? list.find((t) => t.info.digest === runningDigest)?.info : undefined;
     if (!info && runningDigest && !(tags instanceof RegistryError)) {
         try {
-            info = await client.getImageInfo(app.image, runningDigest);
+            info = await client.getImageInfo(app.repository, runningDigest);
         } catch (e) {
             if (!(e instanceof RegistryError && (e.code === "MANIFEST_UNKNOWN" || e.code === "NOT_FOUND"))) throw e;
         }
@@ -139,7 +136,7 @@ async function appStatus(app: AppConfig, tags: TagInfo[] | RegistryError, known:
     const status: AppStatus = {
         app: app.name,
         class: app.class,
-        image: app.image,
+        image: app.repository,
         configured: { tag: app.tag ?? null, digest: app.digest ?? null },
         running: { tag: runningTag ?? null, digest: runningDigest ?? null, created: created ?? null, description: description ?? null, source },
         deployed: record ? { at: record.deployedAt!, by: record.deployedBy!, source: record.source } : null,
@@ -185,26 +182,18 @@ function formatStatus(stack: string, registry: string, apps: AppStatus[], width:
     return `${lines.join("\n")}\n`;
 }
 
-/** `image-lifecycle status`: what runs where, and what is newer. */
 /** The options of `status` (also what shell completion offers). */
 export const STATUS_OPTIONS = {
     deployed: { type: "string", multiple: true },
     stack: { type: "string" },
     file: { type: "string" },
-    registry: { type: "string" },
-    insecure: { type: "boolean" },
-    json: { type: "boolean" },
+    ...REGISTRY_OPTIONS,
     width: { type: "string" },
-    help: { type: "boolean", short: "h" },
+    ...OUTPUT_OPTIONS,
 } as const;
 
-export const status: Command = withErrors("status", async (argv, io) => {
-    const parsed = parseCommandArgs("status", {
-        args: argv,
-        options: STATUS_OPTIONS,
-    }, USAGE, io);
-    if (typeof parsed === "number") return parsed;
-    const { values } = parsed;
+/** `image-lifecycle status`: what runs where, and what is newer. */
+export const status: Command = defineCommand({ name: "status", options: STATUS_OPTIONS, usage: USAGE, sanitise: true }, async ({ values }, io) => {
     let width: number | undefined;
     if (values.width !== undefined) {
         width = Number(values.width);
@@ -227,7 +216,7 @@ export const status: Command = withErrors("status", async (argv, io) => {
     const registry = values.registry ?? estate.registry.host;
     const client = clientFromEnv(registry, io.env, { insecure: values.insecure === true || estate.registry.insecure });
     // One overview per repository, even when several apps share it.
-    const repos = [...new Set(estate.apps.map((a) => a.image))];
+    const repos = [...new Set(estate.apps.map((a) => a.repository))];
     const byRepo = new Map<string, TagInfo[] | RegistryError>();
     await mapLimit(repos, 4, async (repo) => {
         try {
@@ -237,7 +226,7 @@ export const status: Command = withErrors("status", async (argv, io) => {
             else throw e;
         }
     });
-    const apps = await mapLimit(estate.apps, 4, (app) => appStatus(app, byRepo.get(app.image)!, known.get(app.name), client));
+    const apps = await mapLimit(estate.apps, 4, (app) => appStatus(app, byRepo.get(app.repository)!, known.get(app.name), client));
     for (const name of known.keys()) {
         if (!estate.apps.some((a) => a.name === name)) io.stderr(`note: a deployed file names app "${name}", which is not in ${loaded.file}.\n`);
     }

@@ -7,12 +7,15 @@ import { AppConfig } from "../lib/config";
 import { digestStartsWith, parseDigestQuery, tooShortMessage } from "../lib/rules/digest";
 import { ValidationError } from "../lib/errors";
 import { OCI } from "../lib/contract";
-import { buildOverview, createdMs, gatherOverview } from "../lib/registry/overview";
+import { buildOverview } from "../lib/format/overview";
+import { createdMs } from "../lib/rules/retention";
+import { gatherOverview } from "../lib/registry/overview";
 import { clientFromEnv } from "../lib/registry/access";
 import { shellLine } from "../lib/release/notes";
 import { CliIO, EXIT } from "./io";
 import { formatNextSteps, nextSteps } from "./pulumi";
-import { Change, editStackFile, LoadedStack, pulumiCommands, writeAtomically } from "./stack";
+import { editStackFile } from "../lib/config/stack-file";
+import { Change, LoadedStack, pulumiCommands, writeAtomically } from "./stack";
 
 /** One distinct image of the app's repository. */
 export interface Candidate {
@@ -40,13 +43,13 @@ export interface AppImages {
 /** Reads every tag of the app's repository once (list + one manifest per tag + one config per image). */
 export async function appImages(loaded: LoadedStack, app: AppConfig, io: CliIO, opts: { registry?: string | undefined; insecure?: boolean | undefined }): Promise<AppImages> {
     const registry = opts.registry ?? loaded.estate.registry.host;
-    const image = `${registry}/${app.image}`;
+    const image = `${registry}/${app.repository}`;
     const client = clientFromEnv(registry, io.env, { insecure: opts.insecure === true || loaded.estate.registry.insecure });
-    const tags = await gatherOverview(client, app.image);
+    const tags = await gatherOverview(client, app.repository);
     // The overview already read every tag's digest: a tag-configured app needs no HEAD of its own.
     const current = app.digest ?? tags.find((t) => t.tag === app.tag)?.info.digest;
     if (!current) io.stderr(`note: the configured tag ${app.tag} is not in ${image} any more; the current image cannot be marked.\n`);
-    const overview = buildOverview(registry, app.image, tags, new Set(current ? [current] : []));
+    const overview = buildOverview(registry, app.repository, tags, new Set(current ? [current] : []));
     const byDigest = new Map<string, Candidate>();
     for (const row of overview.rows) {
         let c = byDigest.get(row.digest);
@@ -60,7 +63,7 @@ export async function appImages(loaded: LoadedStack, app: AppConfig, io: CliIO, 
         c.tags.push(row.tag);
     }
     if (current && !byDigest.has(current)) {
-        const info = await client.getImageInfo(app.image, current);
+        const info = await client.getImageInfo(app.repository, current);
         byDigest.set(current, { digest: current, tags: [], current: true, ...(info.created ? { created: info.created } : {}), ...(info.labels[OCI.description] !== undefined ? { description: info.labels[OCI.description] } : {}) });
     }
     return { registry, image, client, ...(current ? { current } : {}), candidates: [...byDigest.values()] };
@@ -128,7 +131,7 @@ export interface SwitchOptions {
 export async function switchApp(o: SwitchOptions, io: CliIO): Promise<number> {
     const { loaded, app, images } = o;
     const { stack, file } = loaded;
-    const target = await pickTarget(images, app.image, o.to);
+    const target = await pickTarget(images, app.repository, o.to);
     if (!target) {
         const q = parseDigestQuery(o.to);
         const hint = q.kind === "short" ? ` (Read as a digest it is too short: ${tooShortMessage(o.to, q.hex)})` : "";

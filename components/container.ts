@@ -1,5 +1,7 @@
+import * as pulumi from "@pulumi/pulumi";
 import { AppConfig } from "../lib/config";
 import { dockerCpus, goDuration } from "../lib/rules/docker-values";
+import type { ResolvedImage } from "./resolver";
 
 /** What a Proxima app and a Lyra dev container configure alike. */
 export type RuntimeSettings = Pick<AppConfig, "env" | "limits" | "command" | "healthcheck">;
@@ -7,8 +9,12 @@ export type RuntimeSettings = Pick<AppConfig, "env" | "limits" | "command" | "he
 /**
  * The `docker.Container` arguments both stacks derive the same way from the stack config: environment,
  * limits, command, healthcheck, never privileged, logs in json-file so `docker logs` works.
+ *
+ * The command is the configured one, else the image's own `Cmd`, sent explicitly: the docker provider
+ * keeps the last command it applied when none is sent, so removing `command` from the stack file would
+ * otherwise leave the old command running. An image without a `Cmd` and no configured command sends none.
  */
-export function runtimeArgs(c: RuntimeSettings) {
+export function runtimeArgs(c: RuntimeSettings, image: pulumi.Output<ResolvedImage>) {
     const hc = c.healthcheck;
     return {
         envs: Object.entries(c.env).map(([k, v]) => `${k}=${v}`),
@@ -19,7 +25,7 @@ export function runtimeArgs(c: RuntimeSettings) {
         // In the form the docker provider reads back, so an unchanged limit is no diff (and no replacement).
         cpus: dockerCpus(c.limits.cpus),
         privileged: false,
-        ...(c.command ? { command: c.command } : {}),
+        command: image.apply((r) => c.command ?? r.command),
         ...(hc ? { healthcheck: {
             tests: hc.test,
             interval: goDuration(hc.interval),

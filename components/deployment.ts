@@ -1,16 +1,14 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { AppConfig } from "../lib/config";
-import { DeploymentSummary, deployRecordPath, renderDeployRecord } from "../lib/rules/deploy-record";
-import { LIFECYCLE, OCI } from "../lib/contract";
+import { DeploymentSummary, renderDeployRecord } from "../lib/rules/deploy-record";
+import { LIFECYCLE, NAMES, OCI, TYPES } from "../lib/contract";
+import { DEPLOYED_AT_PLACEHOLDER, deployRecordScript, verifyScript } from "../lib/host/scripts";
 import { runtimeArgs } from "./container";
 import { HostScript } from "./hostScript";
 import { LxcClass } from "./lxcClass";
 import { PinnedImage } from "./pinnedImage";
 import { ImageResolver } from "./resolver";
-
-/** Stand-in for the deploy time in the rendered record; the host replaces it when it writes the file. */
-export const DEPLOYED_AT_PLACEHOLDER = "@DEPLOYED_AT@";
 
 export interface DeploymentArgs {
     /** The app as parsed from the stack config. */
@@ -21,65 +19,6 @@ export interface DeploymentArgs {
     org: string;
     /** Who the deploy record names. */
     deployedBy: string;
-}
-
-const SAFE_PATH = /^\/[A-Za-z0-9._/-]+$/;
-
-/**
- * The shell script that writes the deploy record: content on stdin (never interpolated into the
- * script, so a commit subject is never executed), written to a temp file beside the target and
- * renamed over it, so readers see the old or the new record, never half of one.
- */
-export function deployRecordScript(recordPath: string): string {
-    if (!SAFE_PATH.test(recordPath) || recordPath.includes("..")) {
-        throw new Error(`Refusing deploy record path "${recordPath}": expected an absolute path of letters, digits, . _ - and /.`);
-    }
-    const dir = recordPath.slice(0, recordPath.lastIndexOf("/"));
-    return [
-        "set -eu",
-        `dir='${dir}'`,
-        `target='${recordPath}'`,
-        'mkdir -p "$dir"',
-        'tmp=$(mktemp "$dir/.deploy-info.yml.XXXXXX")',
-        "trap 'rm -f \"$tmp\"' EXIT",
-        "now=$(date -u +%Y-%m-%dT%H:%M:%SZ)",
-        `sed "s/^deployed_at: \\"${DEPLOYED_AT_PLACEHOLDER}\\"\\$/deployed_at: \\"$now\\"/" > "$tmp"`,
-        'chmod 0644 "$tmp"',
-        'mv -f "$tmp" "$target"',
-        "trap - EXIT",
-    ].join("\n") + "\n";
-}
-
-/**
- * The verification: the container runs, and is healthy when it has a healthcheck, and stays so for
- * `steady` consecutive checks a second apart with the same start time — a container in a restart loop
- * is "running" for moments between crashes and must not pass. Waits up to `seconds`.
- */
-export function verifyScript(containerName: string, healthcheck: boolean, seconds = 120, steady = 3): string {
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(containerName)) throw new Error(`Refusing container name "${containerName}" in a shell script.`);
-    // An image may bring its own HEALTHCHECK; without one configured, "healthy" is accepted too.
-    const accept = healthcheck ? `"running healthy"` : `"running healthy"|"running "`;
-    return [
-        "set -u",
-        `name='${containerName}'`,
-        "got=''",
-        "seen=''",
-        "same=0",
-        "i=0",
-        `while [ "$i" -lt ${seconds} ]; do`,
-        `  out=$(docker inspect -f '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}|{{.State.StartedAt}} {{.RestartCount}}' "$name" 2>/dev/null || true)`,
-        `  got=\${out%%|*}`,
-        `  case "$got" in`,
-        `    ${accept})`,
-        `      if [ "\${out#*|}" = "$seen" ]; then same=$((same+1)); else same=1; seen=\${out#*|}; fi`,
-        `      if [ "$same" -ge ${steady} ]; then echo "$name: $got"; exit 0; fi ;;`,
-        `    *) same=0; seen='' ;;`,
-        `  esac`,
-        "  i=$((i+1)); sleep 1",
-        "done",
-        `echo "$name is not ${healthcheck ? "running and healthy" : "steadily running"} after ${seconds}s (state: $got). Check: docker logs $name" >&2`,
-        "exit 1",
-    ].join("\n") + "\n";
 }
 
 /**
@@ -101,11 +40,11 @@ export class Deployment extends pulumi.ComponentResource {
     public readonly container: docker.Container;
 
     constructor(name: string, args: DeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("image-lifecycle:proxima:Deployment", name, {}, opts);
+        super(TYPES.deployment, name, {}, opts);
         const { app, lxcClass } = args;
         const klass = lxcClass.className;
-        this.recordPath = deployRecordPath(args.org, app.name);
-        const resolved = new PinnedImage(`${name}-resolved`, { repository: app.image, tag: app.tag, digest: app.digest, resolver: args.resolver }, { parent: this });
+        this.recordPath = NAMES.deployRecord(args.org, app.name);
+        const resolved = new PinnedImage(`${name}-resolved`, { repository: app.repository, tag: app.tag, digest: app.digest, resolver: args.resolver }, { parent: this });
         this.pinned = resolved.pinned;
         this.digest = resolved.digest;
         const childOpts = { parent: this, provider: lxcClass.provider };
@@ -135,13 +74,13 @@ export class Deployment extends pulumi.ComponentResource {
 
         const hc = app.healthcheck;
         this.container = new docker.Container(`${name}-container`, {
-            ...runtimeArgs(app),
+            ...runtimeArgs(app, resolved.resolved),
             name: app.name,
             image: resolved.pinned,
             labels,
             ports: app.ports.map((p) => ({ internal: p.internal, external: p.external, protocol: p.protocol })),
             networksAdvanced: [{ name: lxcClass.networkName }],
-            volumes: app.volumes.map((v) => ({ volumeName: `${klass}-${app.name}-${v.name}`, containerPath: v.containerPath, readOnly: v.readOnly })),
+            volumes: app.volumes.map((v) => ({ volumeName: NAMES.classVolume(klass, app.name, v.name), containerPath: v.containerPath, readOnly: v.readOnly })),
             restart: app.restart,
             logOpts: { "max-size": "10m", "max-file": "3" },
         }, {

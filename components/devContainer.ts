@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { DevContainerConfig, Limits } from "../lib/config";
-import { LIFECYCLE, LxcClassName } from "../lib/contract";
+import { LIFECYCLE, LxcClassName, TYPES } from "../lib/contract";
 import { runtimeArgs } from "./container";
 import { PinnedImage } from "./pinnedImage";
 import { ImageResolver } from "./resolver";
@@ -39,7 +39,7 @@ export class DevContainer extends pulumi.ComponentResource {
     public readonly container: docker.Container;
 
     constructor(name: string, args: DevContainerArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("image-lifecycle:lyra:DevContainer", name, {}, opts);
+        super(TYPES.devContainer, name, {}, opts);
         const c = args.container;
         const childOpts = { parent: this, provider: args.provider };
         const lyraLabels = [
@@ -48,7 +48,7 @@ export class DevContainer extends pulumi.ComponentResource {
             { label: LIFECYCLE.ephemeral, value: "true" },
             { label: LIFECYCLE.app, value: name },
         ];
-        const resolved = new PinnedImage(`${name}-resolved`, { repository: c.image, tag: c.tag, digest: c.digest, resolver: args.resolver }, { parent: this });
+        const resolved = new PinnedImage(`${name}-resolved`, { repository: c.repository, tag: c.tag, digest: c.digest, resolver: args.resolver }, { parent: this });
         this.pinned = resolved.pinned;
         const remote = new docker.RemoteImage(`${name}-image`, { name: resolved.pinned, keepLocally: false }, childOpts);
 
@@ -64,7 +64,7 @@ export class DevContainer extends pulumi.ComponentResource {
         });
 
         this.container = new docker.Container(`${name}-container`, {
-            ...runtimeArgs(c),
+            ...runtimeArgs(c, resolved.resolved),
             name: `lyra-${name}`,
             image: resolved.pinned,
             labels: lyraLabels,

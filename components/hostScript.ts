@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
-import { HOST_SCRIPT_KIND, HostScriptInputs, HostScriptRole, sshTarget } from "../lib/host/scripts";
+import { HostScriptInputs, sshTarget } from "../lib/host/scripts";
 import { shellLine } from "../lib/release/notes";
+import { HostScriptRole, KINDS } from "../lib/contract";
 
 /** What a host script reports after it ran. */
 export interface HostScriptOutputs extends HostScriptInputs {
@@ -75,7 +76,7 @@ export class HostScript extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: HostScriptArgs, opts?: pulumi.CustomResourceOptions) {
         const props: Record<string, pulumi.Input<unknown>> = {
-            kind: HOST_SCRIPT_KIND,
+            kind: KINDS.hostScript,
             role: args.role,
             endpoint: args.endpoint,
             sshOpts: args.sshOpts ?? [],

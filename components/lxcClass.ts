@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { Limits } from "../lib/config";
-import { LIFECYCLE, LxcClassName } from "../lib/contract";
+import { LIFECYCLE, LxcClassName, NAMES, TYPES } from "../lib/contract";
 import type { DockerRegistryAuth } from "../lib/registry/access";
 
 export interface LxcClassArgs {
@@ -38,13 +38,13 @@ export class LxcClass extends pulumi.ComponentResource {
     public readonly sshOpts: string[];
 
     constructor(name: LxcClassName, args: LxcClassArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("image-lifecycle:proxima:LxcClass", name, {}, opts);
+        super(TYPES.lxcClass, name, {}, opts);
         this.className = name;
         this.host = args.host;
         this.budget = args.budget;
         this.sshOpts = args.sshOpts ?? [];
         const classLabel = [{ label: LIFECYCLE.class, value: name }];
-        this.provider = new docker.Provider(`${name}-docker`, {
+        this.provider = new docker.Provider(NAMES.classProvider(name), {
             host: args.host,
             sshOpts: this.sshOpts,
             ...(args.registryAuth ? {
@@ -55,7 +55,7 @@ export class LxcClass extends pulumi.ComponentResource {
                 }],
             } : {}),
         }, { parent: this });
-        this.networkName = `proxima-${name}`;
+        this.networkName = NAMES.classNetwork(name);
         this.network = new docker.Network(`${name}-network`, {
             name: this.networkName,
             driver: "bridge",
@@ -65,7 +65,7 @@ export class LxcClass extends pulumi.ComponentResource {
         }, { parent: this, provider: this.provider });
         this.volumes = {};
         for (const v of args.volumes ?? []) {
-            const volumeName = `${name}-${v.app}-${v.volume}`;
+            const volumeName = NAMES.classVolume(name, v.app, v.volume);
             this.volumes[`${v.app}/${v.volume}`] = new docker.Volume(volumeName, {
                 name: volumeName,
                 labels: [...classLabel, { label: LIFECYCLE.app, value: v.app }],

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { pinnedReference } from "../lib/rules/reference";
 import { ImageResolver, ResolvedImage } from "./resolver";
+import { TYPES } from "../lib/contract";
 
 export interface PinnedImageArgs {
     /** Repository path in the registry, e.g. `rednaw/hello-world`. */
@@ -29,7 +30,7 @@ export class PinnedImage extends pulumi.ComponentResource {
     public readonly resolved: pulumi.Output<ResolvedImage>;
 
     constructor(name: string, args: PinnedImageArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("image-lifecycle:registry:PinnedImage", name, {}, opts);
+        super(TYPES.pinnedImage, name, {}, opts);
         this.resolved = pulumi.output(args.resolver(args.repository, args));
         this.digest = this.resolved.digest;
         this.image = this.resolved.apply((r) => `${r.registry}/${r.repository}`);

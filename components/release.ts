@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { RegistryCredentials } from "../lib/registry/types";
 import type { ReleaseRecord } from "../lib/release/promotion";
 import { MUTABLE, type ReleaseProvider } from "../lib/release/provider";
-import { RELEASE_KIND, ReleaseSigning, ReleaseSpec, seedDigest } from "../lib/release/spec";
+import { ReleaseSigning, ReleaseSpec, seedDigest } from "../lib/release/spec";
+import { KINDS, TYPES } from "../lib/contract";
 
 /** `T`'s fields as Pulumi inputs. */
 type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
@@ -101,10 +102,10 @@ export class Release extends pulumi.ComponentResource {
     /** Path of the record file. */
     public readonly recordPath: pulumi.Output<string>;
     constructor(name: string, args: ReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("image-lifecycle:release:Release", name, {}, opts);
+        super(TYPES.release, name, {}, opts);
         validateReleaseArgs(args);
         const props: Record<string, pulumi.Input<unknown>> = {
-            kind: RELEASE_KIND,
+            kind: KINDS.release,
             registry: args.registry,
             repository: args.repository,
             // The resource keeps seed 004's 64 hex: what policies check and what every saved state holds.

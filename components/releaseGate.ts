@@ -1,6 +1,7 @@
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import { ReleaseGateConfig } from "../lib/config";
+import { TYPES } from "../lib/contract";
 
 export interface ReleaseGateArgs extends ReleaseGateConfig {
     /** Actions variables to publish, variable name → value (e.g. `DIGEST_WEB` → `sha256:…`). */
@@ -17,7 +18,7 @@ export class ReleaseGate extends pulumi.ComponentResource {
     public readonly variableNames: string[];
 
     constructor(name: string, args: ReleaseGateArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("image-lifecycle:github:ReleaseGate", name, {}, opts);
+        super(TYPES.releaseGate, name, {}, opts);
         const [owner, repository] = args.repository.split("/");
         if (!owner || !repository) throw new Error(`ReleaseGate ${name}: repository "${args.repository}" is not owner/name. Set releaseGate.repository to e.g. rednaw/hello-world.`);
         const provider = new github.Provider(`${name}-github`, { owner }, { parent: this });

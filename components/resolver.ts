@@ -19,6 +19,8 @@ export interface ResolvedImage {
     source?: string;
     /** Bytes the registry reports for the image: config + layers of the (first) platform manifest, compressed. */
     size?: number;
+    /** The image's own command (its config's `Cmd`), when it sets one. */
+    command?: string[];
 }
 
 /** Resolves a configured tag/digest to a digest, its labels and size. A configured digest wins over the tag. */
@@ -55,7 +57,7 @@ export function createResolver(api: RegistryApi): ImageResolver {
         }));
     return async (repository, choice) => {
         if (!choice.digest && !choice.tag) throw new Error(`No tag or digest given for ${repository}. Set one in the stack config.`);
-        const { digest, labels, size } = await (choice.digest ? byDigest(repository, choice.digest) : byTag(repository, choice.tag!));
+        const { digest, labels, size, command } = await (choice.digest ? byDigest(repository, choice.digest) : byTag(repository, choice.tag!));
         return {
             registry: api.registry,
             repository,
@@ -67,6 +69,7 @@ export function createResolver(api: RegistryApi): ImageResolver {
             ...(labels[OCI.revision] !== undefined ? { revision: labels[OCI.revision] } : {}),
             ...(labels[OCI.source] !== undefined ? { source: labels[OCI.source] } : {}),
             ...(Number.isFinite(size) && size > 0 ? { size } : {}),
+            ...(command !== undefined ? { command: [...command] } : {}),
         };
     };
 }

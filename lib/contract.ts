@@ -48,3 +48,54 @@ export const LIFECYCLE = {
 /** Proxima's LXC responsibility classes (seed 000). */
 export const CLASSES = ["core", "monitoring", "experimental"] as const;
 export type LxcClassName = (typeof CLASSES)[number];
+
+/** Lyra's pseudo-class on container labels: the dev box is not a Proxima class. */
+export const LYRA = "lyra";
+
+/**
+ * Type tokens as the engine reports them. The components register theirs with these, and the
+ * policies recognise resources by them.
+ */
+export const TYPES = {
+    container: "docker:index/container:Container",
+    network: "docker:index/network:Network",
+    volume: "docker:index/volume:Volume",
+    dockerProvider: "pulumi:providers:docker",
+    lxcClass: "image-lifecycle:proxima:LxcClass",
+    deployment: "image-lifecycle:proxima:Deployment",
+    devContainer: "image-lifecycle:lyra:DevContainer",
+    pinnedImage: "image-lifecycle:registry:PinnedImage",
+    release: "image-lifecycle:release:Release",
+    releaseGate: "image-lifecycle:github:ReleaseGate",
+    /** Dynamic resources: `pulumi-nodejs:dynamic:Resource`, or `pulumi-nodejs:dynamic/<module>:<Type>` when named. */
+    dynamic: "pulumi-nodejs:dynamic",
+    repositoryEnvironment: "github:index/repositoryEnvironment:RepositoryEnvironment",
+} as const;
+
+/**
+ * The `kind` input that marks this product's dynamic resources, so policies find them among all
+ * dynamic resources: the release (a digest promoted to a tag) and the scripts run on a class host.
+ */
+export const KINDS = {
+    release: "image-lifecycle:release",
+    hostScript: "image-lifecycle:host-script",
+} as const;
+
+/** What a host script is for; the policy pack finds the deploy record by this fact, never by its script text. */
+export type HostScriptRole = "deploy-record" | "verify";
+
+/** How the program names what it creates; the policies read the same names back. */
+export const NAMES = {
+    /** The Docker provider of Lyra's engine. */
+    lyraProvider: "lyra-docker",
+    /** The Docker provider of a Proxima class's engine: `<class>-docker`. */
+    classProvider: (cls: string): string => `${cls}-docker`,
+    /** The class a `<class>-docker` provider name names, if it is one. */
+    classOfProvider: (provider: string): string | undefined => /^(.+)-docker$/.exec(provider)?.[1],
+    /** The only network containers of a class join: `proxima-<class>`. */
+    classNetwork: (cls: string): string => `proxima-${cls}`,
+    /** A class-owned volume of an app: `<class>-<app>-<volume>`. */
+    classVolume: (cls: string, app: string, volume: string): string => `${cls}-${app}-${volume}`,
+    /** The deploy record on the class host (seed 002): `/opt/<org>/<app>/deploy-info.yml`. */
+    deployRecord: (org: string, app: string): string => `/opt/${org}/${app}/deploy-info.yml`,
+} as const;

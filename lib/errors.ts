@@ -16,6 +16,19 @@ export class ValidationError extends Error {
     }
 }
 
+/**
+ * {@link ValidationError} fields that name a fact (not a flag or a config key), so each caller can add
+ * its own way to fix it: the CLI names its flag, the program its stack config.
+ */
+export const FIELD = {
+    /** A deployed-records file: a deploy record or a `deployments` output. */
+    deployedFile: "deployed file",
+    /** The stack file (`Pulumi.<stack>.yaml`) as a whole. */
+    stackFile: "stack file",
+    /** The name of a new entry (e.g. a release) that the stack file already has. */
+    entryName: "entry name",
+} as const;
+
 /** Which registry request failed; never carries credentials. */
 export interface RegistryErrorContext {
     registry: string;
@@ -38,6 +51,16 @@ export type RegistryErrorCode =
     | "INSECURE_REFUSED"
     | "HTTP_ERROR";
 
+/**
+ * The setting a registry error's fix concerns, so a caller can name it in its own terms (the CLI a
+ * flag, the program a stack config key) while the message itself names only the fact.
+ */
+export type RegistrySetting =
+    /** Which registry is asked: the host[:port] may name something that is not this registry. */
+    | "address"
+    /** Whether plain HTTP is allowed to a registry that is not on loopback. */
+    | "plain-http";
+
 /** A registry answered badly, or not at all. */
 export class RegistryError extends Error {
     override readonly name = "RegistryError";
@@ -45,6 +68,8 @@ export class RegistryError extends Error {
         readonly code: RegistryErrorCode,
         readonly context: RegistryErrorContext,
         message: string,
+        /** The setting the fix concerns, when it is one (see {@link RegistrySetting}). */
+        readonly setting?: RegistrySetting,
     ) {
         // Messages quote registry answers (headers, media types, error bodies): never let them drive the terminal.
         super(printable(`${message} (${describeContext(context)})`, { multiline: true }));
@@ -57,4 +82,12 @@ function describeContext(c: RegistryErrorContext): string {
     if (c.reference) parts.push(`reference ${c.reference}`);
     if (c.status !== undefined) parts.push(`HTTP ${c.status}`);
     return parts.join(", ");
+}
+
+/**
+ * A stack file could not be changed safely (YAML anchors, or an edit that would change more than it
+ * should); nothing was written. The CLI exits 4 on it ("the config change failed").
+ */
+export class StackEditRefused extends Error {
+    override readonly name = "StackEditRefused";
 }

@@ -34,9 +34,9 @@ describe("index.ts (the program entry point)", () => {
         assert.deepEqual(Object.keys(deployments).sort(), Object.keys(raw.apps).sort());
         for (const [app, config] of Object.entries<any>(raw.apps)) {
             const d = deployments[app];
-            assert.equal(d.image, `${host}/${config.image}`);
+            assert.equal(d.image, `${host}/${config.repository}`);
             assert.equal(d.class, config.class);
-            assert.equal(d.digest, await client.resolve(config.image, config.tag), `${app} runs the digest of ${config.tag}`);
+            assert.equal(d.digest, await client.resolve(config.repository, config.tag), `${app} runs the digest of ${config.tag}`);
         }
     });
 });

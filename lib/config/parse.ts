@@ -86,7 +86,8 @@ export function parseConfig(raw: unknown, stack: StackName): Estate {
         const devs = parseItems(problems, "devContainers", data.devContainers ?? {}, devContainerSchema).map(([name, d]): DevContainerConfig => {
             const at = `devContainers.${name}`;
             checkWorkspaceBinds(problems, at, d.volumes, workspace);
-            return { name, ...d, ...checkChoice(problems, at, d) };
+            const { image: _oldKey, ...rest } = d;
+            return { name, ...rest, ...checkChoice(problems, at, d) };
         });
         checkPorts(problems, "lyra", devs.map((d) => ({ at: `devContainers.${d.name}`, ports: d.ports })));
         if (problems.length) fail(problems);
@@ -115,7 +116,8 @@ export function parseConfig(raw: unknown, stack: StackName): Estate {
         if (data.classes !== undefined && !(a.class in rawClasses)) {
             problems.push({ path: `${at}.class`, message: `class "${a.class}" is not configured under classes; add it or choose another class` });
         }
-        return { name, ...a, ...choice, class: a.class as LxcClassName };
+        const { image: _oldKey, ...rest } = a;
+        return { name, ...rest, ...choice, class: a.class as LxcClassName };
     }).filter((a): a is AppConfig => a !== undefined);
 
     checkBudgets(problems, apps, classes);

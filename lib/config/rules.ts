@@ -46,8 +46,26 @@ export function normaliseDigest(problems: Problem[], at: string, digest: string 
     return `sha256:${hex}`;
 }
 
-export function checkChoice(problems: Problem[], at: string, choice: { image: string; tag?: string; digest?: string }): ImageChoice {
-    checkRepository(problems, `${at}.image`, choice.image);
+/**
+ * The repository of an app or dev container: the `repository` key, or `image`, its old name (ADR
+ * 0054). Problems name the key the stack file uses.
+ */
+export function checkRepositoryKey(problems: Problem[], at: string, item: { repository?: string; image?: string }): string {
+    if (item.repository !== undefined && item.image !== undefined) {
+        problems.push({ path: `${at}.image`, message: "image is the old name of repository; keep repository and remove image" });
+    }
+    const key = item.repository !== undefined ? "repository" : "image";
+    const repository = item.repository ?? item.image;
+    if (repository === undefined) {
+        problems.push({ path: `${at}.repository`, message: "required: the repository path in the registry, e.g. team/app; see docs/program.md" });
+        return "";
+    }
+    checkRepository(problems, `${at}.${key}`, repository);
+    return repository;
+}
+
+export function checkChoice(problems: Problem[], at: string, choice: { repository?: string; image?: string; tag?: string; digest?: string }): ImageChoice {
+    const repository = checkRepositoryKey(problems, at, choice);
     if (choice.tag === undefined && choice.digest === undefined) {
         problems.push({ path: at, message: "neither tag nor digest given; set tag (resolved at preview) or digest (wins over the tag)" });
     }
@@ -56,7 +74,7 @@ export function checkChoice(problems: Problem[], at: string, choice: { image: st
         if (!rule.ok) problems.push({ path: `${at}.tag`, message: `${rule.message}. ${rule.fix}` });
     }
     const digest = normaliseDigest(problems, `${at}.digest`, choice.digest);
-    return { image: choice.image, ...(choice.tag !== undefined ? { tag: choice.tag } : {}), ...(digest ? { digest } : {}) };
+    return { repository, ...(choice.tag !== undefined ? { tag: choice.tag } : {}), ...(digest ? { digest } : {}) };
 }
 
 export function checkPorts(problems: Problem[], group: string, items: { at: string; ports: Port[] }[]): void {

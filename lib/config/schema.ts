@@ -60,8 +60,10 @@ const absolutePath = z.string().refine((p) => path.posix.isAbsolute(p) && path.p
 /** A mount point inside a container: an absolute path, never the container's root. */
 const mountPath = absolutePath.refine((p) => p !== "/", "cannot be / (that would cover the whole container file system); mount a directory such as /data");
 
+/** `repository` is the key; `image` is its old name, still read (ADR 0054). */
 const imageChoice = {
-    image: z.string().min(1),
+    repository: z.string().min(1).optional(),
+    image: z.string().min(1).optional(),
     tag: z.string().optional(),
     digest: z.string().optional(),
 };

@@ -38,8 +38,8 @@ export interface Port {
 
 /** Which image to run: the tag humans chose, the digest machines run; a configured digest wins. */
 export interface ImageChoice {
-    /** Repository path in the registry, e.g. `rednaw/hello-world`. */
-    image: string;
+    /** Repository path in the registry, e.g. `rednaw/hello-world` (stack key `repository`, formerly `image`). */
+    repository: string;
     tag?: string;
     /** `sha256:<64 hex>`. */
     digest?: string;

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as http from "node:http";
 import * as https from "node:https";
-import { RegistryError, RegistryErrorCode, RegistryErrorContext, ValidationError } from "../errors";
+import { RegistryError, RegistryErrorCode, RegistryErrorContext, RegistrySetting, ValidationError } from "../errors";
 import { isFullDigest, isLoopbackRegistry, isValidRepository, isValidTag } from "../rules/reference";
 import { quoteValue } from "../format/text";
 import type { RegistryCache } from "./cache";
@@ -260,6 +260,7 @@ export class RegistryClient implements RegistryApi {
         const labels: Record<string, string> = {};
         for (const [k, v] of Object.entries(asObject(inner.Labels))) if (typeof v === "string") labels[k] = v;
         const created = labels["org.opencontainers.image.created"] ?? (typeof parsed.created === "string" ? parsed.created : undefined);
+        const command = Array.isArray(inner.Cmd) && inner.Cmd.every((part) => typeof part === "string") ? (inner.Cmd as string[]) : undefined;
         if (platforms.length === 0 && typeof parsed.os === "string" && typeof parsed.architecture === "string") {
             platforms = [[parsed.os, parsed.architecture, typeof parsed.variant === "string" ? parsed.variant : ""].filter(Boolean).join("/")];
         }
@@ -272,6 +273,7 @@ export class RegistryClient implements RegistryApi {
             layers: layers.map((l) => l!.digest),
             size: total,
             configDigest: config.digest,
+            ...(command !== undefined ? { command } : {}),
             refs,
         };
     }
@@ -447,16 +449,16 @@ export class RegistryClient implements RegistryApi {
         try {
             parsed = JSON.parse(res.body.toString("utf8"));
         } catch {
-            throw this.error("BAD_RESPONSE", { ...ctx, status: res.status }, `The registry answered with a body that is not JSON (${res.body.length} bytes). Check that --registry points at an OCI registry and not at another web server`);
+            throw this.error("BAD_RESPONSE", { ...ctx, status: res.status }, `The registry answered with a body that is not JSON (${res.body.length} bytes). Check that the registry address points at an OCI registry and not at another web server`, "address");
         }
         if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-            throw this.error("BAD_RESPONSE", { ...ctx, status: res.status }, "The registry answered with JSON that is not an object. Check that --registry points at an OCI registry");
+            throw this.error("BAD_RESPONSE", { ...ctx, status: res.status }, "The registry answered with JSON that is not an object. Check that the registry address points at an OCI registry", "address");
         }
         return parsed as Record<string, unknown>;
     }
 
-    private error(code: RegistryErrorCode, ctx: Omit<RegistryErrorContext, "registry">, message: string): RegistryError {
-        return new RegistryError(code, { registry: this.registry, ...ctx }, message);
+    private error(code: RegistryErrorCode, ctx: Omit<RegistryErrorContext, "registry">, message: string, setting?: RegistrySetting): RegistryError {
+        return new RegistryError(code, { registry: this.registry, ...ctx }, message, setting);
     }
 
     /** Names go into the URL path: anything outside the reference grammar is refused, not escaped (and refused from the cache alike). */
@@ -538,9 +540,9 @@ export class RegistryClient implements RegistryApi {
             return this.error("UNAUTHORIZED", ctx, `${opts.method} was refused. ${how}`);
         }
         if (res.status === 404) {
-            if (codes.includes("NAME_UNKNOWN")) return this.error("NAME_UNKNOWN", ctx, "The repository does not exist in this registry. Check the repository name and --registry");
+            if (codes.includes("NAME_UNKNOWN")) return this.error("NAME_UNKNOWN", ctx, "The repository does not exist in this registry. Check the repository name and the registry address", "address");
             if (codes.includes("MANIFEST_UNKNOWN")) return this.error("MANIFEST_UNKNOWN", ctx, "No manifest under this reference. Check the tag or digest (list tags with the overview)");
-            return this.error("NOT_FOUND", ctx, "The registry answered 404. Check the repository, the reference and --registry");
+            return this.error("NOT_FOUND", ctx, "The registry answered 404. Check the repository, the reference and the registry address", "address");
         }
         if (res.status === 429 || res.status >= 500) {
             const write = opts.method === "GET" || opts.method === "HEAD" ? "" : " The write was not retried automatically: check the registry state, then run it again.";
@@ -564,7 +566,7 @@ export class RegistryClient implements RegistryApi {
         if (challenge.scheme !== "bearer" || !challenge.params.realm) return false;
         const realm = new URL(challenge.params.realm, this.base);
         if (realm.protocol !== "https:" && this.credentials && !this.insecure && !isLoopbackRegistry(realm.host)) {
-            throw this.error("INSECURE_REFUSED", { ...ctx, status: 401 }, `The token service ${quoteValue(realm.origin, 100)} is plain HTTP; refusing to send credentials there. Use HTTPS or pass --insecure`);
+            throw this.error("INSECURE_REFUSED", { ...ctx, status: 401 }, `The token service ${quoteValue(realm.origin, 100)} is plain HTTP; refusing to send credentials there. Use HTTPS, or allow plain HTTP to this registry explicitly`, "plain-http");
         }
         const wanted = challenge.params.scope ?? scope;
         if (challenge.params.service) realm.searchParams.set("service", challenge.params.service);

@@ -80,6 +80,8 @@ export interface ImageInfo {
     size: number;
     /** Digest of the config blob the labels came from. */
     configDigest?: string;
+    /** The config's `Cmd`, the command a container of the image runs when none is given; absent when the image sets none. */
+    command?: string[];
     /**
      * Manifests this one needs to stay pullable: every entry of an index (attestations too) and a
      * manifest's `subject`. Empty for a plain image. Cleanup keeps whatever a kept image refers to.

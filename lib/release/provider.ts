@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { KINDS } from "../contract";
 import { quoteValue } from "../format/text";
 import { RegistryAccess, registryAccess, registryClient } from "../registry/access";
 import { RegistryCredentials } from "../registry/types";
@@ -20,7 +21,7 @@ import { isLoopbackRegistry } from "../rules/reference";
 import { cosignSignArgs, cosignVerifyArgs, renderReleaseNotes } from "./notes";
 import { buildRecord, CheckResult, deleteReleaseTag, inputChecks, promote, promotedBy, recordPath, ReleaseRecord, writeRecordFile } from "./promotion";
 import { runSanity } from "./sanity";
-import { normalisePem, PUBLIC_KEY_PEM, RELEASE_KIND, ReleaseProps, ReleaseSigningKey, ReleaseSpec, SignatureRecord, specOf } from "./spec";
+import { normalisePem, PUBLIC_KEY_PEM, ReleaseProps, ReleaseSigningKey, ReleaseSpec, SignatureRecord, specOf } from "./spec";
 
 /** What the provider receives: the policy-visible props plus the secret ones. */
 export type ProviderInputs = ReleaseProps & { credentials?: RegistryCredentials; signingKey?: Partial<ReleaseSigningKey> };
@@ -213,7 +214,7 @@ export function createReleaseProvider(opts: ReleaseProviderOptions): ReleaseProv
     return {
         async check(_olds, news) {
             const failures: CheckFailure[] = [];
-            if (news.kind !== RELEASE_KIND) failures.push({ property: "kind", reason: `kind must be "${RELEASE_KIND}" so policies can find releases.` });
+            if (news.kind !== KINDS.release) failures.push({ property: "kind", reason: `kind must be "${KINDS.release}" so policies can find releases.` });
             const property: Record<string, string> = { "digest-format": "digest", "image-reference": "repository", "tag-charset": "tag", "tag-policy": "tag" };
             const unknown = (k: string) => news[k] === UNKNOWN;
             // The props carry seed 004's input form, so the seed's checks (and messages) apply to them as they are.

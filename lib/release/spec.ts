@@ -9,8 +9,7 @@
  * `digest` prop (what policies and the saved state read). {@link releaseDigest} and
  * {@link seedDigest} are the only crossings.
  */
-/** Marker input that lets policies find release resources among dynamic resources. */
-export const RELEASE_KIND = "image-lifecycle:release";
+import { KINDS } from "../contract";
 
 /** A release: promote `digest` of `registry/repository` to `tag`. */
 export interface ReleaseSpec {
@@ -67,7 +66,7 @@ export type ReleaseInput = WithSeedDigest<Pick<ReleaseSpec, "registry" | "reposi
  * since the first version: the spec with the digest in seed 004's form, and only the public half of the
  * key pair (the private half is the secret `signingKey` input).
  */
-export type ReleaseProps = { kind: typeof RELEASE_KIND } & WithSeedDigest<Omit<ReleaseSpec, "sign">> & {
+export type ReleaseProps = { kind: typeof KINDS.release } & WithSeedDigest<Omit<ReleaseSpec, "sign">> & {
     sign?: Pick<ReleaseSigning, "publicKey">;
 };
 

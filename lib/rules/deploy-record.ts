@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import { isScalar, parseDocument, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
-import { ValidationError } from "../errors";
+import { FIELD, ValidationError } from "../errors";
 import { isFullDigest, parseReference } from "./reference";
 import { quoteValue } from "../format/text";
 
@@ -52,11 +52,6 @@ const summarySchema = z.object({
     host: z.string(),
 });
 
-/** The path of the deploy record for one app. */
-export function deployRecordPath(org: string, app: string): string {
-    return `/opt/${org}/${app}/deploy-info.yml`;
-}
-
 /**
  * Renders the record as YAML. Every string is emitted double-quoted by the YAML library, so a commit
  * subject with quotes, `$(…)`, backticks, colons or newlines stays data.
@@ -104,12 +99,30 @@ export function parseDeployRecord(text: string, source = "deploy-info.yml"): Dep
  * `pulumi stack output --json`'s `{ "deployments": { … } }`). Returns image → set of digests.
  */
 export function readDeployed(text: string, source: string): Map<string, Set<string>> {
+    return byImage(readDeployedApps(text, source));
+}
+
+function byImage(apps: readonly DeployedApp[]): Map<string, Set<string>> {
     const out = new Map<string, Set<string>>();
-    for (const d of readDeployedApps(text, source)) {
+    for (const d of apps) {
         if (!out.has(d.image)) out.set(d.image, new Set());
         out.get(d.image)!.add(d.digest);
     }
     return out;
+}
+
+/**
+ * What one deployed-records file (a deploy record or a `deployments` output) says, app by app; a file
+ * that cannot be read is a {@link ValidationError} of field `FIELD.deployedFile`.
+ */
+export function readDeployedFile(file: string): DeployedApp[] {
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch (e) {
+        throw new ValidationError(FIELD.deployedFile, `Cannot read deployed file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check the path.`);
+    }
+    return readDeployedApps(text, file);
 }
 
 /** Which image's deployed digests to collect from deployed files. */
@@ -129,27 +142,21 @@ export interface DeployedTarget {
 }
 
 /**
- * Reads `--deployed` files (deploy records or `deployments` outputs) and returns the digests deployed
+ * Reads deployed-records files (deploy records or `deployments` outputs) and returns the digests deployed
  * from the target repository. A file that records nothing for it is reported through `note`.
  */
 export function readDeployedFiles(files: readonly string[], target: DeployedTarget, note: (message: string) => void): Set<string> {
     const digests = new Set<string>();
     const wanted = target.anyRegistry ? target.repository : `${target.registry}/${target.repository}`;
     for (const file of files) {
-        let text: string;
-        try {
-            text = fs.readFileSync(file, "utf8");
-        } catch (e) {
-            throw new ValidationError("--deployed", `Cannot read deployed file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check the path.`);
-        }
         let matched = false;
-        for (const [image, set] of readDeployed(text, file)) {
+        for (const [image, set] of byImage(readDeployedFile(file))) {
             let ref;
             try {
                 ref = parseReference(image, target.registry, `${file}: image`);
             } catch (e) {
                 if (target.strict) {
-                    throw new ValidationError("--deployed", `${file} records a deployment of "${quoteValue(image, 100)}", which is not an image reference (${(e as Error).message}), so it would protect nothing. Fix the entry (host[:port]/repository) or leave the file out.`);
+                    throw new ValidationError(FIELD.deployedFile, `${file} records a deployment of "${quoteValue(image, 100)}", which is not an image reference (${(e as Error).message}), so it would protect nothing. Fix the entry (host[:port]/repository) or leave the file out.`);
                 }
                 continue;
             }

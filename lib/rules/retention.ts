@@ -2,8 +2,14 @@
  * The cleanup planner (seed 002: only images that are not deployed may go). Pure: it sees what the
  * registry holds and what is deployed, and partitions every digest into keep (with reasons) or delete.
  */
-import { createdMs } from "../registry/overview";
 import { isChannelTag, isSemverReleaseTag } from "./tags";
+
+/** A `created` date in ms since the epoch; undefined when missing or not a date. */
+export function createdMs(created: string | undefined): number | undefined {
+    if (!created) return undefined;
+    const ms = Date.parse(created);
+    return Number.isNaN(ms) ? undefined : ms;
+}
 
 /** One digest of a repository with the tags that point at it. */
 export interface DigestFacts {

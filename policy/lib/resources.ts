@@ -2,27 +2,9 @@
  * How the policies recognise this product's resources. Types are the engine's type tokens; roles come
  * from inputs (labels, the release `kind` marker), never from guessing at URNs.
  */
-import { CLASSES, LIFECYCLE, type LxcClassName } from "../../lib/contract";
+import { CLASSES, type HostScriptRole, KINDS, LIFECYCLE, LYRA, type LxcClassName, NAMES, TYPES } from "../../lib/contract";
 import { type ImageReference, parseReference } from "../../lib/rules/reference";
-import { HOST_SCRIPT_KIND, type HostScriptRole } from "../../lib/host/scripts";
-import { RELEASE_KIND } from "../../lib/release/spec";
 import { field, label, labelsOf, type Labels, list, UNKNOWN } from "./values";
-
-export const TYPES = {
-    container: "docker:index/container:Container",
-    network: "docker:index/network:Network",
-    volume: "docker:index/volume:Volume",
-    dockerProvider: "pulumi:providers:docker",
-    lxcClass: "image-lifecycle:proxima:LxcClass",
-    /** Dynamic resources: `pulumi-nodejs:dynamic:Resource`, or `pulumi-nodejs:dynamic/<module>:<Type>` when named. */
-    dynamic: "pulumi-nodejs:dynamic",
-    repositoryEnvironment: "github:index/repositoryEnvironment:RepositoryEnvironment",
-} as const;
-
-/** The name of the Lyra stack's Docker provider (contract with the program). */
-export const LYRA_PROVIDER_NAME = "lyra-docker";
-/** Lyra's pseudo-class on container labels. */
-export const LYRA = "lyra";
 
 /** The minimum a policy needs of a provider: what the engine passes as `args.provider`. */
 export interface ProviderRef {
@@ -61,14 +43,14 @@ function isDynamic(type: string): boolean {
     return type === `${TYPES.dynamic}:Resource` || type.startsWith(`${TYPES.dynamic}/`);
 }
 
-/** True for the dynamic resource that writes a release tag (marked with `kind: RELEASE_KIND`). */
+/** True for the dynamic resource that writes a release tag (marked with `kind: KINDS.release`). */
 export function isRelease(type: string, props: unknown): boolean {
-    return isDynamic(type) && field(props, "kind") === RELEASE_KIND;
+    return isDynamic(type) && field(props, "kind") === KINDS.release;
 }
 
-/** True for a script the program runs on a class host (marked with `kind: HOST_SCRIPT_KIND`), of `role` when given. */
+/** True for a script the program runs on a class host (marked with `kind: KINDS.hostScript`), of `role` when given. */
 export function isHostScript(type: string, props: unknown, role?: HostScriptRole): boolean {
-    return isDynamic(type) && field(props, "kind") === HOST_SCRIPT_KIND && (role === undefined || field(props, "role") === role);
+    return isDynamic(type) && field(props, "kind") === KINDS.hostScript && (role === undefined || field(props, "role") === role);
 }
 
 /** The side a class names: `lyra` for Lyra's pseudo-class, `proxima` for a Proxima class, else undefined. */
@@ -90,7 +72,7 @@ export function declaredSide(labels: Labels): "lyra" | "proxima" | undefined {
  * pinned digest, record) fail closed on an unlabelled container.
  */
 export function containerTarget(labels: Labels, provider?: ProviderRef): "lyra" | "proxima" {
-    return declaredSide(labels) ?? (provider?.name === LYRA_PROVIDER_NAME ? "lyra" : "proxima");
+    return declaredSide(labels) ?? (provider?.name === NAMES.lyraProvider ? "lyra" : "proxima");
 }
 
 /**
@@ -127,10 +109,10 @@ export function resourceLabels(props: unknown): Labels {
  * parent chain. `lyra` for Lyra's provider; undefined for any other provider (the default one included).
  */
 export function providerClass(provider: ProviderRef, parentName?: string): string | undefined {
-    if (provider.name === LYRA_PROVIDER_NAME) return LYRA;
+    if (provider.name === NAMES.lyraProvider) return LYRA;
     const parented = urnQualifiedType(provider.urn).split("$").includes(TYPES.lxcClass);
     if (parented && parentName !== undefined) return parentName;
-    const m = /^(.+)-docker$/.exec(provider.name);
-    if (m && (parented || isKnownClass(m[1]))) return m[1];
+    const named = NAMES.classOfProvider(provider.name);
+    if (named !== undefined && (parented || isKnownClass(named))) return named;
     return undefined;
 }

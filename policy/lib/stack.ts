@@ -3,8 +3,8 @@
  * policy stays linear in the number of resources.
  */
 import type { PolicyResource } from "@pulumi/policy";
-import { LIFECYCLE, type LxcClassName } from "../../lib/contract";
-import { containerView, isKnownClass, providerClass, type ProviderRef, resourceLabels, sideOfClass, TYPES } from "./resources";
+import { LIFECYCLE, type LxcClassName, TYPES } from "../../lib/contract";
+import { containerView, isKnownClass, providerClass, type ProviderRef, resourceLabels, sideOfClass } from "./resources";
 import { field, label, type Labels } from "./values";
 
 export interface ContainerView {

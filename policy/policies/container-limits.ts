@@ -1,7 +1,8 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { cpuLimit, memoryLimit } from "../lib/limits";
-import { TYPES } from "../lib/resources";
+
 import { describe, field, UNKNOWN } from "../lib/values";
+import { TYPES } from "../../lib/contract";
 
 /** Seed 001 and 000: containers use limited CPU and memory, so one cannot starve its neighbours. */
 export const containerLimits: ResourceValidationPolicy = {

@@ -1,6 +1,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { TYPES } from "../lib/resources";
+
 import { describe, field, list, UNKNOWN } from "../lib/values";
+import { TYPES } from "../../lib/contract";
 
 /** Seed 004: the `production` environment gates promotion, and a gate with no reviewers never opens. */
 export const productionEnvironmentReviewers: ResourceValidationPolicy = {

@@ -1,7 +1,8 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { isKnownClass, LYRA, mountSources, type ProviderRef } from "../lib/resources";
+import { isKnownClass, mountSources, type ProviderRef } from "../lib/resources";
 import { dependenciesOf, StackIndex } from "../lib/stack";
 import { describe, field, list, UNKNOWN } from "../lib/values";
+import { LYRA, NAMES } from "../../lib/contract";
 
 // Network modes that share a namespace with the host or with another container, whatever its class.
 const SHARED_NETWORK_MODE = /^(host|container:.*)$/;
@@ -38,17 +39,17 @@ export const proximaClassIsolation: StackValidationPolicy = {
                 judge(r.urn, index.byUrn.get(p.urn));
                 const pc = index.classOfProvider(p);
                 if (pc === undefined) {
-                    report(`${where}: provider ${p.name} belongs to no class. Create the container with the ${cls}-docker provider of LxcClass ${cls}.`, r.urn);
+                    report(`${where}: provider ${p.name} belongs to no class. Create the container with the ${NAMES.classProvider(cls)} provider of LxcClass ${cls}.`, r.urn);
                 } else if (pc !== cls && pc !== LYRA) {
-                    report(`${where}: provider ${p.name} is the ${pc} class's Docker endpoint. Create the container with the ${cls}-docker provider of LxcClass ${cls}.`, r.urn);
+                    report(`${where}: provider ${p.name} is the ${pc} class's Docker endpoint. Create the container with the ${NAMES.classProvider(cls)} provider of LxcClass ${cls}.`, r.urn);
                 }
             } else {
-                report(`${where}: it uses the default Docker provider, which belongs to no class. Create it with the ${cls}-docker provider of LxcClass ${cls}.`, r.urn);
+                report(`${where}: it uses the default Docker provider, which belongs to no class. Create it with the ${NAMES.classProvider(cls)} provider of LxcClass ${cls}.`, r.urn);
             }
 
             const mode = field(r.props, "networkMode");
             if (typeof mode === "string" && SHARED_NETWORK_MODE.test(mode)) {
-                report(`${where}: networkMode "${mode}" shares a network namespace outside the class. Attach it to network proxima-${cls} instead.`, r.urn);
+                report(`${where}: networkMode "${mode}" shares a network namespace outside the class. Attach it to network ${NAMES.classNetwork(cls)} instead.`, r.urn);
             }
             const networks = list(field(r.props, "networksAdvanced"));
             if (networks === UNKNOWN) {
@@ -57,14 +58,14 @@ export const proximaClassIsolation: StackValidationPolicy = {
                 for (const n of networks ?? []) {
                     const name = field(n, "name");
                     if (typeof name !== "string") {
-                        report(`${where}: a network name is ${describe(name)}, so class isolation cannot be checked. Use the literal name proxima-${cls}.`, r.urn);
+                        report(`${where}: a network name is ${describe(name)}, so class isolation cannot be checked. Use the literal name ${NAMES.classNetwork(cls)}.`, r.urn);
                         continue;
                     }
                     const net = index.networksByName.get(name);
                     judge(r.urn, net);
                     const nc = net ? index.classOf(net) : /^proxima-(.+)$/.exec(name)?.[1];
                     if (nc !== cls) {
-                        report(`${where}: network "${name}" ${nc ? `belongs to class ${nc}` : "belongs to no class"}. Attach it only to proxima-${cls}.`, r.urn);
+                        report(`${where}: network "${name}" ${nc ? `belongs to class ${nc}` : "belongs to no class"}. Attach it only to ${NAMES.classNetwork(cls)}.`, r.urn);
                     }
                 }
             }

@@ -1,7 +1,8 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { configWithDefaults } from "../lib/policy-config";
-import { containerTarget, declaredSide, LYRA, providerClass, type ProviderRef, resourceLabels, sideOfClass, TYPES } from "../lib/resources";
+import { containerTarget, declaredSide, providerClass, type ProviderRef, resourceLabels, sideOfClass } from "../lib/resources";
 import { field } from "../lib/values";
+import { LYRA, TYPES } from "../../lib/contract";
 
 export interface EndpointConfig {
     lyraHosts: string[];

@@ -1,26 +1,16 @@
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { CliIO, EXIT } from "../../cli/io";
+import { EXIT } from "../../cli/io";
 import { promote } from "../../cli/promote";
 import { addReleaseToStackFile, releaseName } from "../../cli/stack";
 import { configFromStackFile, parseConfig, ProximaEstate } from "../../lib/config";
 import { RegistryClient } from "../../lib/registry/client";
 import { runProgramFull, seedImage, seedRegistryFor } from "../support/program";
 import { realPulumi } from "../support/pulumi-cli";
-
-function capture(env: NodeJS.ProcessEnv = { PATH: "/usr/bin:/bin" }) {
-    let out = "";
-    let err = "";
-    const io: CliIO = { stdout: (t) => { out += t; }, stderr: (t) => { err += t; }, isTTY: false, stderrIsTTY: false, env };
-    return { io, out: () => out, err: () => err };
-}
-
-const SHIPPED = fs.readFileSync(path.join(__dirname, "..", "..", "Pulumi.proxima.yaml"), "utf8");
-const comments = (text: string) => text.split("\n").filter((l) => l.trim().startsWith("#"));
+import { capture, comments, freshStackFilePerTest, shippedWithHost } from "./stack-fixture";
 
 describe("cli/promote (real registry, shipped stack file as the fixture)", function () {
     this.timeout(300000);
@@ -37,12 +27,8 @@ describe("cli/promote (real registry, shipped stack file as the fixture)", funct
         hex = digest.slice("sha256:".length);
         await seedImage("promote/web", "v1.0.0");
     });
-    beforeEach(() => {
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "image-lifecycle-promote-"));
-        file = path.join(dir, "Pulumi.proxima.yaml");
-        fs.writeFileSync(file, SHIPPED.replace("host: registry.example.org", `host: ${host}`));
-    });
-    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const fixture = freshStackFilePerTest("promote", () => shippedWithHost(host));
+    beforeEach(() => ({ dir, file } = fixture));
 
     it("dry run: runs the checks, shows the entry and both next steps, writes nothing", async () => {
         const before = fs.readFileSync(file, "utf8");

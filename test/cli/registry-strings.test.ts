@@ -133,7 +133,7 @@ describe("CLI output for hostile registry-supplied strings (fuzz)", function () 
         }],
         ["rollback", (r, digest) => {
             const file = path.join(dir, `Pulumi.proxima.${r.replace(/\W/g, "_")}.yaml`);
-            fs.writeFileSync(file, SHIPPED.replace("host: registry.example.org", `host: ${r}`).replace("image: rednaw/hello-world\n      tag:", "image: fuzz/app\n      tag:"));
+            fs.writeFileSync(file, SHIPPED.replace("host: registry.example.org", `host: ${r}`).replace("repository: rednaw/hello-world\n      tag:", "repository: fuzz/app\n      tag:"));
             const noPulumi = ["--file", file, "--registry", r];
             return [[rollback, ["hello-world", ...noPulumi]], [rollback, ["hello-world", ...noPulumi, "--json"]], [rollback, ["hello-world", ...noPulumi, "--to", digest]], [rollback, ["hello-world", ...noPulumi, "--to", "main", "--json"]]];
         }],

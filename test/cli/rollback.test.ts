@@ -1,27 +1,18 @@
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { CliIO, EXIT } from "../../cli/io";
-import { StackEditRefused } from "../../cli/io";
-import { configPath, editStackFile, pulumiCommands, rollback } from "../../cli/rollback";
+import { EXIT } from "../../cli/io";
+import { StackEditRefused } from "../../lib/errors";
+import { configPath, pulumiCommands, rollback } from "../../cli/rollback";
+import { editStackFile } from "../../lib/config/stack-file";
 import { realPulumi } from "../support/pulumi-cli";
+import { capture, comments, freshStackFilePerTest, NO_PULUMI, shippedWithHost } from "./stack-fixture";
 import { configFromStackFile, parseConfig, ProximaEstate } from "../../lib/config";
 import { OCI } from "../../lib/contract";
 import { RegistryClient } from "../../lib/registry/client";
 import { byName, runProgramFull, seedImage, seedRegistryFor, testLabels } from "../support/program";
-
-function capture(env: NodeJS.ProcessEnv) {
-    let out = "";
-    let err = "";
-    const io: CliIO = { stdout: (t) => { out += t; }, stderr: (t) => { err += t; }, isTTY: false, stderrIsTTY: false, env };
-    return { io, out: () => out, err: () => err };
-}
-
-const SHIPPED = fs.readFileSync(path.join(__dirname, "..", "..", "Pulumi.proxima.yaml"), "utf8");
-const comments = (text: string) => text.split("\n").filter((l) => l.trim().startsWith("#"));
 
 describe("cli/rollback (real registry, shipped stack file as the fixture)", function () {
     this.timeout(300000);
@@ -30,24 +21,18 @@ describe("cli/rollback (real registry, shipped stack file as the fixture)", func
     let older: string;
     let dir: string;
     let file: string;
-    // A PATH with the usual tools but no Pulumi CLI (it cannot be installed here anyway).
-    const noPulumi = { PATH: "/usr/local/sbin:/usr/sbin:/sbin:/usr/bin:/bin" };
 
     before(async () => {
         host = await seedRegistryFor("proxima");
         newer = await seedImage("rollback/web", "6350192", { ...testLabels("rollback/web", "6350192", "add healthcheck + fix nginx proxy header"), [OCI.created]: "2026-01-25T01:10:00Z" });
         older = await seedImage("rollback/web", "eb53023", { ...testLabels("rollback/web", "eb53023", "initial deploy"), [OCI.created]: "2026-01-25T01:01:00Z" });
     });
-    beforeEach(() => {
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "image-lifecycle-rollback-"));
-        file = path.join(dir, "Pulumi.proxima.yaml");
-        fs.writeFileSync(file, SHIPPED.replace("host: registry.example.org", `host: ${host}`).replace("image: rednaw/hello-world\n      tag:", "image: rollback/web\n      tag:"));
-    });
-    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const fixture = freshStackFilePerTest("rollback", () => shippedWithHost(host).replace("repository: rednaw/hello-world\n      tag:", "repository: rollback/web\n      tag:"));
+    beforeEach(() => ({ dir, file } = fixture));
 
     it("lists the app's digests newest first with their labels and marks the current one", async () => {
         const before = fs.readFileSync(file, "utf8");
-        const c = capture(noPulumi);
+        const c = capture(NO_PULUMI);
         assert.equal(await rollback(["hello-world", "--file", file], c.io), EXIT.ok, c.err());
         const lines = c.out().split("\n");
         assert.equal(lines[0], "IMAGE: rollback/web", "the same IMAGE: line as overview and cleanup");
@@ -60,7 +45,7 @@ describe("cli/rollback (real registry, shipped stack file as the fixture)", func
     });
 
     it("lists as JSON for scripts", async () => {
-        const c = capture(noPulumi);
+        const c = capture(NO_PULUMI);
         assert.equal(await rollback(["hello-world", "--file", file, "--json"], c.io), EXIT.ok, c.err());
         const json = JSON.parse(c.out());
         assert.equal(json.current, newer);
@@ -72,7 +57,7 @@ describe("cli/rollback (real registry, shipped stack file as the fixture)", func
 
     it("without --yes shows the change and the exact commands, and writes nothing", async () => {
         const before = fs.readFileSync(file, "utf8");
-        const c = capture(noPulumi);
+        const c = capture(NO_PULUMI);
         assert.equal(await rollback(["hello-world", "--file", file, "--to", "eb53023"], c.io), EXIT.ok, c.err());
         assert.match(c.out(), new RegExp(`Would switch hello-world from ${newer} to ${older} \\(tag eb53023\\): initial deploy`));
         assert.ok(c.out().includes(`pulumi config set --stack proxima --path --type string 'apps["hello-world"].digest' ${older}`), c.out());
@@ -82,7 +67,7 @@ describe("cli/rollback (real registry, shipped stack file as the fixture)", func
 
     it("--yes edits only the app's two lines, keeps the comments, and the program then deploys the earlier digest", async () => {
         const before = fs.readFileSync(file, "utf8");
-        const c = capture(noPulumi);
+        const c = capture(NO_PULUMI);
         assert.equal(await rollback(["hello-world", "--file", file, "--to", "eb53023", "--yes"], c.io), EXIT.ok, c.err());
         assert.match(c.out(), /The same change with the Pulumi CLI would be \(it also reformats the file\):/);
         const after = fs.readFileSync(file, "utf8");
@@ -101,7 +86,7 @@ describe("cli/rollback (real registry, shipped stack file as the fixture)", func
     });
 
     it("accepts a digest prefix and sets the tag of that digest", async () => {
-        const c = capture(noPulumi);
+        const c = capture(NO_PULUMI);
         assert.equal(await rollback(["hello-world", "--file", file, "--to", older.slice(7, 7 + 12), "--yes", "--json"], c.io), EXIT.ok, c.err());
         assert.equal(JSON.parse(c.out()).applied, "file");
         const estate = parseConfig(configFromStackFile(parseYaml(fs.readFileSync(file, "utf8"))), "proxima") as ProximaEstate;
@@ -116,14 +101,14 @@ describe("cli/rollback (real registry, shipped stack file as the fixture)", func
         fs.copyFileSync(path.join(__dirname, "..", "..", "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
         const before = fs.readFileSync(file, "utf8");
         return (async () => {
-            const c = capture({ PATH: `${path.dirname(pulumi!)}:${noPulumi.PATH}` });
+            const c = capture({ PATH: `${path.dirname(pulumi!)}:${NO_PULUMI.PATH}` });
             assert.equal(await rollback(["hello-world", "--file", file, "--to", "eb53023", "--yes"], c.io), EXIT.ok, c.err());
             const changed = fs.readFileSync(file, "utf8").split("\n").filter((l) => !before.split("\n").includes(l));
             assert.equal(changed.length, 2, "the Pulumi CLI on PATH changes nothing about the edit");
             // The printed next step's exports, as a user would paste them.
             const exports = /\n {2}export (PULUMI_BACKEND_URL=\S+) PULUMI_CONFIG_PASSPHRASE=''\n/.exec(c.out());
             assert.ok(exports, c.out());
-            const env = { PATH: noPulumi.PATH, HOME: dir, PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_BACKEND_URL: exports![1].slice("PULUMI_BACKEND_URL=".length), PULUMI_CONFIG_PASSPHRASE: "" };
+            const env = { PATH: NO_PULUMI.PATH, HOME: dir, PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_BACKEND_URL: exports![1].slice("PULUMI_BACKEND_URL=".length), PULUMI_CONFIG_PASSPHRASE: "" };
             fs.mkdirSync(env.PULUMI_BACKEND_URL.slice("file://".length), { recursive: true });
             const run = (...args: string[]) => execFileSync(pulumi!, args, { cwd: dir, env, encoding: "utf8" });
             run("stack", "select", "--create", "--non-interactive", "proxima");
@@ -140,32 +125,32 @@ describe("cli/rollback (real registry, shipped stack file as the fixture)", func
 
     it("says nothing changes when the app is already pinned to that digest", async () => {
         fs.writeFileSync(file, editStackFile(fs.readFileSync(file, "utf8"), "hello-world", { digest: older, tag: "eb53023" }));
-        const c = capture(noPulumi);
+        const c = capture(NO_PULUMI);
         assert.equal(await rollback(["hello-world", "--file", file, "--to", "eb53023", "--yes"], c.io), EXIT.ok, c.err());
         assert.match(c.out(), /already runs sha256:[0-9a-f]{64} \(pinned by digest in Pulumi\.proxima\.yaml\)\. Nothing to change\./);
     });
 
     it("fails clearly on an unknown target, an unknown app, a missing file and bad usage", async () => {
-        let c = capture(noPulumi);
+        let c = capture(NO_PULUMI);
         assert.equal(await rollback(["hello-world", "--file", file, "--to", "v9.9.9", "--yes"], c.io), EXIT.failed);
         assert.match(c.err(), /"v9\.9\.9" is neither a tag nor a digest of .*rollback\/web\. Run "image-lifecycle rollback hello-world" to list them\./);
-        c = capture(noPulumi);
+        c = capture(NO_PULUMI);
         assert.equal(await rollback(["nope", "--file", file], c.io), EXIT.usage);
         assert.match(c.err(), /App "nope" is not in .*Apps there: hello-world, giftfinder-api/);
-        c = capture(noPulumi);
+        c = capture(NO_PULUMI);
         assert.equal(await rollback(["hello-world", "--file", path.join(dir, "missing.yaml")], c.io), EXIT.usage);
         assert.match(c.err(), /Cannot read the stack file .*missing\.yaml \(ENOENT\)\. Run from the project directory or pass --file\./);
-        c = capture(noPulumi);
+        c = capture(NO_PULUMI);
         assert.equal(await rollback(["hello-world", "--yes", "--file", file], c.io), EXIT.usage);
         assert.match(c.err(), /--yes needs --to/);
-        c = capture(noPulumi);
+        c = capture(NO_PULUMI);
         assert.equal(await rollback(["hello-world", "--stack", "lyra"], c.io), EXIT.usage);
     });
 
     it("refuses a stack file with YAML anchors with exit 4 and leaves it untouched (no stack trace)", async () => {
-        const anchored = fs.readFileSync(file, "utf8").replace("image: rollback/web\n", "image: &img rollback/web\n") + "# an alias elsewhere\nx-copy: *img\n";
+        const anchored = fs.readFileSync(file, "utf8").replace("repository: rollback/web\n", "repository: &img rollback/web\n") + "# an alias elsewhere\nx-copy: *img\n";
         fs.writeFileSync(file, anchored);
-        const c = capture(noPulumi);
+        const c = capture(NO_PULUMI);
         assert.equal(await rollback(["hello-world", "--file", file, "--to", "eb53023", "--yes"], c.io), 4, c.err());
         assert.match(c.err(), /uses YAML anchors or aliases.*Nothing was written/s);
         assert.equal(fs.readFileSync(file, "utf8"), anchored);

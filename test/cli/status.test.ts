@@ -38,7 +38,7 @@ describe("cli/status (real registry, the real program's deployments output, real
         d.newest = await at("f00ba47", "2026-01-27T10:30:00Z", "fix: 健康检查 ✅ timeout");
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "image-lifecycle-status-"));
         file = path.join(dir, "Pulumi.proxima.yaml");
-        fs.writeFileSync(file, SHIPPED.replace("host: registry.example.org", `host: ${host}`).replace("image: rednaw/hello-world\n", "image: status/web\n"));
+        fs.writeFileSync(file, SHIPPED.replace("host: registry.example.org", `host: ${host}`).replace("repository: rednaw/hello-world\n", "repository: status/web\n"));
         // What `pulumi stack output --json deployments` prints: the real program's output for this stack file.
         const run = await runProgramFull("proxima", undefined, { stackFile: file, registry: new RegistryClient({ registry: host }) });
         deployments = path.join(dir, "deployments.json");
@@ -130,7 +130,7 @@ describe("cli/status (real registry, the real program's deployments output, real
 
     it("says which repository the registry does not have, and fails clearly on bad input", async () => {
         const gone = path.join(dir, "gone.yaml");
-        fs.writeFileSync(gone, fs.readFileSync(file, "utf8").replace("image: giftfinder/playground", "image: status/not-pushed"));
+        fs.writeFileSync(gone, fs.readFileSync(file, "utf8").replace("repository: giftfinder/playground", "repository: status/not-pushed"));
         const c = capture();
         assert.equal(await status(["--file", gone], c.io), EXIT.ok, c.err());
         assert.match(c.out(), /registry: .*status\/not-pushed/);

@@ -5,8 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { parse as parseYaml } from "yaml";
-import { DEPLOYED_AT_PLACEHOLDER, deployRecordScript, verifyScript } from "../../components/deployment";
-import { sshTarget } from "../../lib/host/scripts";
+import { DEPLOYED_AT_PLACEHOLDER, deployRecordScript, sshTarget, verifyScript } from "../../lib/host/scripts";
 import { parseDeployRecord, renderDeployRecord } from "../../lib/rules/deploy-record";
 import { buildAndPush, dockerEngine, sharedTestRegistry } from "../support/services";
 

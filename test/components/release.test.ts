@@ -6,19 +6,20 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { Release, releaseProvider, validateReleaseArgs } from "../../components/release";
 import { createReleaseProvider, ReleaseState } from "../../lib/release/provider";
-import { RELEASE_KIND, ReleaseProps, seedDigest } from "../../lib/release/spec";
+import { ReleaseProps, seedDigest } from "../../lib/release/spec";
 import { RegistryClient } from "../../lib/registry/client";
 import { MEDIA_TYPES } from "../../lib/registry/types";
 import { goTool } from "../support/go-tools";
 import { pushOciImage } from "../support/oci";
 import { buildAndPush, dockerEngine, RegistryService, sharedTestRegistry, startRegistry } from "../support/services";
+import { KINDS } from "../../lib/contract";
 
 const HEX = "b".repeat(64);
 // The implementation module itself; the serialized provider that delegates to it is tested under "serialization".
 const provider = createReleaseProvider({ unknown: pulumi.runtime.unknownValue });
 
 function inputs(over: Partial<ReleaseProps> = {}): ReleaseProps {
-    return { kind: RELEASE_KIND, registry: "127.0.0.1:5000", repository: "team/app", digest: HEX, tag: "v1.0.0", ...over };
+    return { kind: KINDS.release, registry: "127.0.0.1:5000", repository: "team/app", digest: HEX, tag: "v1.0.0", ...over };
 }
 
 /** Sets env vars for the duration of `work` (the provider reads its settings from the environment, as in Pulumi's provider process). */
@@ -188,7 +189,7 @@ describe("components/release", function () {
         });
         /** The props this version's component registers for the same release (its args carry `sha256:<hex>`). */
         const sameRelease = (over: Partial<ReleaseProps> = {}): ReleaseProps => ({
-            kind: RELEASE_KIND, registry: reg.registry, repository: "fixture/app", digest: seedDigest(fixture.outs.promotedDigest), tag: "v1.0.0",
+            kind: KINDS.release, registry: reg.registry, repository: "fixture/app", digest: seedDigest(fixture.outs.promotedDigest), tag: "v1.0.0",
             allowNonSemver: false, deleteTagOnDestroy: { reason: "INC-7 fixture" }, ...over,
         });
 
@@ -386,7 +387,7 @@ describe("components/release", function () {
             assert.ok(component && component.name === "web-v1");
             const dyn = registered.find((x) => x.name === "web-v1-promotion")!;
             assert.equal(dyn.type, "pulumi-nodejs:dynamic/image-lifecycle:Release");
-            assert.equal(dyn.inputs.kind, RELEASE_KIND);
+            assert.equal(dyn.inputs.kind, KINDS.release);
             assert.equal(dyn.inputs.digest, HEX, "the resource keeps seed 004's bare hex (policies and saved state read it)");
             const keys = Object.keys(dyn.inputs).filter((k) => k !== "__provider").sort();
             assert.deepEqual(keys, ["credentials", "digest", "kind", "registry", "repository", "sign", "signingKey", "smokeCommand", "tag"]);

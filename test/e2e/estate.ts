@@ -59,7 +59,7 @@ function commandFor(port: number | undefined): string {
 }
 
 /** The apps of the shipped proxima stack and the dev containers of the shipped lyra stack, as written. */
-function shippedApps(): { image: string; tag?: unknown; ports?: { internal?: number; external?: number }[] }[] {
+function shippedApps(): { repository: string; tag?: unknown; ports?: { internal?: number; external?: number }[] }[] {
     return ["proxima", "lyra"].flatMap((stack) => {
         const raw = configFromStackFile(YAML.parse(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8"))) as Record<string, any>;
         return Object.values({ ...raw.apps, ...raw.devContainers }) as any[];
@@ -159,7 +159,7 @@ export async function startServices(): Promise<Services> {
     const wanted = new Map<string, { tag: string; port?: number }>();
     const apps = shippedApps();
     for (const app of apps) {
-        if (app.tag !== undefined) wanted.set(app.image, { tag: String(app.tag), port: app.ports?.[0]?.internal });
+        if (app.tag !== undefined) wanted.set(app.repository, { tag: String(app.tag), port: app.ports?.[0]?.internal });
     }
     // The hosts share this machine's network namespace, so the apps' published ports must be free here.
     await portsFree(apps.flatMap((a) => (a.ports ?? []).flatMap((p) => (p.external !== undefined ? [Number(p.external)] : []))));

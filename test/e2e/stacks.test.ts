@@ -37,7 +37,7 @@ async function cli(estate: Estate, args: string[]): Promise<{ code: number; stdo
 
 interface Inspected {
     Name: string;
-    Config: { Image: string; Labels: Record<string, string> };
+    Config: { Image: string; Labels: Record<string, string>; Cmd: string[] | null };
     HostConfig: { Memory: number; NanoCpus: number; MemorySwap: number };
     NetworkSettings: { Networks: Record<string, unknown> };
     State: { Running: boolean };
@@ -190,6 +190,24 @@ describe("e2e: the shipped stacks under the real engine (SSH hosts, real registr
             assert.equal(fs.readFileSync(record.file, "utf8"), before);
             await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
             assert.equal(recordOn(estate, "experimental", "playground").read().tag, good);
+        });
+
+        it("a command set and then removed: the container runs it, then the image's own Cmd again", async () => {
+            const playground = async () => (await containers(estate, "experimental")).find((c) => c.Name === "/playground")!;
+            const imageCmd = (await playground()).Config.Cmd;
+            assert.ok(Array.isArray(imageCmd) && imageCmd.length > 0, "the playground image has no Cmd to come back to");
+            const configured = ["/bin/sh", "-c", "exec sleep 100000"];
+            try {
+                await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "apps.playground.command[0]", configured[0]]);
+                await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "apps.playground.command[1]", configured[1]]);
+                await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "apps.playground.command[2]", configured[2]]);
+                await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
+                assert.deepEqual((await playground()).Config.Cmd, configured);
+            } finally {
+                await pulumiOk(estate, ["config", "rm", "--stack", "proxima", "--path", "apps.playground.command"]);
+            }
+            await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
+            assert.deepEqual((await playground()).Config.Cmd, imageCmd);
         });
 
         it("a wrong host key fails the up on that host's resources with a message that says what to check", async () => {

@@ -16,7 +16,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { LxcClass } from "../components/lxcClass";
 import { LIFECYCLE } from "../lib/contract";
-import { RELEASE_KIND } from "../lib/release/spec";
+import { KINDS } from "../../lib/contract";
 
 const config = new pulumi.Config();
 const host = config.require("host");
@@ -36,7 +36,7 @@ new docker.Container("intruder", {
 }, { provider: core.provider, parent: core });
 const echo: pulumi.dynamic.ResourceProvider = { async create(inputs: any) { return { id: "x", outs: inputs }; } };
 class Release extends pulumi.dynamic.Resource {
-    constructor(name: string, props: Record<string, unknown>) { super(echo, name, { kind: RELEASE_KIND, registry, repository: "rednaw/hello-world", ...props }, {}, "image-lifecycle", "Release"); }
+    constructor(name: string, props: Record<string, unknown>) { super(echo, name, { kind: KINDS.release, registry, repository: "rednaw/hello-world", ...props }, {}, "image-lifecycle", "Release"); }
 }
 new Release("short-tag", { digest: "${HEX}", tag: "v1.2" });
 new Release("prefixed-digest", { digest: "sha256:${HEX}", tag: "v9.9.9" });

@@ -184,3 +184,36 @@ describe("lib/config parseConfig", () => {
         assert.throws(() => configFromStackFile({ config: ["x"] }), /config: is not a mapping/);
     });
 });
+
+describe("lib/config: the repository key and its old name image (ADR 0054)", () => {
+    it("reads repository, and image as its old name, to the same repository", () => {
+        const given = proxima();
+        given.apps.web = { ...given.apps.web, image: undefined, repository: "team/web" };
+        delete given.apps.web.image;
+        const byNew = (parseConfig(given, "proxima") as ProximaEstate).apps.find((a) => a.name === "web")!;
+        const byOld = (parseConfig(proxima(), "proxima") as ProximaEstate).apps.find((a) => a.name === "web")!;
+        assert.equal(byNew.repository, "team/web");
+        assert.deepEqual(byNew, byOld);
+        assert.ok(!("image" in byOld), "the old key must not survive into the estate");
+        const dev = lyra();
+        dev.devContainers.web = { ...dev.devContainers.web, repository: "team/web" };
+        delete dev.devContainers.web.image;
+        assert.equal((parseConfig(dev, "lyra") as LyraEstate).devContainers[0].repository, "team/web");
+    });
+
+    it("refuses both keys at once, and neither, naming the key to keep", () => {
+        const both = proxima();
+        both.apps.web.repository = "team/web";
+        assert.match(problems(() => parseConfig(both, "proxima")), /apps\.web\.image: image is the old name of repository; keep repository and remove image/);
+        const neither = proxima();
+        delete neither.apps.web.image;
+        assert.match(problems(() => parseConfig(neither, "proxima")), /apps\.web\.repository: required: the repository path in the registry, e\.g\. team\/app/);
+    });
+
+    it("checks the path under whichever key the file uses", () => {
+        const given = proxima();
+        delete given.apps.web.image;
+        given.apps.web.repository = "registry.example.org/team/web";
+        assert.match(problems(() => parseConfig(given, "proxima")), /apps\.web\.repository: give the repository path only \(e\.g\. team\/web\); the registry comes from registry\.host/);
+    });
+});

@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { deployRecordPath, DeployRecord, parseDeployRecord, readDeployed, readDeployedFiles, renderDeployRecord } from "../../lib/rules/deploy-record";
+import { NAMES } from "../../lib/contract";
+import { DeployRecord, parseDeployRecord, readDeployed, readDeployedFiles, renderDeployRecord } from "../../lib/rules/deploy-record";
 import { ValidationError } from "../../lib/errors";
 
 const D1 = `sha256:${"a".repeat(64)}`;
@@ -21,7 +22,7 @@ const record: DeployRecord = {
 
 describe("lib/deploy-record", () => {
     it("puts the record under /opt/<org>/<app>/", () => {
-        assert.equal(deployRecordPath("giftfinder", "hello-world"), "/opt/giftfinder/hello-world/deploy-info.yml");
+        assert.equal(NAMES.deployRecord("giftfinder", "hello-world"), "/opt/giftfinder/hello-world/deploy-info.yml");
     });
 
     it("renders the fields in seed 002's order and parses back to the same record", () => {

@@ -1,12 +1,12 @@
-import { HOST_SCRIPT_KIND } from "../../lib/host/scripts";
+
 /**
  * Hand-built estates in the shape the program registers (see components/lxcClass.ts, deployment.ts,
  * devContainer.ts): compliant by construction, so each test mutates exactly one thing.
  */
 import { renderDeployRecord } from "../../lib/rules/deploy-record";
-import { LIFECYCLE, OCI } from "../../lib/contract";
-import { RELEASE_KIND, type ReleaseProps } from "../../lib/release/spec";
-import { TYPES } from "../../policy/lib/resources";
+import { LIFECYCLE, OCI, KINDS, TYPES } from "../../lib/contract";
+import { type ReleaseProps } from "../../lib/release/spec";
+
 import type { CapturedResource } from "./harness";
 
 export const PROJECT = "image-lifecycle";
@@ -139,7 +139,7 @@ export function addApp(e: Estate, stack: string, c: ClassHandles, spec: AppSpec)
         name: `${spec.app}-record`,
         parent: deployment.urn,
         props: {
-            kind: HOST_SCRIPT_KIND,
+            kind: KINDS.hostScript,
             role: "deploy-record",
             endpoint: `ssh://deploy@${spec.cls}.proxima.test`,
             sshOpts: [],
@@ -157,7 +157,7 @@ export function addApp(e: Estate, stack: string, c: ClassHandles, spec: AppSpec)
 export const HOST_SCRIPT_TYPE = "pulumi-nodejs:dynamic/image-lifecycle:HostScript";
 
 export function addRelease(e: Estate, stack: string, name: string, inputs: Partial<ReleaseProps> = {}): CapturedResource {
-    const props: ReleaseProps = { kind: RELEASE_KIND, registry: REGISTRY, repository: "acme/web", digest: DIGEST_A, tag: "v1.0.0", ...inputs };
+    const props: ReleaseProps = { kind: KINDS.release, registry: REGISTRY, repository: "acme/web", digest: DIGEST_A, tag: "v1.0.0", ...inputs };
     const type = `${TYPES.dynamic}/image-lifecycle:Release`;
     return e.add(res({ type, urn: urn(stack, type, name, ["image-lifecycle:release:Release"]), name, props: { ...props } }));
 }

@@ -26,7 +26,7 @@ describe("program: lyra stack under mocks (shipped Pulumi.lyra.yaml, real regist
             assert.equal(c.props.cpus, dockerCpus(d.limits.cpus));
             assert.equal(c.props.memorySwap, d.limits.memoryMb);
             assert.equal(c.props.logDriver, "json-file");
-            assert.equal(c.props.image, `${host}/${d.image}@${await seedImage(d.image, d.tag)}`);
+            assert.equal(c.props.image, `${host}/${d.repository}@${await seedImage(d.repository, d.tag)}`);
             const labels = Object.fromEntries((c.props.labels as any[]).map((l) => [l.label, l.value]));
             assert.equal(labels[LIFECYCLE.class], "lyra");
             assert.equal(labels[LIFECYCLE.stack], "lyra");
@@ -50,8 +50,8 @@ describe("program: lyra stack under mocks (shipped Pulumi.lyra.yaml, real regist
         const { outputs } = await runProgramFull("lyra");
         const d = shipped.devContainers["hello-world"];
         assert.deepEqual(outputs.promotions["hello-world"], {
-            image: `${host}/${d.image}`,
-            digest: await seedImage(d.image, d.tag),
+            image: `${host}/${d.repository}`,
+            digest: await seedImage(d.repository, d.tag),
             tag: d.tag,
             envNames: Object.keys(d.env).sort(),
             volumes: [{ containerPath: "/usr/share/nginx/html", kind: "workspace" }, { containerPath: "/var/cache/nginx", kind: "temporary" }],

@@ -4,11 +4,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { parse as parseYaml } from "yaml";
-import { DEPLOYED_AT_PLACEHOLDER, deployRecordScript } from "../../components/deployment";
+import { DEPLOYED_AT_PLACEHOLDER, deployRecordScript } from "../../lib/host/scripts";
 import { loadStackConfig, ofType, byName, runProgramFull, seedImage, seedRegistryFor, seedRelabelled, testLabels, CapturedResource } from "../support/program";
-import { LIFECYCLE, OCI } from "../../lib/contract";
+import { LIFECYCLE, OCI, KINDS } from "../../lib/contract";
 import { readDeployed } from "../../lib/rules/deploy-record";
-import { RELEASE_KIND } from "../../lib/release/spec";
+
 import { releaseProvider } from "../../components/release";
 import type { ReleaseRecord } from "../../lib/release/promotion";
 import { dockerCpus } from "../../lib/rules/docker-values";
@@ -29,7 +29,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
 
     before(async () => {
         host = await seedRegistryFor("proxima");
-        for (const [app, a] of Object.entries(shipped.apps as Record<string, any>)) digests.set(app, await seedImage(a.image, a.tag));
+        for (const [app, a] of Object.entries(shipped.apps as Record<string, any>)) digests.set(app, await seedImage(a.repository, a.tag));
     });
 
     it("runs every app pinned by the registry's digest, through its class's provider, on its class's network, with the labels", async () => {
@@ -39,7 +39,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
         for (const [app, a] of Object.entries(shipped.apps as Record<string, any>)) {
             const c = byName(resources, `${app}-container`, CONTAINER);
             const klass = a.class as string;
-            assert.equal(c.props.image, `${host}/${a.image}@${digests.get(app)}`, `${app} not pinned to the pushed digest`);
+            assert.equal(c.props.image, `${host}/${a.repository}@${digests.get(app)}`, `${app} not pinned to the pushed digest`);
             const provider = byName(resources, `${klass}-docker`, "pulumi:providers:docker");
             assert.equal(c.provider, `${provider.urn}::${klass}-docker-id`);
             assert.equal(provider.parent, byName(resources, klass, "image-lifecycle:proxima:LxcClass").urn);
@@ -52,7 +52,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
             assert.equal(labels[LIFECYCLE.tag], a.tag);
             assert.equal(labels[LIFECYCLE.digest], digests.get(app));
             assert.equal(labels[LIFECYCLE.record], `/opt/${shipped.org}/${app}/deploy-info.yml`);
-            const oci = testLabels(a.image, a.tag);
+            const oci = testLabels(a.repository, a.tag);
             for (const key of [OCI.description, OCI.created, OCI.revision, OCI.source]) assert.equal(labels[key], oci[key], `${app} ${key}`);
             assert.equal(c.props.memory, a.limits.memoryMb);
             // The docker provider's own spelling (1 → "1.0"), so a real `up` reads back no change.
@@ -86,6 +86,22 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
             assert.ok(Array.isArray(manifest.layers) && manifest.layers.length > 0, `${app}: expected a single-platform image manifest, got ${manifest.mediaType}`);
             const bytes = manifest.config.size + manifest.layers.reduce((n: number, l: { size: number }) => n + l.size, 0);
             assert.equal(labelsOf(c)[LIFECYCLE.size], String(bytes), `${app}: size label`);
+        }
+    });
+
+    it("sends each container its configured command, else the image's own Cmd (checked with skopeo), so removing command brings the image's back", async () => {
+        const { resources } = await runProgramFull("proxima", (raw) => {
+            const apps = structuredClone(raw.apps);
+            apps["hello-world"].command = ["/bin/sh", "-c", "echo configured"];
+            return { ...raw, apps };
+        });
+        for (const app of Object.keys(shipped.apps)) {
+            const c = byName(resources, `${app}-container`, CONTAINER);
+            const config = spawnSync("skopeo", ["inspect", "--config", "--tls-verify=false", `docker://${c.props.image}`], { encoding: "utf8" });
+            assert.equal(config.status, 0, config.stderr);
+            const cmd = JSON.parse(config.stdout).config.Cmd;
+            assert.ok(Array.isArray(cmd) && cmd.length > 0, `${app}: the test image has no Cmd to compare with`);
+            assert.deepEqual(c.props.command, app === "hello-world" ? ["/bin/sh", "-c", "echo configured"] : cmd, `${app}: command`);
         }
     });
 
@@ -216,16 +232,16 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
         const { outputs } = await runProgramFull("proxima");
         const deployed = readDeployed(JSON.stringify({ deployments: outputs.deployments }), "stack output");
         for (const [app, a] of Object.entries(shipped.apps as Record<string, any>)) {
-            assert.ok(deployed.get(`${host}/${a.image}`)?.has(digests.get(app)!), `${app} missing from deployments`);
+            assert.ok(deployed.get(`${host}/${a.repository}`)?.has(digests.get(app)!), `${app} missing from deployments`);
             assert.equal(outputs.deployments[app].class, a.class);
             assert.equal(outputs.deployments[app].host, shipped.classes[a.class].host);
-            assert.equal(outputs.deployments[app].description, testLabels(a.image, a.tag)[OCI.description]);
+            assert.equal(outputs.deployments[app].description, testLabels(a.repository, a.tag)[OCI.description]);
         }
     });
 
     it("instantiates the configured releases with the inputs the policy pack reads", async () => {
         const { resources } = await runProgramFull("proxima");
-        const releases = resources.filter((r) => r.props.kind === RELEASE_KIND);
+        const releases = resources.filter((r) => r.props.kind === KINDS.release);
         assert.equal(releases.length, Object.keys(shipped.releases).length);
         for (const [name, r] of Object.entries(shipped.releases as Record<string, any>)) {
             const release = releases.find((x) => x.name === `${name}-promotion`)!;
@@ -287,7 +303,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
 
         /** Promotes for real what the program asks for, as `pulumi up` would; other resources echo their inputs. */
         const promoteForReal = async (args: { type: string; inputs: any }) => {
-            if (args.inputs?.kind !== RELEASE_KIND) return undefined;
+            if (args.inputs?.kind !== KINDS.release) return undefined;
             const { __provider: _serialized, ...inputs } = args.inputs;
             return (await releaseProvider.create!(inputs)).outs;
         };
@@ -301,7 +317,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
         it("outputs each release's promotion record, the one written to the records directory", async () => {
             const name = Object.keys(shipped.releases)[0];
             const image = shipped.releases[name].image as string;
-            const digest = digests.get(Object.keys(shipped.apps).find((a) => shipped.apps[a].image === image)!)!;
+            const digest = digests.get(Object.keys(shipped.apps).find((a) => shipped.apps[a].repository === image)!)!;
             const tag = `v1.0.${Date.now() % 100000}`;
             const { outputs } = await runProgramFull("proxima", releaseOf(digest, tag), { create: promoteForReal });
             const record = outputs.releases[name] as ReleaseRecord;
@@ -322,11 +338,11 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
             const password = "pa55-Release$ecret-9Z";
             const name = Object.keys(shipped.releases)[0];
             const image = shipped.releases[name].image as string;
-            const digest = digests.get(Object.keys(shipped.apps).find((a) => shipped.apps[a].image === image)!)!;
+            const digest = digests.get(Object.keys(shipped.apps).find((a) => shipped.apps[a].repository === image)!)!;
             let credentialsSeen = false;
             const { outputs } = await runProgramFull("proxima", (raw) => ({ ...releaseOf(digest, `v1.1.${Date.now() % 100000}`)(raw), registryPassword: password }), {
                 create: async (args) => {
-                    if (args.inputs?.kind === RELEASE_KIND) credentialsSeen = JSON.stringify(args.inputs.credentials ?? null).includes(password);
+                    if (args.inputs?.kind === KINDS.release) credentialsSeen = JSON.stringify(args.inputs.credentials ?? null).includes(password);
                     return promoteForReal(args);
                 },
             });
@@ -345,7 +361,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
                 const privateKey = fs.readFileSync(path.join(keys, "cosign.key"), "utf8");
                 const name = Object.keys(shipped.releases)[0];
                 const image = shipped.releases[name].image as string;
-                const digest = digests.get(Object.keys(shipped.apps).find((a) => shipped.apps[a].image === image)!)!;
+                const digest = digests.get(Object.keys(shipped.apps).find((a) => shipped.apps[a].repository === image)!)!;
                 const tag = `v1.2.${Date.now() % 100000}`;
                 let keyWasSecret = false;
                 // The provider finds cosign on PATH, as pulumi up on a team's machine does.
@@ -356,7 +372,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
                     return { ...withRelease, cosignPublicKey: publicKey, cosignKey: privateKey, cosignPassword: password };
                 }, {
                     create: async (args) => {
-                        if (args.inputs?.kind !== RELEASE_KIND) return undefined;
+                        if (args.inputs?.kind !== KINDS.release) return undefined;
                         const { __provider: _serialized, signingKey, ...rest } = args.inputs;
                         // The engine hands the provider the decrypted value of what the program marked secret.
                         keyWasSecret = signingKey?.["4dabf18193072939515e22adb298388d"] === SECRET_SIG;

@@ -78,9 +78,10 @@ export function imagesOf(raw: Record<string, any>): Map<string, Set<string>> {
     const out = new Map<string, Set<string>>();
     for (const section of [raw.apps, raw.devContainers]) {
         for (const item of Object.values((section ?? {}) as Record<string, any>)) {
-            if (typeof item?.image !== "string" || typeof item?.tag !== "string") continue;
-            if (!out.has(item.image)) out.set(item.image, new Set());
-            out.get(item.image)!.add(item.tag);
+            const repository = item?.repository ?? item?.image;
+            if (typeof repository !== "string" || typeof item?.tag !== "string") continue;
+            if (!out.has(repository)) out.set(repository, new Set());
+            out.get(repository)!.add(item.tag);
         }
     }
     return out;

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
-import { LIFECYCLE } from "../../../lib/contract";
-import { RELEASE_KIND } from "../../../lib/release/spec";
+import { LIFECYCLE, KINDS } from "../../../lib/contract";
+
 import { containerTarget, isRelease, providerClass, urnName, urnQualifiedType } from "../../../policy/lib/resources";
 import { labelsOf } from "../../../policy/lib/values";
 import { labelList } from "../fixtures";
@@ -9,10 +9,10 @@ const prov = (urn: string) => ({ type: "pulumi:providers:docker", urn, name: urn
 
 describe("policy/lib/resources", () => {
     it("finds releases by kind marker on any dynamic resource type, nothing else", () => {
-        assert.equal(isRelease("pulumi-nodejs:dynamic:Resource", { kind: RELEASE_KIND }), true);
-        assert.equal(isRelease("pulumi-nodejs:dynamic/image-lifecycle:Release", { kind: RELEASE_KIND }), true);
+        assert.equal(isRelease("pulumi-nodejs:dynamic:Resource", { kind: KINDS.release }), true);
+        assert.equal(isRelease("pulumi-nodejs:dynamic/image-lifecycle:Release", { kind: KINDS.release }), true);
         assert.equal(isRelease("pulumi-nodejs:dynamic:Resource", { kind: "other" }), false);
-        assert.equal(isRelease("docker:index/container:Container", { kind: RELEASE_KIND }), false);
+        assert.equal(isRelease("docker:index/container:Container", { kind: KINDS.release }), false);
     });
     it("reads names and parent types from URNs", () => {
         const urn = "urn:pulumi:proxima::image-lifecycle::image-lifecycle:proxima:LxcClass$pulumi:providers:docker::core-docker";

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { releaseProvider } from "../../../components/release";
-import { RELEASE_KIND } from "../../../lib/release/spec";
+
 import { loadStackConfig, runProgram, runProgramFull, seedImage } from "../../support/program";
 import { clientFromEnv } from "../../../lib/registry/access";
 import { MESSAGES } from "../../../lib/rules/tags";
@@ -11,6 +11,7 @@ import { resetTagLookups } from "../../../policy/lib/tag-lookup";
 import { buildAndPush, freePort, type RegistryService, sharedTestRegistry, startRegistry } from "../../support/services";
 import { expectMessages, violationsOf } from "../check";
 import { addRelease, Estate } from "../fixtures";
+import { KINDS } from "../../../lib/contract";
 
 // Both policies share one registry question per tag, so they are tested together against real registries.
 const IMMUTABLE = "release-tag-immutable";
@@ -128,12 +129,12 @@ describe(`${IMMUTABLE} after a real promotion of the program's release (preview 
 
     it("passes the release's own tag on its own digest, and refuses the same tag on another digest", async () => {
         const own = await seedImage(image, shipped.apps["hello-world"].tag);
-        const another = await seedImage(shipped.apps["giftfinder-api"].image, shipped.apps["giftfinder-api"].tag);
+        const another = await seedImage(shipped.apps["giftfinder-api"].repository, shipped.apps["giftfinder-api"].tag);
         const tag = `v3.0.${Date.now() % 100000}`;
         // `pulumi up`: the release provider really writes the tag into the registry.
         const up = await runProgramFull("proxima", releaseOf(own, tag), {
             create: async (args) => {
-                if (args.inputs?.kind !== RELEASE_KIND) return undefined;
+                if (args.inputs?.kind !== KINDS.release) return undefined;
                 const { __provider: _serialized, ...inputs } = args.inputs;
                 return (await releaseProvider.create!(inputs)).outs;
             },
