@@ -6,14 +6,17 @@ import { LxcClass } from "./components/lxcClass";
 import { Release } from "./components/release";
 import { ReleaseGate } from "./components/releaseGate";
 import { ImageResolver } from "./components/resolver";
-import { Estate, LyraEstate, ProximaEstate, RegistryConfig } from "./lib/config";
+import { Estate, LyraEstate, ProximaEstate } from "./lib/config";
 import { DeploymentSummary } from "./lib/rules/deploy-record";
 import { CLASSES, NAMES } from "./lib/contract";
-import type { PromotionRecord } from "./lib/release/promotion";
+import { dockerRegistryAuth, RegistryAccess } from "./lib/registry/access";
+import type { ReleaseRecord } from "./lib/release/promotion";
 
 /** What the program needs from outside: the only way it reaches the registry. */
 export interface ProgramDeps {
     resolver: ImageResolver;
+    /** The stack's registry access (lib/registry/access.ts), built once by index.ts; its password is plain here and made secret where it enters a resource. */
+    access: RegistryAccess;
 }
 
 /** Outputs of the proxima stack. */
@@ -21,10 +24,10 @@ export interface ProximaOutputs {
     /** app → class, image, tag, digest, description, host (what `overview --deployed` reads). */
     deployments: pulumi.Output<Record<string, DeploymentSummary>>;
     /**
-     * release name → its promotion record (who, when, checks, sanity, bypass, break-glass). The record
+     * release name → its release record (who, when, checks, sanity, bypass, break-glass). The record
      * never holds credentials; they stay in the release's secret input.
      */
-    releases: pulumi.Output<Record<string, PromotionRecord>>;
+    releases: pulumi.Output<Record<string, ReleaseRecord>>;
 }
 
 /** Outputs of the lyra stack. */
@@ -33,18 +36,9 @@ export interface LyraOutputs {
     promotions: pulumi.Output<Record<string, PromotionPlan>>;
 }
 
-function registryAuth(registry: RegistryConfig) {
-    if (registry.username === undefined) return undefined;
-    return {
-        address: registry.host,
-        username: registry.username,
-        ...(registry.password !== undefined ? { password: pulumi.secret(registry.password) } : {}),
-    };
-}
-
 /** The proxima estate: one LxcClass per configured class, one Deployment per app, releases, the gate. */
 export function buildProxima(estate: ProximaEstate, deps: ProgramDeps): ProximaOutputs {
-    const auth = registryAuth(estate.registry);
+    const auth = dockerRegistryAuth(deps.access);
     const classes = new Map<string, LxcClass>();
     for (const name of CLASSES) {
         const config = estate.classes[name];
@@ -72,49 +66,38 @@ export function buildProxima(estate: ProximaEstate, deps: ProgramDeps): ProximaO
         deployments[app.name] = deployment.summary;
         pins[`DIGEST_${app.name.toUpperCase().replace(/-/g, "_")}`] = deployment.digest;
     }
-    const releases: Record<string, pulumi.Output<PromotionRecord>> = {};
+    const releases: Record<string, pulumi.Output<ReleaseRecord>> = {};
     for (const r of estate.releases) {
-        const release = new Release(r.name, {
-            registry: estate.registry.host,
-            repository: r.image,
-            digest: r.digest,
-            tag: r.tag,
-            ...(r.allowNonSemver !== undefined ? { allowNonSemver: r.allowNonSemver } : {}),
-            ...(r.justification !== undefined ? { justification: r.justification } : {}),
-            ...(r.smokeCommand !== undefined ? { smokeCommand: r.smokeCommand } : {}),
-            ...(r.deleteTagOnDestroy !== undefined ? { deleteTagOnDestroy: r.deleteTagOnDestroy } : {}),
-            ...(estate.registry.insecure ? { insecure: true } : {}),
-            // The component keeps the private key and password secret; a key not given fails the release before promoting.
-            ...(r.sign && estate.signing
-                ? { sign: {
-                    publicKey: estate.signing.publicKey,
-                    ...(estate.signing.privateKey !== undefined ? { privateKey: pulumi.secret(estate.signing.privateKey) } : {}),
-                    ...(estate.signing.password !== undefined ? { password: pulumi.secret(estate.signing.password) } : {}),
-                } }
-                : {}),
-            ...(estate.registry.username !== undefined && estate.registry.password !== undefined
-                ? { credentials: pulumi.secret({ username: estate.registry.username, password: estate.registry.password }) }
-                : {}),
+        const { name, sign, ...spec } = r;
+        // sign: true means the stack's key pair and nothing else; the parser refuses sign: true without it.
+        if (sign && !estate.signing) throw new Error(`releases.${name}.sign: true needs the stack's cosign key pair (cosignPublicKey, cosignKey, cosignPassword). Set them (docs/promotion.md) or drop sign.`);
+        const release = new Release(name, {
+            ...spec,
+            registry: deps.access.host,
+            ...(deps.access.insecure ? { insecure: true } : {}),
+            // The component makes the private key, its password and the credentials secret (once).
+            ...(sign ? { sign: estate.signing! } : {}),
+            ...(deps.access.credentials ? { credentials: deps.access.credentials } : {}),
         });
         // Only the record: the release's other state carries the (secret) credentials and signing key.
-        releases[r.name] = release.record;
+        releases[name] = release.record;
     }
     if (estate.releaseGate) {
         new ReleaseGate("release-gate", { ...estate.releaseGate, variables: estate.releaseGate.pinDigests ? pins : {} });
     }
     return {
         deployments: pulumi.output(deployments) as pulumi.Output<Record<string, DeploymentSummary>>,
-        releases: pulumi.output(releases) as pulumi.Output<Record<string, PromotionRecord>>,
+        releases: pulumi.output(releases) as pulumi.Output<Record<string, ReleaseRecord>>,
     };
 }
 
 /** The lyra estate: Lyra's Docker provider and one DevContainer per configured dev container. */
 export function buildLyra(estate: LyraEstate, deps: ProgramDeps): LyraOutputs {
-    const auth = registryAuth(estate.registry);
+    const auth = dockerRegistryAuth(deps.access);
     const provider = new docker.Provider(NAMES.lyraProvider, {
         host: estate.lyra.host,
         sshOpts: estate.lyra.sshOpts,
-        ...(auth ? { registryAuth: [auth] } : {}),
+        ...(auth ? { registryAuth: [{ ...auth, ...(auth.password !== undefined ? { password: pulumi.secret(auth.password) } : {}) }] } : {}),
     });
     const promotions: Record<string, pulumi.Output<PromotionPlan>> = {};
     for (const dev of estate.devContainers) {

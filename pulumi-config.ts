@@ -1,6 +1,7 @@
 import * as os from "node:os";
 import * as pulumi from "@pulumi/pulumi";
 import { Estate, PROJECT, parseConfig, StackName } from "./lib/config";
+import { loginFromEnv } from "./lib/registry/access";
 
 /**
  * Reads the selected stack's whole configuration once and parses it. Structured values arrive as
@@ -20,20 +21,16 @@ export function loadEstate(env: NodeJS.ProcessEnv = process.env): Estate {
 }
 
 /**
- * The environment's REGISTRY_PASSWORD belongs with a user name: the stack's `registry.username`, else
- * REGISTRY_USERNAME (which then fills it in). A password with no user name anywhere is ignored, as the
- * registry client ignores one, instead of failing the config.
+ * Completes the stack's registry login from the environment before parsing, so the parser checks it
+ * like any other value. The rules are lib/registry/access.ts's (loginFromEnv).
  */
 function fillCredentialsFromEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
-    if (raw.registryPassword !== undefined || !env.REGISTRY_PASSWORD) return;
     const registry = raw.registry;
     if (typeof registry !== "object" || registry === null || Array.isArray(registry)) return;
-    const stackUser = (registry as Record<string, unknown>).username;
-    if (stackUser === undefined) {
-        if (!env.REGISTRY_USERNAME) return;
-        raw.registry = { ...registry, username: env.REGISTRY_USERNAME };
-    }
-    raw.registryPassword = env.REGISTRY_PASSWORD;
+    const fill = loginFromEnv({ username: (registry as Record<string, unknown>).username, password: raw.registryPassword }, env);
+    if (!fill) return;
+    if (fill.username !== undefined) raw.registry = { ...registry, username: fill.username };
+    raw.registryPassword = fill.password;
 }
 
 /** Objects and lists arrive as JSON text; a plain string (e.g. a numeric-looking name) stays a string. */

@@ -3,7 +3,7 @@ import { readDeployedFiles } from "../lib/rules/deploy-record";
 import { RegistryError, ValidationError } from "../lib/errors";
 import { formatCreated, imageLine } from "../lib/format/overview";
 import { parseReference } from "../lib/rules/reference";
-import { clientFromEnv } from "../lib/registry/client";
+import { clientFromEnv } from "../lib/registry/access";
 import { DEFAULT_KEEP_LAST, describeReason, parseAge, PlannedDigest, RetentionPlan } from "../lib/rules/retention";
 import { printable, safeJson } from "../lib/format/text";
 import { Command, EXIT, OUTPUT_OPTIONS, REGISTRY_OPTIONS } from "./io";

@@ -3,7 +3,7 @@ import { buildOverview, formatOverview, overviewJson } from "../lib/format/overv
 import { gatherOverview } from "../lib/registry/overview";
 import { parseReference } from "../lib/rules/reference";
 import { registryCacheFromEnv } from "../lib/registry/cache";
-import { clientFromEnv } from "../lib/registry/client";
+import { clientFromEnv } from "../lib/registry/access";
 import { deployedDigests } from "./deployed";
 import { CliIO, Command, EXIT, OUTPUT_OPTIONS, REGISTRY_OPTIONS } from "./io";
 import { defineCommand } from "./run";

@@ -1,8 +1,10 @@
 import * as fs from "node:fs";
 import { RegistryError } from "../lib/errors";
-import { CheckResult, preflight as runPreflight, PromotionSpec } from "../lib/release/promotion";
+import { CheckResult, preflight as runPreflight } from "../lib/release/promotion";
+import { ReleaseInput } from "../lib/release/spec";
 import { parseReference } from "../lib/rules/reference";
-import { clientFromEnv, isRegistryAddress } from "../lib/registry/client";
+import { clientFromEnv } from "../lib/registry/access";
+import { isRegistryAddress } from "../lib/registry/client";
 import { digestHex, normaliseDigest } from "../lib/rules/digest";
 import { CliIO, Command, EXIT, OUTPUT_OPTIONS, REGISTRY_OPTIONS, usageError, useColor } from "./io";
 import { CommandFailed, defineCommand } from "./run";
@@ -65,7 +67,7 @@ export interface PromotionArgs {
 
 /** The outcome of the checks: every result, the spec they ran on, and how to show the digest. */
 export interface PreflightRun {
-    spec: PromotionSpec;
+    spec: ReleaseInput;
     checks: CheckResult[];
     ok: boolean;
     /** `sha256:<64 hex>` when the input is a digest in either form, else the input as given. */
@@ -111,7 +113,7 @@ export function failedCount(run: PreflightRun): number {
  * registry that cannot be asked stops the checks: CommandFailed with exit 3.
  */
 export async function runPromotionChecks(args: PromotionArgs, io: CliIO): Promise<PreflightRun> {
-    const spec: PromotionSpec = {
+    const spec: ReleaseInput = {
         ...splitImage(args.image),
         digest: args.digest,
         tag: args.tag,

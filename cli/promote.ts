@@ -4,6 +4,7 @@ import { configFromStackFile, parseConfig, ProximaEstate } from "../lib/config";
 import { PROJECT, TYPES } from "../lib/contract";
 import { ValidationError } from "../lib/errors";
 import { shellLine } from "../lib/release/notes";
+import { seedDigest } from "../lib/release/spec";
 import { Command, EXIT } from "./io";
 import { failedCount, formatChecks, promotionArgs, promotionUsageError, PROMOTION_OPTIONS, runPromotionChecks, writeJobSummary } from "./preflight";
 import { defineCommand } from "./run";
@@ -98,9 +99,9 @@ export const promote: Command = defineCommand({ name: "promote", options: PROMOT
         ...(values["smoke-command"] !== undefined ? { smokeCommand: values["smoke-command"] } : {}),
     };
     const name = values.name ?? releaseName(repository, entry.tag);
-    const same = loaded.estate.releases.find((r) => r.image === repository && r.tag === entry.tag);
+    const same = loaded.estate.releases.find((r) => r.repository === repository && r.tag === entry.tag);
     if (same) {
-        io.stderr(`promote: the stack file already has release "${same.name}" for ${image}:${entry.tag} (digest ${same.digest}). A tag is promoted once; choose a new tag.\n`);
+        io.stderr(`promote: the stack file already has release "${same.name}" for ${image}:${entry.tag} (digest ${seedDigest(same.digest)}). A tag is promoted once; choose a new tag.\n`);
         return EXIT.failed;
     }
     const { text: out, added } = addReleaseToStackFile(loaded.text, name, entry);

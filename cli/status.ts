@@ -8,7 +8,7 @@ import { createdMs } from "../lib/rules/retention";
 import { formatCreated, TagInfo, truncate } from "../lib/format/overview";
 import { gatherOverview } from "../lib/registry/overview";
 import { printable } from "../lib/format/text";
-import { clientFromEnv } from "../lib/registry/client";
+import { clientFromEnv } from "../lib/registry/access";
 import { mapLimit } from "../lib/registry/limit";
 import { CliIO, Command, EXIT, OUTPUT_OPTIONS, REGISTRY_OPTIONS } from "./io";
 import { defineCommand } from "./run";

@@ -10,7 +10,7 @@ import { OCI } from "../lib/contract";
 import { buildOverview } from "../lib/format/overview";
 import { createdMs } from "../lib/rules/retention";
 import { gatherOverview } from "../lib/registry/overview";
-import { clientFromEnv } from "../lib/registry/client";
+import { clientFromEnv } from "../lib/registry/access";
 import { shellLine } from "../lib/release/notes";
 import { CliIO, EXIT } from "./io";
 import { formatNextSteps, nextSteps } from "./pulumi";

@@ -2,22 +2,15 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { Limits } from "../lib/config";
 import { LIFECYCLE, LxcClassName, NAMES, TYPES } from "../lib/contract";
-
-/** Registry credentials the class's Docker endpoint pulls with. */
-export interface RegistryAuth {
-    /** `host[:port]`. */
-    address: string;
-    username?: string;
-    /** Keep it a secret Output: it ends up only in the provider's (encrypted) state. */
-    password?: pulumi.Input<string>;
-}
+import type { DockerRegistryAuth } from "../lib/registry/access";
 
 export interface LxcClassArgs {
     /** Docker endpoint of the class's LXC container, `ssh://user@host[:port]`. */
     host: string;
     sshOpts?: string[];
     budget: Limits;
-    registryAuth?: RegistryAuth;
+    /** Registry login the class's Docker endpoint pulls with (lib/registry/access.ts); the password is made secret here, once. */
+    registryAuth?: DockerRegistryAuth;
     /** Volumes the class owns, one per app volume; named `<class>-<app>-<volume>`. */
     volumes?: { app: string; volume: string }[];
 }

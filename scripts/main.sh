@@ -85,6 +85,11 @@ if [ -z "${PULUMI_CONFIG_PASSPHRASE+set}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_
 fi
 policy_config="${IMAGE_LIFECYCLE_POLICY_CONFIG:-policy-pack-config.example.json}"
 
+# The engine runs the release provider from dist/ (docs/adr/0052-release-provider-module.md): build it
+# from this checkout's sources every time, so a pulled change never runs as a stale copy.
+echo "--- npm run build:cli" >&2
+npm run --silent build:cli >&2
+
 echo "--- state: $PULUMI_BACKEND_URL, stack: $stack" >&2
 pulumi stack select --create --non-interactive "$stack"
 pulumi preview --non-interactive --stack "$stack" --policy-pack policy --policy-pack-config "$policy_config"

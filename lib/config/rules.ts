@@ -7,6 +7,7 @@ import { CLASSES } from "../contract";
 import { checkDigestInput, checkTagCharset, checkTagPolicy } from "../rules/tags";
 import { parseReference } from "../rules/reference";
 import type { AppConfig, ClassConfig, DevVolume, ImageChoice, Port } from "./types";
+import type { ReleaseStackEntry } from "../release/spec";
 
 export type Problem = { path: string; message: string };
 
@@ -149,7 +150,7 @@ export function checkBudgets(problems: Problem[], apps: readonly AppConfig[], cl
 }
 
 /** A release's digest is seed 004's 64 hex, its tag a valid tag that the tag policy accepts (or a recorded bypass). */
-export function checkRelease(problems: Problem[], at: string, r: { image: string; digest: string; tag: string; allowNonSemver?: boolean; justification?: string }): void {
+export function checkRelease(problems: Problem[], at: string, r: Pick<ReleaseStackEntry, "image" | "digest" | "tag" | "allowNonSemver" | "justification">): void {
     checkRepository(problems, `${at}.image`, r.image);
     const digest = checkDigestInput(r.digest);
     if (!digest.ok) problems.push({ path: `${at}.digest`, message: `${digest.message}. ${digest.fix}` });

@@ -3,6 +3,7 @@
  * the schemas are in schema.ts, the rules across fields in rules.ts, the parser in parse.ts.
  */
 import type { LxcClassName } from "../contract";
+import type { ReleaseSigning, ReleaseSpec } from "../release/spec";
 
 export interface RegistryConfig {
     /** `host[:port]`. */
@@ -71,30 +72,18 @@ export interface AppConfig extends ImageChoice {
     command?: string[];
 }
 
-export interface ReleaseConfig {
-    name: string;
-    /** Repository path in the registry. */
-    image: string;
-    /** 64 lowercase hex, no `sha256:` prefix (seed 004). */
-    digest: string;
-    tag: string;
-    allowNonSemver?: boolean;
-    justification?: string;
-    smokeCommand?: string;
-    deleteTagOnDestroy?: { reason: string };
+/**
+ * A release the stack declares (`releases.<name>`), parsed: the {@link ReleaseSpec} without what the
+ * stack gives once for all releases (registry, insecure, the key pair). The digest is `sha256:<hex>`
+ * here, though the stack file holds seed 004's 64 hex; `sign: true` selects the stack's key pair.
+ */
+export type ReleaseConfig = { name: string } & Omit<ReleaseSpec, "registry" | "insecure" | "sign"> & {
     /** Sign with the stack's cosign key pair ({@link SigningConfig}) and verify tag and digest. */
     sign?: boolean;
-}
+};
 
-/** The stack's cosign key pair, for releases with `sign: true`. */
-export interface SigningConfig {
-    /** PEM of `cosign.pub` (`cosignPublicKey`, plain config: it is public). */
-    publicKey: string;
-    /** Text of `cosign.key` (the `cosignKey` secret); absent only where secrets are not decrypted (offline parsing). */
-    privateKey?: string;
-    /** The `cosignPassword` secret. */
-    password?: string;
-}
+/** The stack's cosign key pair, for releases with `sign: true`: exactly a release's `sign` input. */
+export type SigningConfig = ReleaseSigning;
 
 export interface ReleaseGateConfig {
     /** `owner/name` on GitHub. */

@@ -699,21 +699,6 @@ export class RegistryClient implements RegistryApi {
     }
 }
 
-/**
- * A client for `registry` with credentials from REGISTRY_USERNAME / REGISTRY_PASSWORD when both are
- * set (anonymous otherwise).
- */
-export function clientFromEnv(
-    registry: string,
-    env: NodeJS.ProcessEnv,
-    opts: Omit<RegistryClientOptions, "registry" | "credentials"> = {},
-): RegistryClient {
-    const username = env.REGISTRY_USERNAME;
-    const password = env.REGISTRY_PASSWORD;
-    const credentials = username && password ? { username, password } : undefined;
-    return new RegistryClient({ ...opts, registry, ...(credentials ? { credentials } : {}) });
-}
-
 /** A manifest from cached bytes (already verified against `digest`); undefined when they are not one we understand. */
 function parseCachedManifest(digest: string, bytes: Buffer | undefined): Manifest | undefined {
     if (!bytes) return undefined;

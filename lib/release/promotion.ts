@@ -7,10 +7,10 @@ import { parseReference } from "../rules/reference";
 import { checkDigestInput, checkTagCharset, checkTagPolicy, MESSAGES } from "../rules/tags";
 import { mapLimit } from "../registry/limit";
 import { Manifest, RegistryApi } from "../registry/types";
-import { ReleaseInputs } from "./spec";
+import { ReleaseInput, ReleaseSpec, SignatureRecord, specOf } from "./spec";
 
-/** What to promote: the release inputs that the preflight and the retag need. */
-export type PromotionSpec = Pick<ReleaseInputs, "registry" | "repository" | "digest" | "tag" | "allowNonSemver" | "justification">;
+/** The release fields that name the tag and its digest (`sha256:<hex>`): what the registry steps need. */
+type Target = Pick<ReleaseSpec, "registry" | "repository" | "digest" | "tag">;
 
 /** Identifiers of the preflight checks, in the order seed 004 runs them. */
 export type CheckId = "digest-format" | "image-reference" | "tag-charset" | "tag-policy" | "tag-immutable" | "digest-exists";
@@ -49,7 +49,7 @@ function skipped(id: CheckId, why: string): CheckResult {
 }
 
 /** The checks that need no registry: digest format, image reference, tag charset, tag policy. */
-export function inputChecks(spec: PromotionSpec): CheckResult[] {
+export function inputChecks(spec: ReleaseInput): CheckResult[] {
     const out: CheckResult[] = [];
     const digest = checkDigestInput(spec.digest);
     out.push(digest.ok ? pass("digest-format") : fail("digest-format", digest.message, digest.fix));
@@ -83,23 +83,23 @@ function checkImage(registry: unknown, repository: unknown): CheckResult {
 }
 
 /** Pinned `host/repo@sha256:…` of the spec (assumes the digest check passed). */
-function sourceReference(spec: PromotionSpec): string {
-    return `${spec.registry}/${spec.repository}@sha256:${spec.digest}`;
+function sourceReference(spec: Target): string {
+    return `${spec.registry}/${spec.repository}@${spec.digest}`;
 }
 
 /** `host/repo:tag`. */
-function targetReference(spec: PromotionSpec): string {
+function targetReference(spec: Pick<ReleaseSpec, "registry" | "repository" | "tag">): string {
     return `${spec.registry}/${spec.repository}:${spec.tag}`;
 }
 
 /** Seed 004's immutability message with the image named. */
-function tagExistsMessage(spec: PromotionSpec): string {
+function tagExistsMessage(spec: Target): string {
     return `${MESSAGES.tagExists}: ${targetReference(spec)}`;
 }
 
-function immutabilityResult(spec: PromotionSpec, current: string | undefined): CheckResult {
+function immutabilityResult(spec: Target, current: string | undefined): CheckResult {
     if (current === undefined) return pass("tag-immutable");
-    if (current === `sha256:${spec.digest}`) {
+    if (current === spec.digest) {
         // Not a conflict: an earlier run wrote this very tag and stopped before its record (docs/promotion.md).
         return { ...pass("tag-immutable"), message: `${targetReference(spec)} already points at this digest: a completed promotion to finish (record, notes, signature), not a conflict` };
     }
@@ -110,7 +110,7 @@ function immutabilityResult(spec: PromotionSpec, current: string | undefined): C
     );
 }
 
-function missingDigestResult(spec: PromotionSpec): CheckResult {
+function missingDigestResult(spec: Target): CheckResult {
     return fail(
         "digest-exists",
         MESSAGES.digestMissing,
@@ -128,7 +128,7 @@ function isUnknown(e: unknown): boolean {
  * only ever makes us refuse). "Absent" needs both to agree; a tag the list names but the HEAD calls
  * unknown is a registry that contradicts itself (a cache answering 404 wrongly), and nothing is decided.
  */
-export async function currentTag(api: RegistryApi, spec: PromotionSpec): Promise<string | undefined> {
+export async function currentTag(api: RegistryApi, spec: Pick<ReleaseSpec, "registry" | "repository" | "tag">): Promise<string | undefined> {
     // A PUT in flight can show as "listed, HEAD 404" for a moment (the registry writes the tag's
     // directory before its link): ask again briefly before calling the registry inconsistent.
     for (let attempt = 0; ; attempt++) {
@@ -162,15 +162,16 @@ const INCONSISTENT_RETRIES = [100, 300, 600];
  * as failed checks, so callers can tell "the answer is no" from "no answer". `api` may be undefined only
  * when the inputs cannot be valid (e.g. no usable registry host).
  */
-export async function preflight(api: RegistryApi | undefined, spec: PromotionSpec): Promise<CheckResult[]> {
-    const checks = inputChecks(spec);
+export async function preflight(api: RegistryApi | undefined, input: ReleaseInput): Promise<CheckResult[]> {
+    const checks = inputChecks(input);
     if (checks.some((c) => !c.ok)) {
         return [...checks, skipped("tag-immutable", "the inputs are invalid"), skipped("digest-exists", "the inputs are invalid")];
     }
+    const spec = specOf(input);
     if (!api) throw new Error(`preflight of ${targetReference(spec)} needs a registry client once the inputs are valid.`);
     const [current, source] = await Promise.all([
         currentTag(api, spec),
-        api.resolve(spec.repository, `sha256:${spec.digest}`),
+        api.resolve(spec.repository, spec.digest),
     ]);
     checks.push(immutabilityResult(spec, current));
     checks.push(source === undefined ? missingDigestResult(spec) : pass("digest-exists"));
@@ -252,15 +253,16 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * run's write: nothing is written, the read-back still runs, and the outcome says `resumed`
  * (docs/adr/0043-promotion-is-idempotent.md). A different digest is `Tag already exists`.
  */
-export async function promote(api: RegistryApi, spec: PromotionSpec, opts: PromoteOptions = {}): Promise<PromotionOutcome> {
+export async function promote(api: RegistryApi, input: ReleaseInput, opts: PromoteOptions = {}): Promise<PromotionOutcome> {
     const claimWindowMs = opts.claimWindowMs ?? RACE_DEFAULTS.claimWindowMs;
     const settleMs = opts.settleMs ?? RACE_DEFAULTS.settleMs;
     const now = opts.now ?? Date.now;
-    const checks = inputChecks(spec);
+    const checks = inputChecks(input);
     if (checks.some((c) => !c.ok)) {
-        throw new PromotionError(`Promotion of ${targetReference(spec)} refused by preflight:\n${describeFailures(checks)}`, checks);
+        throw new PromotionError(`Promotion of ${targetReference(input)} refused by preflight:\n${describeFailures(checks)}`, checks);
     }
-    const full = `sha256:${spec.digest}`;
+    const spec = specOf(input);
+    const full = spec.digest;
 
     let manifest: Manifest;
     try {
@@ -318,8 +320,8 @@ export function promotedBy(env: NodeJS.ProcessEnv): string {
     return env.GITHUB_ACTOR || env.USER || env.LOGNAME || "unknown";
 }
 
-/** The audit record of one promotion (stack output and JSON file). */
-export interface PromotionRecord {
+/** The audit record of one release (stack output `releases.<name>` and the JSON record file). */
+export interface ReleaseRecord {
     image: string;
     tag: string;
     /** `sha256:…`. */
@@ -338,19 +340,21 @@ export interface PromotionRecord {
     run?: string;
     /** Set when this run found the tag already on the digest (an earlier run wrote it) and finished the promotion. */
     resumed?: true;
+    /** Set when the release was signed (and the signature verified on tag and digest). */
+    signature?: SignatureRecord;
 }
 
 /** Builds the record; pure. */
 export function buildRecord(input: {
-    spec: PromotionSpec;
+    spec: Pick<ReleaseSpec, "registry" | "repository" | "tag" | "allowNonSemver" | "justification">;
     outcome: Pick<PromotionOutcome, "digest" | "mediaType" | "checks" | "sanity"> & { resumed?: boolean };
     env: NodeJS.ProcessEnv;
     at: Date;
     smokeCommand?: string;
     deleteTagOnDestroy?: { reason: string };
-}): PromotionRecord {
+}): ReleaseRecord {
     const { spec, outcome, env } = input;
-    const record: PromotionRecord = {
+    const record: ReleaseRecord = {
         image: `${spec.registry}/${spec.repository}`,
         tag: spec.tag,
         digest: outcome.digest,
@@ -378,7 +382,7 @@ export function buildRecord(input: {
 }
 
 /** `<root>/<registry with ":" as "_">/<repository>/<tag>.json`: one file per promoted tag. */
-export function recordPath(root: string, spec: Pick<PromotionSpec, "registry" | "repository" | "tag">, suffix = ""): string {
+export function recordPath(root: string, spec: Pick<ReleaseSpec, "registry" | "repository" | "tag">, suffix = ""): string {
     return `${root.replace(/\/+$/, "")}/${spec.registry.replace(/:/g, "_")}/${spec.repository}/${spec.tag}${suffix}.json`;
 }
 
@@ -397,8 +401,8 @@ export function writeRecordFile(path: string, value: unknown): void {
  * Break-glass removal of a promoted tag. The registry API deletes by digest only (which removes every
  * tag on it), so this refuses when the tag moved or when other tags share the digest.
  */
-export async function deleteReleaseTag(api: RegistryApi, spec: PromotionSpec): Promise<{ deleted: boolean; reason: string }> {
-    const full = `sha256:${spec.digest}`;
+export async function deleteReleaseTag(api: RegistryApi, spec: Target): Promise<{ deleted: boolean; reason: string }> {
+    const full = spec.digest;
     const current = await api.resolve(spec.repository, spec.tag);
     if (current === undefined) return { deleted: false, reason: `${targetReference(spec)} no longer exists` };
     if (current !== full) {

@@ -1,44 +1,98 @@
 /**
- * The shape of a release (a promotion of a digest to a tag) as it appears on the Pulumi resource
- * that writes the tag. The policy pack reads these inputs, so they live here, beside the rules.
+ * The one shape of a release (a digest to become a tag, seed 004): {@link ReleaseSpec}. Every other
+ * release type — the stack's entry, the component's args, the resource's props, the preflight's
+ * input — is derived from it here, so a field is added or renamed in one place.
+ *
+ * Digest form: inside the code a release digest is `sha256:<64 hex>`. Seed 004's bare 64 hex stays
+ * only at the edges whose contract the seed shows (docs/adr/0052-release-provider-module.md): the
+ * stack file's `releases.<name>.digest`, the preflight / promote input, and the Release resource's
+ * `digest` prop (what policies and the saved state read). {@link releaseDigest} and
+ * {@link seedDigest} are the only crossings.
  */
-
 import { KINDS } from "../contract";
 
-/** Inputs of the release resource, as policies see them in `props`. */
-export interface ReleaseInputs {
-    kind: typeof KINDS.release;
-    /** `host[:port]`. */
+/** A release: promote `digest` of `registry/repository` to `tag`. */
+export interface ReleaseSpec {
+    /** Registry `host[:port]`. */
     registry: string;
+    /** Repository path in the registry, e.g. `team/app`. */
     repository: string;
-    /** 64 lowercase hex, no `sha256:` prefix (seed 004). */
+    /** `sha256:<64 lowercase hex>`. */
     digest: string;
+    /** `vX.Y.Z`, `vX.Y.Z-rc.N`, `stable` or `latest`; anything else needs `allowNonSemver` + `justification`. */
     tag: string;
+    /** Break-glass bypass of the tag policy; recorded with `justification`. */
     allowNonSemver?: boolean;
     justification?: string;
-    /** Shell command run in the promoted image for the sanity check. */
+    /** Shell command run in the image (offline, read-only) before the tag is written; must print something. */
     smokeCommand?: string;
     /** Break-glass: let `pulumi destroy` delete the tag from the registry. The reason is recorded. */
     deleteTagOnDestroy?: { reason: string };
+    /** Plain HTTP to a non-loopback registry. */
     insecure?: boolean;
-    /** Set when the release is signed with a cosign key pair and verified on its tag and digest. */
+    /** Sign with this cosign key pair and verify the signature on the tag and the digest; unsigned when absent. */
     sign?: ReleaseSigning;
 }
 
 /**
- * Key-pair signing of a release (seed 004's cosign step without GitHub's OIDC): the public half, which
- * is not secret, is an input policies can see; the private key and its password travel separately as
- * one secret input ({@link ReleaseSigningKey}).
+ * The cosign key pair a release signs with (seed 004's cosign step without GitHub's OIDC), exactly as
+ * the stack's keys give it: `cosignPublicKey`, the `cosignKey` and `cosignPassword` secrets. A secret
+ * is absent only where secrets are not decrypted (offline parsing); a release missing one fails before
+ * promoting.
  */
 export interface ReleaseSigning {
     /** PEM of `cosign.pub` (from `cosign generate-key-pair`): the key the signature is verified with. */
     publicKey: string;
+    /** Text of `cosign.key` (an encrypted PEM); secret. */
+    privateKey?: string;
+    /** The key's password; secret. */
+    password?: string;
 }
 
-/** The secret half: the text of `cosign.key` (an encrypted PEM) and its password. */
-export interface ReleaseSigningKey {
-    privateKey: string;
-    password: string;
+/** The secret half of {@link ReleaseSigning}, as the resource carries it (one secret input). */
+export type ReleaseSigningKey = Required<Pick<ReleaseSigning, "privateKey" | "password">>;
+
+/** `T` with its digest in seed 004's form: 64 lowercase hex, no `sha256:` prefix. */
+export type WithSeedDigest<T extends { digest: string }> = Omit<T, "digest"> & {
+    /** 64 lowercase hex, no `sha256:` prefix (seed 004). */
+    digest: string;
+};
+
+/** What the preflight and the promotion take: seed 004's inputs (image split in two, digest as 64 hex, tag, bypass). */
+export type ReleaseInput = WithSeedDigest<Pick<ReleaseSpec, "registry" | "repository" | "digest" | "tag" | "allowNonSemver" | "justification">>;
+
+/**
+ * Plain inputs of the Release resource, as policies see them in `props` and as its state has held them
+ * since the first version: the spec with the digest in seed 004's form, and only the public half of the
+ * key pair (the private half is the secret `signingKey` input).
+ */
+export type ReleaseProps = { kind: typeof KINDS.release } & WithSeedDigest<Omit<ReleaseSpec, "sign">> & {
+    sign?: Pick<ReleaseSigning, "publicKey">;
+};
+
+/** One `releases.<name>` entry of the proxima stack file, keys as written there (`image` is the repository). */
+export type ReleaseStackEntry = WithSeedDigest<Omit<ReleaseSpec, "registry" | "repository" | "insecure" | "sign">> & {
+    /** The repository inside the stack's registry (the stack key is `image`). */
+    image: string;
+    /** Sign with the stack's key pair (`cosignPublicKey`, `cosignKey`, `cosignPassword`). */
+    sign?: boolean;
+};
+
+const PREFIX = "sha256:";
+
+/** `sha256:<hex>` from seed 004's 64 hex: the one place a release digest gets its prefix (check it first with `checkDigestInput`, lib/rules/tags.ts). */
+export function releaseDigest(hex: string): string {
+    return `${PREFIX}${hex}`;
+}
+
+/** Seed 004's form of a release digest: the hex after `sha256:` (the text unchanged when it has no prefix, so a check still sees it). */
+export function seedDigest(digest: string): string {
+    return digest.startsWith(PREFIX) ? digest.slice(PREFIX.length) : digest;
+}
+
+/** The spec of seed-form inputs (preflight input, resource props): only the digest changes form. */
+export function specOf<T extends { digest: string }>(input: T): Omit<T, "digest"> & { digest: string } {
+    return { ...input, digest: releaseDigest(input.digest) };
 }
 
 /** What a signed release records (never the key or the password). */

@@ -4,7 +4,7 @@
  * answer), so a preview asks the registry once per tag, never twice.
  */
 import type { ResourceValidationArgs } from "@pulumi/policy";
-import { clientFromEnv } from "../../lib/registry/client";
+import { clientFromEnv } from "../../lib/registry/access";
 import type { RegistryApi } from "../../lib/registry/types";
 import { checkDigestInput, checkTagCharset } from "../../lib/rules/tags";
 import { configWithDefaults } from "./policy-config";

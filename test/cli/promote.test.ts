@@ -53,7 +53,7 @@ describe("cli/promote (real registry, shipped stack file as the fixture)", funct
         assert.deepEqual(added, ["    web-v1-2-0:", '      image: "promote/web"', `      digest: "${hex}"`, '      tag: "v1.2.0"', '      smokeCommand: "true"']);
         assert.ok(after.includes(`      smokeCommand: "nginx -v"\n    web-v1-2-0:\n`), "right after the last release");
         const release = estate().releases.find((r) => r.name === "web-v1-2-0");
-        assert.deepEqual(release && { image: release.image, digest: release.digest, tag: release.tag }, { image: "promote/web", digest: hex, tag: "v1.2.0" });
+        assert.deepEqual(release && { repository: release.repository, digest: release.digest, tag: release.tag }, { repository: "promote/web", digest: `sha256:${hex}`, tag: "v1.2.0" });
 
         const { resources } = await runProgramFull("proxima", undefined, { stackFile: file, registry: new RegistryClient({ registry: host }) });
         const promotion = resources.find((r) => r.custom && r.props.tag === "v1.2.0");

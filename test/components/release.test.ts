@@ -4,18 +4,21 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { Release, releaseProvider, PromotionState, validateReleaseArgs } from "../../components/release";
-import { ReleaseInputs } from "../../lib/release/spec";
+import { Release, releaseProvider, validateReleaseArgs } from "../../components/release";
+import { createReleaseProvider, ReleaseState } from "../../lib/release/provider";
+import { ReleaseProps, seedDigest } from "../../lib/release/spec";
 import { RegistryClient } from "../../lib/registry/client";
+import { MEDIA_TYPES } from "../../lib/registry/types";
 import { goTool } from "../support/go-tools";
 import { pushOciImage } from "../support/oci";
 import { buildAndPush, dockerEngine, RegistryService, sharedTestRegistry, startRegistry } from "../support/services";
 import { KINDS } from "../../lib/contract";
 
 const HEX = "b".repeat(64);
-const provider = releaseProvider as Required<pulumi.dynamic.ResourceProvider>;
+// The implementation module itself; the serialized provider that delegates to it is tested under "serialization".
+const provider = createReleaseProvider({ unknown: pulumi.runtime.unknownValue });
 
-function inputs(over: Partial<ReleaseInputs> = {}): ReleaseInputs {
+function inputs(over: Partial<ReleaseProps> = {}): ReleaseProps {
     return { kind: KINDS.release, registry: "127.0.0.1:5000", repository: "team/app", digest: HEX, tag: "v1.0.0", ...over };
 }
 
@@ -52,7 +55,7 @@ describe("components/release", function () {
         });
 
         it("diff refuses a new digest for the same tag, replaces on a new tag, updates the record otherwise", async () => {
-            const olds = { ...inputs(), promotedDigest: `sha256:${HEX}` } as PromotionState;
+            const olds = { ...inputs(), promotedDigest: `sha256:${HEX}` } as ReleaseState;
             await assert.rejects(provider.diff("id", olds, inputs({ digest: "c".repeat(64) })), /changing it to sha256:c+ is refused because release tags are immutable\. Promote the new digest under a new tag/);
             assert.deepEqual(await provider.diff("id", olds, inputs({ digest: "c".repeat(64), tag: "v1.0.1" })), { changes: true, replaces: ["tag"], deleteBeforeReplace: false });
             assert.deepEqual(await provider.diff("id", olds, inputs({ deleteTagOnDestroy: { reason: "bad build" } })), { changes: true, replaces: [], deleteBeforeReplace: false });
@@ -80,12 +83,12 @@ describe("components/release", function () {
             records = fs.mkdtempSync(path.join(os.tmpdir(), "release-records-"));
         });
         const env = () => ({ IMAGE_LIFECYCLE_RECORDS_DIR: records, DOCKER_HOST: dockerHost, USER: "ada" });
-        const mk = (over: Partial<ReleaseInputs> = {}) => inputs({ registry: reg.registry, repository, digest: digest.slice(7), ...over });
+        const mk = (over: Partial<ReleaseProps> = {}) => inputs({ registry: reg.registry, repository, digest: digest.slice(7), ...over });
         const tagOf = (tag: string) => new RegistryClient({ registry: reg.registry }).resolve(repository, tag);
 
         it("create runs the smoke test, writes the tag, the record and the release notes", async () => {
             const res = await withEnv(env(), () => provider.create(mk({ smokeCommand: "cat /payload" })));
-            const outs = res.outs as PromotionState;
+            const outs = res.outs as ReleaseState;
             assert.equal(res.id, `${reg.registry}/${repository}:v1.0.0`);
             assert.equal(outs.promotedDigest, digest);
             assert.equal(await tagOf("v1.0.0"), digest);
@@ -111,14 +114,14 @@ describe("components/release", function () {
             const other = await buildAndPush({ repository: `${reg.registry}/${repository}`, tags: ["7654321"], payload: "app 0.9.9" });
             await assert.rejects(withEnv(env(), () => provider.create(mk({ tag: "v1.0.0", digest: other.slice(7) }))), new RegExp(`Tag already exists: ${reg.registry}/${repository}:v1\\.0\\.0`));
             // A create that failed after writing the tag (record or notes) is finished by the retry, not refused.
-            const again = (await withEnv(env(), () => provider.create(mk({ tag: "v1.0.0" })))).outs as PromotionState;
+            const again = (await withEnv(env(), () => provider.create(mk({ tag: "v1.0.0" })))).outs as ReleaseState;
             assert.equal(again.record.resumed, true);
             assert.equal(await tagOf("v1.0.0"), digest);
         });
 
         it("update records a break-glass override; delete leaves the tag unless it is set", async () => {
-            const created = (await withEnv(env(), () => provider.create(mk({ tag: "v2.0.0" })))).outs as PromotionState;
-            const updated = (await withEnv(env(), () => provider.update("id", created, mk({ tag: "v2.0.0", deleteTagOnDestroy: { reason: "INC-1 wrong build" } })))).outs as PromotionState;
+            const created = (await withEnv(env(), () => provider.create(mk({ tag: "v2.0.0" })))).outs as ReleaseState;
+            const updated = (await withEnv(env(), () => provider.update("id", created, mk({ tag: "v2.0.0", deleteTagOnDestroy: { reason: "INC-1 wrong build" } })))).outs as ReleaseState;
             assert.deepEqual(updated.record.breakGlass, { deleteTagOnDestroy: true, reason: "INC-1 wrong build" });
             assert.deepEqual(JSON.parse(fs.readFileSync(created.recordPath, "utf8")).breakGlass, updated.record.breakGlass);
 
@@ -143,15 +146,74 @@ describe("components/release", function () {
             }
             const base = inputs({ registry: secure.registry, repository: "auth/app", digest: d.slice(7), tag: "v1.0.0" });
             const ok = await withEnv(env(), () => provider.create({ ...base, credentials: { username: "ci", password: "s3cret-pa55" } } as never));
-            assert.equal((ok.outs as PromotionState).promotedDigest, d);
+            assert.equal((ok.outs as ReleaseState).promotedDigest, d);
             await assert.rejects(withEnv(env(), () => provider.create({ ...base, tag: "v1.0.1", credentials: { username: "ci", password: "wrong-pa55" } } as never)), (e: Error) => {
                 assert.ok(!e.message.includes("wrong-pa55"), e.message);
                 return true;
             });
             // The same release again finishes (the tag already names d): its record carries no credentials either.
             const again = await withEnv(env(), () => provider.create({ ...base, credentials: { username: "ci", password: "s3cret-pa55" } } as never));
-            assert.equal((again.outs as PromotionState).record.resumed, true);
-            assert.ok(!JSON.stringify((again.outs as PromotionState).record).includes("s3cret"));
+            assert.equal((again.outs as ReleaseState).record.resumed, true);
+            assert.ok(!JSON.stringify((again.outs as ReleaseState).record).includes("s3cret"));
+        });
+    });
+
+    describe("state saved by the first version of the provider", () => {
+        // test/fixtures/release-state-v1.json is what `create` returned before the provider moved to
+        // lib/release/provider.ts (digest prop: seed 004's bare hex). Only the registry's port and the
+        // records folder differ from run to run, so those two are swapped in; everything else is as saved.
+        const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, "../fixtures/release-state-v1.json"), "utf8"));
+        // The image the fixture was captured with (same bytes, so the same digest).
+        const image = {
+            config: { architecture: "amd64", os: "linux", config: { Labels: { "org.opencontainers.image.description": "fixture" } }, rootfs: { type: "layers", diff_ids: [] } },
+            layer: Buffer.from("release-state-v1 fixture layer\n"),
+        };
+        let reg: RegistryService;
+        let olds: ReleaseState;
+        let records: string;
+        const env = () => ({ IMAGE_LIFECYCLE_RECORDS_DIR: records, USER: "ada" });
+        before(async () => {
+            reg = await sharedTestRegistry();
+            const client = new RegistryClient({ registry: reg.registry });
+            // Pushed by digest, then the tag the release wrote: v1.0.0 is the only tag on it, as after that create.
+            const pushed = await pushOciImage(client, "fixture/app", fixture.outs.promotedDigest, image);
+            assert.equal(pushed.digest, fixture.outs.promotedDigest);
+            await client.putManifest("fixture/app", "v1.0.0", { bytes: pushed.manifest, mediaType: MEDIA_TYPES.ociManifest });
+            records = fs.mkdtempSync(path.join(os.tmpdir(), "release-records-v1-"));
+            const swap = (text: string, from: string, to: string) => text.split(from).join(to);
+            let text = JSON.stringify(fixture.outs);
+            text = swap(text, fixture.capturedRecordsDir, records);
+            text = swap(text, fixture.capturedRegistry.replace(":", "_"), reg.registry.replace(":", "_"));
+            text = swap(text, fixture.capturedRegistry, reg.registry);
+            olds = JSON.parse(text);
+        });
+        /** The props this version's component registers for the same release (its args carry `sha256:<hex>`). */
+        const sameRelease = (over: Partial<ReleaseProps> = {}): ReleaseProps => ({
+            kind: KINDS.release, registry: reg.registry, repository: "fixture/app", digest: seedDigest(fixture.outs.promotedDigest), tag: "v1.0.0",
+            allowNonSemver: false, deleteTagOnDestroy: { reason: "INC-7 fixture" }, ...over,
+        });
+
+        it("the saved digest prop is seed 004's bare hex, and the same release diffs as no change (no replacement)", async () => {
+            assert.match(olds.digest, /^[0-9a-f]{64}$/);
+            assert.deepEqual((await provider.check(olds, sameRelease())).failures, []);
+            assert.deepEqual(await provider.diff("id", olds, sameRelease()), { changes: false, replaces: [], deleteBeforeReplace: false });
+            assert.deepEqual(await provider.diff("id", olds, sameRelease({ deleteTagOnDestroy: { reason: "INC-8" } })), { changes: true, replaces: [], deleteBeforeReplace: false });
+            await assert.rejects(provider.diff("id", olds, sameRelease({ digest: "c".repeat(64) })), new RegExp(`points at ${fixture.outs.promotedDigest}; changing it to sha256:c+ is refused`));
+        });
+
+        it("update rewrites the record of the saved state, and delete (break-glass) removes the tag", async () => {
+            const updated = (await withEnv(env(), () => provider.update("id", olds, sameRelease({ deleteTagOnDestroy: { reason: "INC-8 wrong build" } })))).outs;
+            assert.deepEqual(updated.record.breakGlass, { deleteTagOnDestroy: true, reason: "INC-8 wrong build" });
+            assert.equal(updated.promotedDigest, fixture.outs.promotedDigest);
+            assert.equal(updated.digest, olds.digest, "the state keeps the bare hex prop");
+            assert.deepEqual(JSON.parse(fs.readFileSync(olds.recordPath, "utf8")), updated.record);
+            const tagOf = () => new RegistryClient({ registry: reg.registry }).resolve("fixture/app", "v1.0.0");
+            assert.equal(await tagOf(), fixture.outs.promotedDigest);
+            await withEnv(env(), () => provider.delete("id", updated));
+            assert.equal(await tagOf(), undefined);
+            const left = JSON.parse(fs.readFileSync(olds.recordPath.replace(/\.json$/, ".destroy.json"), "utf8"));
+            assert.equal(left.deleted, true);
+            assert.equal(left.digest, fixture.outs.promotedDigest);
         });
     });
 
@@ -175,7 +237,7 @@ describe("components/release", function () {
             return { publicKey: fs.readFileSync(path.join(dir, "cosign.pub"), "utf8"), privateKey: fs.readFileSync(path.join(dir, "cosign.key"), "utf8"), password: pw };
         };
         const push = async (payload: string) => (await pushOciImage(new RegistryClient({ registry: reg.registry }), repository, `build-${payload.replace(/[^A-Za-z0-9]/g, "-")}`, { config: { architecture: "amd64", os: "linux", config: {} }, layer: Buffer.from(payload) })).digest;
-        const signed = (over: Partial<ReleaseInputs>, key: Partial<typeof pair> = pair) =>
+        const signed = (over: Partial<ReleaseProps>, key: Partial<typeof pair> = pair) =>
             ({ ...inputs({ registry: reg.registry, repository, ...over }), sign: { publicKey: key.publicKey ?? pair.publicKey }, signingKey: { privateKey: key.privateKey, password: key.password } }) as never;
         const tagOf = (tag: string) => new RegistryClient({ registry: reg.registry }).resolve(repository, tag);
         const recordFile = (tag: string) => path.join(records, reg.registry.replace(":", "_"), repository, `${tag}.json`);
@@ -195,7 +257,7 @@ describe("components/release", function () {
 
         it("create signs the promoted digest, verifies tag and digest, records the signature, and the notes' commands verify it", async () => {
             const digest = await push("signed 1.0.0");
-            const outs = (await withEnv(env(), () => provider.create(signed({ digest: digest.slice(7), tag: "v1.0.0" })))).outs as PromotionState;
+            const outs = (await withEnv(env(), () => provider.create(signed({ digest: digest.slice(7), tag: "v1.0.0" })))).outs as ReleaseState;
             assert.equal(await tagOf("v1.0.0"), digest);
             const sig = outs.record.signature!;
             assert.equal(sig.tool, "cosign");
@@ -236,21 +298,21 @@ describe("components/release", function () {
                 assert.equal(fs.existsSync(recordFile("v1.1.0")), false, `${label}: a record was written`);
             }
             // The same release with the right key pair then goes through.
-            const outs = (await withEnv(env(), () => provider.create(signed({ digest: digest.slice(7), tag: "v1.1.0" })))).outs as PromotionState;
+            const outs = (await withEnv(env(), () => provider.create(signed({ digest: digest.slice(7), tag: "v1.1.0" })))).outs as ReleaseState;
             assert.equal(outs.record.signature?.verified.length, 2);
         });
 
         it("update signs an existing unsigned release when signing is turned on, and its notes then carry the verify commands", async () => {
             const digest = await push("signed 1.2.0");
-            const plain = (await withEnv(env(), () => provider.create(inputs({ registry: reg.registry, repository, digest: digest.slice(7), tag: "v1.2.0" })))).outs as PromotionState;
+            const plain = (await withEnv(env(), () => provider.create(inputs({ registry: reg.registry, repository, digest: digest.slice(7), tag: "v1.2.0" })))).outs as ReleaseState;
             assert.equal(plain.record.signature, undefined);
             assert.ok(!plain.releaseNotes.includes("cosign"));
             assert.notEqual(verifiedBy(`${reg.registry}/${repository}:v1.2.0`, path.join(keys, "team", "cosign.pub")).status, 0, "not signed yet");
-            const news = signed({ digest: digest.slice(7), tag: "v1.2.0" }) as ReleaseInputs;
+            const news = signed({ digest: digest.slice(7), tag: "v1.2.0" }) as ReleaseProps;
             assert.equal((await provider.diff("id", plain, news)).changes, true);
             await assert.rejects(withEnv(env(), () => provider.update("id", plain, signed({ digest: digest.slice(7), tag: "v1.2.0" }, { ...pair, password: "wrong" }))), /could not open the private key/);
             assert.equal(JSON.parse(fs.readFileSync(plain.recordPath, "utf8")).signature, undefined, "a failed update leaves the record as it was");
-            const outs = (await withEnv(env(), () => provider.update("id", plain, news))).outs as PromotionState;
+            const outs = (await withEnv(env(), () => provider.update("id", plain, news))).outs as ReleaseState;
             assert.deepEqual(outs.record.signature!.verified, [`${reg.registry}/${repository}:v1.2.0`, `${reg.registry}/${repository}@${digest}`]);
             assert.equal(verifiedBy(`${reg.registry}/${repository}:v1.2.0`, path.join(keys, "team", "cosign.pub")).status, 0);
             assert.match(outs.releaseNotes, /cosign verify --key cosign\.pub/);
@@ -266,7 +328,7 @@ describe("components/release", function () {
             const emptyDockerConfig = fs.mkdtempSync(path.join(keys, "docker-"));
             const release = { ...inputs({ registry: secure.registry, repository, digest: digest.slice(7), tag: "v3.0.0" }), sign: { publicKey: pair.publicKey }, signingKey: pair };
             // The caller's Docker config is empty and the registry refuses anonymous pushes: cosign can only use the login the release gives it.
-            const outs = (await withEnv({ ...env(), DOCKER_CONFIG: emptyDockerConfig }, () => provider.create({ ...release, credentials } as never))).outs as PromotionState;
+            const outs = (await withEnv({ ...env(), DOCKER_CONFIG: emptyDockerConfig }, () => provider.create({ ...release, credentials } as never))).outs as ReleaseState;
             assert.deepEqual(outs.record.signature!.verified, [`${secure.registry}/${repository}:v3.0.0`, `${secure.registry}/${repository}@${digest}`]);
             assert.ok((await client.listTags(repository)).includes(outs.record.signature!.signatureTag));
             assert.deepEqual(fs.readdirSync(emptyDockerConfig), [], "the caller's Docker config is left alone");
@@ -292,6 +354,19 @@ describe("components/release", function () {
         });
     });
 
+    describe("the serialized provider's delegation", () => {
+        it("names the build step when the compiled implementation is missing from the project directory", async () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "release-no-dist-"));
+            const cwd = process.cwd();
+            process.chdir(dir);
+            try {
+                await assert.rejects(releaseProvider.check!({}, inputs()), /dist\/lib\/release\/provider\.js is missing\. Run npm run build:cli in /);
+            } finally {
+                process.chdir(cwd);
+            }
+        });
+    });
+
     describe("component under mocks", () => {
         const registered: { type: string; name: string; inputs: any; custom: boolean }[] = [];
         before(async () => {
@@ -301,9 +376,9 @@ describe("components/release", function () {
             }, "image-lifecycle", "proxima", false);
         });
 
-        it("registers one dynamic release with exactly the ReleaseInputs shape, secret credentials and signing key, and nothing else", async () => {
+        it("registers one dynamic release with exactly the ReleaseProps shape, secret credentials and signing key, and nothing else", async () => {
             const r = new Release("web-v1", {
-                registry: "127.0.0.1:5000", repository: "team/web", digest: HEX, tag: "v1.0.0", smokeCommand: "web --version",
+                registry: "127.0.0.1:5000", repository: "team/web", digest: `sha256:${HEX}`, tag: "v1.0.0", smokeCommand: "web --version",
                 credentials: { username: "ci", password: "pw" }, sign: { publicKey: "PUB", privateKey: "KEY", password: "KEYPW" },
             });
             await new Promise<void>((resolve) => r.reference.apply((ref) => { assert.equal(ref, "127.0.0.1:5000/team/web:v1.0.0"); resolve(); }));
@@ -313,6 +388,7 @@ describe("components/release", function () {
             const dyn = registered.find((x) => x.name === "web-v1-promotion")!;
             assert.equal(dyn.type, "pulumi-nodejs:dynamic/image-lifecycle:Release");
             assert.equal(dyn.inputs.kind, KINDS.release);
+            assert.equal(dyn.inputs.digest, HEX, "the resource keeps seed 004's bare hex (policies and saved state read it)");
             const keys = Object.keys(dyn.inputs).filter((k) => k !== "__provider").sort();
             assert.deepEqual(keys, ["credentials", "digest", "kind", "registry", "repository", "sign", "signingKey", "smokeCommand", "tag"]);
             assert.deepEqual(dyn.inputs.sign, { publicKey: "PUB" }, "only the public key is a plain input");
@@ -320,7 +396,7 @@ describe("components/release", function () {
             assert.equal(dyn.inputs.signingKey["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
             assert.deepEqual(dyn.inputs.signingKey.value, { privateKey: "KEY", password: "KEYPW" });
             assert.deepEqual(registered.filter((x) => x.name.startsWith("web-v1")).map((x) => x.name).sort(), ["web-v1", "web-v1-promotion"], "signing is the release's own work, no extra resource");
-            new Release("web-v2", { registry: "127.0.0.1:5000", repository: "team/web", digest: HEX, tag: "v2.0.0" });
+            new Release("web-v2", { registry: "127.0.0.1:5000", repository: "team/web", digest: `sha256:${HEX}`, tag: "v2.0.0" });
             await new Promise((res) => setTimeout(res, 200));
             const unsigned = registered.find((x) => x.name === "web-v2-promotion")!;
             assert.ok(!("sign" in unsigned.inputs) && !("signingKey" in unsigned.inputs));

@@ -83,7 +83,7 @@ async function portsFree(ports: number[]): Promise<void> {
     }
 }
 
-/** Copies the project (tracked files) into a temp checkout with node_modules linked. */
+/** Copies the project (tracked files) into a temp checkout with node_modules linked, and builds its dist/ as `npm ci` would. */
 export function checkout(dir: string): string {
     const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" }).split("\0").filter(Boolean)
         .filter((f) => fs.existsSync(path.join(REPO_ROOT, f)));
@@ -100,6 +100,9 @@ export function checkout(dir: string): string {
     }
     fs.writeFileSync(manifest, `${files.join("\n")}\n`);
     if (!fs.existsSync(path.join(dir, "node_modules"))) fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
+    // What `npm ci` does in a fresh checkout (prepare → build:cli): dist/ holds the CLI and the release
+    // provider the engine requires from the project directory (docs/adr/0052-release-provider-module.md).
+    execFileSync(process.execPath, [path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.cli.json"], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
     return dir;
 }
 

@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { inputChecks, preflight, promote, PromotionError, PromotionSpec, buildRecord, recordPath, deleteReleaseTag, RACE_DEFAULTS } from "../../lib/release/promotion";
+import { inputChecks, preflight, promote, PromotionError, buildRecord, recordPath, deleteReleaseTag, RACE_DEFAULTS } from "../../lib/release/promotion";
+import { ReleaseInput, specOf } from "../../lib/release/spec";
 import { MESSAGES } from "../../lib/rules/tags";
 import { RegistryClient, sha256Digest } from "../../lib/registry/client";
 import { MEDIA_TYPES, RequestEvent } from "../../lib/registry/types";
@@ -13,7 +14,7 @@ import { buildAndPush, RegistryService, sharedTestRegistry } from "../support/se
 const run = promisify(execFile);
 const HEX = "a".repeat(64);
 
-function spec(over: Partial<PromotionSpec> = {}): PromotionSpec {
+function spec(over: Partial<ReleaseInput> = {}): ReleaseInput {
     return { registry: "127.0.0.1:5000", repository: "team/app", digest: HEX, tag: "v1.0.0", ...over };
 }
 
@@ -45,7 +46,7 @@ describe("lib/promotion", () => {
             assert.deepEqual(failed(inputChecks(spec())), []);
             assert.deepEqual(inputChecks(spec()).map((c) => c.id), ["digest-format", "image-reference", "tag-charset", "tag-policy"]);
         });
-        const bad: [string, Partial<PromotionSpec>, string][] = [
+        const bad: [string, Partial<ReleaseInput>, string][] = [
             ["a sha256: prefix", { digest: `sha256:${HEX}` }, MESSAGES.digest],
             ["a short digest", { digest: "abc" }, MESSAGES.digest],
             ["an uppercase digest", { digest: "A".repeat(64) }, MESSAGES.digest],
@@ -82,7 +83,7 @@ describe("lib/promotion", () => {
             digest = await buildAndPush({ repository: `${reg.registry}/${repository}`, tags: ["abc1234", "v0.0.1"], cmd: "echo hello" });
         });
         const client = (events?: RequestEvent[]) => new RegistryClient({ registry: reg.registry, ...(events ? { onRequest: (e) => events.push(e) } : {}) });
-        const mk = (over: Partial<PromotionSpec>) => spec({ registry: reg.registry, repository, digest: digest.slice(7), ...over });
+        const mk = (over: Partial<ReleaseInput>) => spec({ registry: reg.registry, repository, digest: digest.slice(7), ...over });
 
         it("preflight passes, then reports Tag already exists: <image>:<tag> and Source digest not found", async () => {
             const checks = await preflight(client(), mk({ tag: "v0.1.0" }));
@@ -246,17 +247,17 @@ describe("lib/promotion", () => {
         });
 
         it("break-glass delete refuses when other tags share the digest, deletes when alone", async () => {
-            await assert.rejects(deleteReleaseTag(client(), mk({ tag: "v1.0.0" })), /also carries/);
+            await assert.rejects(deleteReleaseTag(client(), specOf(mk({ tag: "v1.0.0" }))), /also carries/);
             assert.equal(await client().resolve(repository, "v1.0.0"), digest);
             const repo = "promotion/alone";
             const { index } = await pushIndex(client(), repo, "alone");
             // The fixture tag index-alone shares the digest; the promotion is the second tag.
             await promote(client(), spec({ registry: reg.registry, repository: repo, digest: index.slice(7), tag: "v5.0.0" }), { settleMs: 0 });
-            await assert.rejects(deleteReleaseTag(client(), spec({ registry: reg.registry, repository: repo, digest: index.slice(7), tag: "v5.0.0" })), /index-alone/);
+            await assert.rejects(deleteReleaseTag(client(), specOf(spec({ registry: reg.registry, repository: repo, digest: index.slice(7), tag: "v5.0.0" }))), /index-alone/);
             const untagged = await pushIndex(client(), repo, "untagged", false);
             const alone = spec({ registry: reg.registry, repository: repo, digest: untagged.index.slice(7), tag: "v5.0.1" });
             await promote(client(), alone, { settleMs: 0 });
-            const result = await deleteReleaseTag(client(), alone);
+            const result = await deleteReleaseTag(client(), specOf(alone));
             assert.equal(result.deleted, true);
             assert.equal(await client().resolve(repo, "v5.0.1"), undefined);
             assert.equal(await client().resolve(repo, untagged.index), undefined);

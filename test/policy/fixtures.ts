@@ -5,7 +5,7 @@
  */
 import { renderDeployRecord } from "../../lib/rules/deploy-record";
 import { LIFECYCLE, OCI, KINDS, TYPES } from "../../lib/contract";
-import { type ReleaseInputs } from "../../lib/release/spec";
+import { type ReleaseProps } from "../../lib/release/spec";
 
 import type { CapturedResource } from "./harness";
 
@@ -156,8 +156,8 @@ export function addApp(e: Estate, stack: string, c: ClassHandles, spec: AppSpec)
 /** The type token of the program's host scripts (a named dynamic resource). */
 export const HOST_SCRIPT_TYPE = "pulumi-nodejs:dynamic/image-lifecycle:HostScript";
 
-export function addRelease(e: Estate, stack: string, name: string, inputs: Partial<ReleaseInputs> = {}): CapturedResource {
-    const props: ReleaseInputs = { kind: KINDS.release, registry: REGISTRY, repository: "acme/web", digest: DIGEST_A, tag: "v1.0.0", ...inputs };
+export function addRelease(e: Estate, stack: string, name: string, inputs: Partial<ReleaseProps> = {}): CapturedResource {
+    const props: ReleaseProps = { kind: KINDS.release, registry: REGISTRY, repository: "acme/web", digest: DIGEST_A, tag: "v1.0.0", ...inputs };
     const type = `${TYPES.dynamic}/image-lifecycle:Release`;
     return e.add(res({ type, urn: urn(stack, type, name, ["image-lifecycle:release:Release"]), name, props: { ...props } }));
 }

@@ -10,9 +10,8 @@ import { LIFECYCLE, OCI, KINDS } from "../../lib/contract";
 import { readDeployed } from "../../lib/rules/deploy-record";
 
 import { releaseProvider } from "../../components/release";
-import type { PromotionRecord } from "../../lib/release/promotion";
+import type { ReleaseRecord } from "../../lib/release/promotion";
 import { dockerCpus } from "../../lib/rules/docker-values";
-import type { ReleaseRecord } from "../../components/release";
 import { goTool } from "../support/go-tools";
 
 const CONTAINER = "docker:index/container:Container";
@@ -321,7 +320,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
             const digest = digests.get(Object.keys(shipped.apps).find((a) => shipped.apps[a].repository === image)!)!;
             const tag = `v1.0.${Date.now() % 100000}`;
             const { outputs } = await runProgramFull("proxima", releaseOf(digest, tag), { create: promoteForReal });
-            const record = outputs.releases[name] as PromotionRecord;
+            const record = outputs.releases[name] as ReleaseRecord;
             assert.deepEqual(Object.keys(outputs.releases), [name]);
             assert.equal(record.image, `${host}/${image}`);
             assert.equal(record.tag, tag);

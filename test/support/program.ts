@@ -14,6 +14,7 @@ import { OCI } from "../../lib/contract";
 import { RegistryClient } from "../../lib/registry/client";
 import { RegistryApi } from "../../lib/registry/types";
 import { buildStack } from "../../program";
+import { registryAccess } from "../../lib/registry/access";
 import { buildAndPush, dockerEngine, sharedTestRegistry } from "./services";
 import * as os from "node:os";
 
@@ -232,7 +233,7 @@ async function capture(stack: StackName, estate: Estate, resolver: ImageResolver
             callback(err, res);
         });
     };
-    const outputs = buildStack(estate, { resolver });
+    const outputs = buildStack(estate, { resolver, access: registryAccess(estate.registry) });
     const resolved = await new Promise<Record<string, any>>((resolve, reject) => {
         pulumi.output(outputs as unknown as Record<string, pulumi.Output<unknown>>).apply((o) => { resolve(o as Record<string, any>); return o; });
         // A failed resolution rejects an output; surface it instead of waiting forever.

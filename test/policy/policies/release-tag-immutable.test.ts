@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { releaseProvider } from "../../../components/release";
 
 import { loadStackConfig, runProgram, runProgramFull, seedImage } from "../../support/program";
-import { clientFromEnv } from "../../../lib/registry/client";
+import { clientFromEnv } from "../../../lib/registry/access";
 import { MESSAGES } from "../../../lib/rules/tags";
 import { resetTagLookups } from "../../../policy/lib/tag-lookup";
 import { buildAndPush, freePort, type RegistryService, sharedTestRegistry, startRegistry } from "../../support/services";
