@@ -91,7 +91,7 @@ export const promote: Command = defineCommand({ name: "promote", options: PROMOT
     }
 
     const entry: ReleaseEntry = {
-        image: repository,
+        repository,
         digest: run.spec.digest,
         tag: run.spec.tag,
         ...(values["allow-non-semver"] ? { allowNonSemver: true } : {}),

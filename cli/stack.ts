@@ -4,6 +4,7 @@ import { parseDocument } from "yaml";
 import { configFromStackFile, parseConfig, ProximaEstate } from "../lib/config";
 import { addStackFileEntry, AppImageChange } from "../lib/config/stack-file";
 import { ValidationError } from "../lib/errors";
+import type { ReleaseStackEntry } from "../lib/release/spec";
 
 /** The proxima stack file, read and parsed once for a command. */
 export interface LoadedStack {
@@ -76,21 +77,8 @@ export function writeAtomically(file: string, text: string): void {
     fs.renameSync(tmp, file);
 }
 
-/**
- * One entry of `image-lifecycle:releases`, as promote writes it. It repeats the release shape
- * (ReleaseConfig in lib/config/types.ts): when the release-path work lands `ReleaseSpec` in
- * lib/release/spec.ts, this becomes that type. Only promote.ts and addReleaseToStackFile use it.
- */
-export interface ReleaseEntry {
-    /** Repository inside the stack's registry, e.g. `rednaw/hello-world`. */
-    image: string;
-    /** 64 hex, no `sha256:` prefix (the promotion contract). */
-    digest: string;
-    tag: string;
-    allowNonSemver?: boolean;
-    justification?: string;
-    smokeCommand?: string;
-}
+/** One entry of `image-lifecycle:releases`, as promote writes it: the stack file's release keys promote sets. */
+export type ReleaseEntry = Pick<ReleaseStackEntry, "repository" | "digest" | "tag" | "allowNonSemver" | "justification" | "smokeCommand">;
 
 /** The release name CI's promote-release workflow gives: `<last path component>-<tag>`, lowercase, `[a-z0-9-]`. */
 export function releaseName(repository: string, tag: string): string {
@@ -102,6 +90,6 @@ export function releaseName(repository: string, tag: string): string {
  * edit); the fields are written in ReleaseEntry's order. Returns the new text and the lines added.
  */
 export function addReleaseToStackFile(text: string, name: string, entry: ReleaseEntry): { text: string; added: string } {
-    const { image, digest, tag, allowNonSemver, justification, smokeCommand } = entry;
-    return addStackFileEntry(text, { key: "releases", noun: "release" }, name, { image, digest, tag, allowNonSemver, justification, smokeCommand });
+    const { repository, digest, tag, allowNonSemver, justification, smokeCommand } = entry;
+    return addStackFileEntry(text, { key: "releases", noun: "release" }, name, { repository, digest, tag, allowNonSemver, justification, smokeCommand });
 }

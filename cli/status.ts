@@ -63,7 +63,10 @@ interface Newer {
 interface AppStatus {
     app: string;
     class: string;
+    /** `<registry>/<repository>`, as in the deploy record and the deployments output. */
     image: string;
+    /** The path in the registry. */
+    repository: string;
     configured: { tag: string | null; digest: string | null };
     running: { tag: string | null; digest: string | null; created: string | null; description: string | null; source: RunningSource };
     deployed: { at: string; by: string; source: string } | null;
@@ -136,7 +139,8 @@ async function appStatus(app: AppConfig, tags: TagInfo[] | RegistryError, known:
     const status: AppStatus = {
         app: app.name,
         class: app.class,
-        image: app.repository,
+        image: `${client.registry}/${app.repository}`,
+        repository: app.repository,
         configured: { tag: app.tag ?? null, digest: app.digest ?? null },
         running: { tag: runningTag ?? null, digest: runningDigest ?? null, created: created ?? null, description: description ?? null, source },
         deployed: record ? { at: record.deployedAt!, by: record.deployedBy!, source: record.source } : null,

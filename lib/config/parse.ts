@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { CLASSES, LxcClassName, STACKS, StackName } from "../contract";
 import { ValidationError } from "../errors";
-import { normalisePem, releaseDigest, ReleaseStackEntry } from "../release/spec";
+import { normalisePem, releaseDigest } from "../release/spec";
 import { checkBudgets, checkChoice, checkPorts, checkRelease, checkSigning, checkWorkspaceBinds, isRegistryHost, Problem, reservedKeys } from "./rules";
 import { classSchema, devContainerSchema, Fields, lyraFields, NAME, nameMessage, appSchema, proximaFields, releaseSchema } from "./schema";
 import type { AppConfig, ClassConfig, DevContainerConfig, Estate, RegistryConfig, ReleaseConfig } from "./types";
@@ -124,10 +124,10 @@ export function parseConfig(raw: unknown, stack: StackName): Estate {
 
     const releases = parseItems(problems, "releases", data.releases ?? {}, releaseSchema).map(([name, r]): ReleaseConfig => {
         const at = `releases.${name}`;
-        checkRelease(problems, at, r);
-        // The stack keys are seed 004's (`image` is the repository, the digest 64 hex); inside, the spec's.
-        const { image, digest, ...rest }: ReleaseStackEntry = r;
-        return { name, repository: image, digest: releaseDigest(digest), ...rest };
+        const repository = checkRelease(problems, at, r);
+        // The stack's digest is seed 004's 64 hex; inside, the spec's `sha256:<hex>`.
+        const { image: _oldKey, repository: _key, digest, ...rest } = r;
+        return { name, repository, digest: releaseDigest(digest), ...rest };
     });
     checkSigning(problems, input, releases.filter((r) => r.sign === true).map((r) => `releases.${r.name}`));
 

@@ -47,7 +47,7 @@ export function normaliseDigest(problems: Problem[], at: string, digest: string 
 }
 
 /**
- * The repository of an app or dev container: the `repository` key, or `image`, its old name (ADR
+ * The repository of an app, dev container or release: the `repository` key, or `image`, its old name (ADR
  * 0054). Problems name the key the stack file uses.
  */
 export function checkRepositoryKey(problems: Problem[], at: string, item: { repository?: string; image?: string }): string {
@@ -150,8 +150,8 @@ export function checkBudgets(problems: Problem[], apps: readonly AppConfig[], cl
 }
 
 /** A release's digest is seed 004's 64 hex, its tag a valid tag that the tag policy accepts (or a recorded bypass). */
-export function checkRelease(problems: Problem[], at: string, r: Pick<ReleaseStackEntry, "image" | "digest" | "tag" | "allowNonSemver" | "justification">): void {
-    checkRepository(problems, `${at}.image`, r.image);
+export function checkRelease(problems: Problem[], at: string, r: Pick<ReleaseStackEntry, "digest" | "tag" | "allowNonSemver" | "justification"> & { repository?: string; image?: string }): string {
+    const repository = checkRepositoryKey(problems, at, r);
     const digest = checkDigestInput(r.digest);
     if (!digest.ok) problems.push({ path: `${at}.digest`, message: `${digest.message}. ${digest.fix}` });
     const charset = checkTagCharset(r.tag);
@@ -160,4 +160,5 @@ export function checkRelease(problems: Problem[], at: string, r: Pick<ReleaseSta
         const policy = checkTagPolicy(r.tag, { allowNonSemver: r.allowNonSemver, justification: r.justification });
         if (!policy.ok) problems.push({ path: `${at}.tag`, message: `${policy.message}. ${policy.fix}` });
     }
+    return repository;
 }

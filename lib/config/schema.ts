@@ -97,7 +97,8 @@ export const appSchema = z.object({
 });
 
 export const releaseSchema = z.object({
-    image: z.string().min(1),
+    repository: z.string().min(1).optional(),
+    image: z.string().min(1).optional(),
     digest: z.string(),
     tag: z.string(),
     allowNonSemver: z.boolean().optional(),

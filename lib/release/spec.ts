@@ -70,10 +70,12 @@ export type ReleaseProps = { kind: typeof KINDS.release } & WithSeedDigest<Omit<
     sign?: Pick<ReleaseSigning, "publicKey">;
 };
 
-/** One `releases.<name>` entry of the proxima stack file, keys as written there (`image` is the repository). */
-export type ReleaseStackEntry = WithSeedDigest<Omit<ReleaseSpec, "registry" | "repository" | "insecure" | "sign">> & {
-    /** The repository inside the stack's registry (the stack key is `image`). */
-    image: string;
+/**
+ * One `releases.<name>` entry of the proxima stack file, keys as written there: the repository inside
+ * the stack's registry, the digest in seed 004's form (`image` still reads as the old name of
+ * `repository`, ADR 0054).
+ */
+export type ReleaseStackEntry = WithSeedDigest<Omit<ReleaseSpec, "registry" | "insecure" | "sign">> & {
     /** Sign with the stack's key pair (`cosignPublicKey`, `cosignKey`, `cosignPassword`). */
     sign?: boolean;
 };

@@ -36,7 +36,7 @@ describe("cli/promote (real registry, shipped stack file as the fixture)", funct
         assert.equal(await promote(["--image", "promote/web", "--digest", hex, "--tag", "v1.2.0", "--file", file], c.io), EXIT.ok, c.out() + c.err());
         assert.equal((c.out().match(/^✓ /gm) ?? []).length, 6, c.out());
         assert.ok(c.out().startsWith(`Preflight for ${host}/promote/web:v1.2.0 ← ${digest}\n`), c.out());
-        assert.ok(c.out().includes(`Would add release web-v1-2-0 to Pulumi.proxima.yaml (re-run with --yes to write it):\n    web-v1-2-0:\n      image: "promote/web"\n      digest: "${hex}"\n      tag: "v1.2.0"\n`), c.out());
+        assert.ok(c.out().includes(`Would add release web-v1-2-0 to Pulumi.proxima.yaml (re-run with --yes to write it):\n    web-v1-2-0:\n      repository: "promote/web"\n      digest: "${hex}"\n      tag: "v1.2.0"\n`), c.out());
         const urn = "urn:pulumi:proxima::image-lifecycle::image-lifecycle:release:Release::web-v1-2-0";
         assert.ok(c.out().includes(`  pulumi up --stack proxima --target ${urn} --target-dependents --policy-pack policy --policy-pack-config policy-pack-config.example.json\n`), c.out());
         assert.ok(c.out().includes(`  gh workflow run promote-release.yml --ref main -f image=${host}/promote/web -f digest=${hex} -f tag=v1.2.0\n`), c.out());
@@ -50,7 +50,7 @@ describe("cli/promote (real registry, shipped stack file as the fixture)", funct
         const after = fs.readFileSync(file, "utf8");
         assert.deepEqual(comments(after), comments(before));
         const added = after.split("\n").filter((l) => !before.split("\n").includes(l));
-        assert.deepEqual(added, ["    web-v1-2-0:", '      image: "promote/web"', `      digest: "${hex}"`, '      tag: "v1.2.0"', '      smokeCommand: "true"']);
+        assert.deepEqual(added, ["    web-v1-2-0:", '      repository: "promote/web"', `      digest: "${hex}"`, '      tag: "v1.2.0"', '      smokeCommand: "true"']);
         assert.ok(after.includes(`      smokeCommand: "nginx -v"\n    web-v1-2-0:\n`), "right after the last release");
         const release = estate().releases.find((r) => r.name === "web-v1-2-0");
         assert.deepEqual(release && { repository: release.repository, digest: release.digest, tag: release.tag }, { repository: "promote/web", digest: `sha256:${hex}`, tag: "v1.2.0" });
@@ -100,7 +100,7 @@ describe("cli/promote (real registry, shipped stack file as the fixture)", funct
             const env = { PATH: "/usr/bin:/bin", HOME: dir, PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_BACKEND_URL: state, PULUMI_CONFIG_PASSPHRASE: "" };
             const run = (...args: string[]) => execFileSync(pulumi!, args, { cwd: dir, env, encoding: "utf8" });
             run("stack", "select", "--create", "--non-interactive", "proxima");
-            assert.deepEqual(JSON.parse(run("config", "get", "--stack", "proxima", "--path", "releases.web-v1-5-0", "--json")).objectValue, { image: "promote/web", digest: hex, tag: "v1.5.0" });
+            assert.deepEqual(JSON.parse(run("config", "get", "--stack", "proxima", "--path", "releases.web-v1-5-0", "--json")).objectValue, { repository: "promote/web", digest: hex, tag: "v1.5.0" });
         })();
     });
 
@@ -110,15 +110,15 @@ describe("cli/promote (real registry, shipped stack file as the fixture)", funct
         const json = JSON.parse(c.out());
         assert.equal(json.name, "web-stable");
         assert.equal(json.written, false);
-        assert.deepEqual(json.entry, { image: "promote/web", digest: hex, tag: "stable" });
+        assert.deepEqual(json.entry, { repository: "promote/web", digest: hex, tag: "stable" });
         assert.ok(json.next.some((l: string) => l.startsWith("pulumi up --stack proxima") && l.includes("--policy-pack policy")));
     });
 
     it("adds the releases key when the stack has none, and names releases as the workflow does", () => {
         const text = "config:\n  # registry\n  image-lifecycle:registry:\n    host: r.example.com\n  image-lifecycle:org: o\n";
-        const { text: out } = addReleaseToStackFile(text, "app-v1-0-0", { image: "team/app", digest: "a".repeat(64), tag: "v1.0.0" });
-        assert.equal(out, `${text.trimEnd()}\n  image-lifecycle:releases:\n    app-v1-0-0:\n      image: "team/app"\n      digest: "${"a".repeat(64)}"\n      tag: "v1.0.0"\n`);
-        assert.throws(() => addReleaseToStackFile("config:\n  image-lifecycle:releases: {}\n", "x", { image: "a/b", digest: "a".repeat(64), tag: "v1.0.0" }), /not a block mapping/);
+        const { text: out } = addReleaseToStackFile(text, "app-v1-0-0", { repository: "team/app", digest: "a".repeat(64), tag: "v1.0.0" });
+        assert.equal(out, `${text.trimEnd()}\n  image-lifecycle:releases:\n    app-v1-0-0:\n      repository: "team/app"\n      digest: "${"a".repeat(64)}"\n      tag: "v1.0.0"\n`);
+        assert.throws(() => addReleaseToStackFile("config:\n  image-lifecycle:releases: {}\n", "x", { repository: "a/b", digest: "a".repeat(64), tag: "v1.0.0" }), /not a block mapping/);
         assert.equal(releaseName("rednaw/hello-world", "v1.0.0"), "hello-world-v1-0-0");
         assert.equal(releaseName("team/API", "v2.0.0-rc.1"), "api-v2-0-0-rc-1");
     });

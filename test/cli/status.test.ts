@@ -75,6 +75,9 @@ describe("cli/status (real registry, the real program's deployments output, real
         const json = JSON.parse(c.out());
         assert.deepEqual(Object.keys(json.classes), ["core", "monitoring", "experimental"]);
         const web = json.classes.core.find((a: any) => a.app === "hello-world");
+        // One vocabulary (ADR 0054): image is registry plus repository, as in the record read beside it.
+        assert.equal(web.image, `${host}/status/web`);
+        assert.equal(web.repository, "status/web");
         assert.deepEqual(web.running, { tag: "6350192", digest: d.running, created: "2026-01-25T01:10:00Z", description: "add healthcheck + fix nginx proxy header", source: "deploy record" });
         assert.deepEqual(web.deployed, { at: "2026-01-25T01:20:00Z", by: "alice", source: record });
         assert.deepEqual(web.newer.map((n: any) => [n.tags, n.digest]), [[["f00ba47"], d.newest], [["a7c3e11"], d.newer]]);

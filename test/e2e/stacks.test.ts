@@ -252,7 +252,7 @@ describe("e2e: the shipped stacks under the real engine (SSH hosts, real registr
 
         it("a second release of the same tag on another digest is refused at preview by the pack", async () => {
             const other = estate.images["rednaw/hello-world"][0].digest.slice("sha256:".length);
-            for (const [k, v] of [["image", "rednaw/hello-world"], ["digest", other], ["tag", "v1.0.0"]]) {
+            for (const [k, v] of [["repository", "rednaw/hello-world"], ["digest", other], ["tag", "v1.0.0"]]) {
                 await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", `releases.again.${k}`, v]);
             }
             const r = await pulumi(estate, ["preview", "--stack", "proxima", ...POLICY]);

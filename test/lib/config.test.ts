@@ -217,3 +217,21 @@ describe("lib/config: the repository key and its old name image (ADR 0054)", () 
         assert.match(problems(() => parseConfig(given, "proxima")), /apps\.web\.repository: give the repository path only \(e\.g\. team\/web\); the registry comes from registry\.host/);
     });
 });
+
+describe("lib/config: a release's repository key", () => {
+    const release = (entry: Record<string, unknown>) => ({ ...proxima(), releases: { "web-v1-0-0": { digest: HEX, tag: "v1.0.0", ...entry } } });
+
+    it("reads repository, and image as its old name, to the same release; the digest becomes sha256:<hex>", () => {
+        const byNew = (parseConfig(release({ repository: "team/web" }), "proxima") as ProximaEstate).releases[0];
+        const byOld = (parseConfig(release({ image: "team/web" }), "proxima") as ProximaEstate).releases[0];
+        assert.deepEqual(byNew, byOld);
+        assert.equal(byNew.repository, "team/web");
+        assert.equal(byNew.digest, `sha256:${HEX}`);
+        assert.ok(!("image" in byNew), "the old key must not survive into the estate");
+    });
+
+    it("refuses both keys, and neither", () => {
+        assert.match(problems(() => parseConfig(release({ repository: "team/web", image: "team/web" }), "proxima")), /releases\.web-v1-0-0\.image: image is the old name of repository/);
+        assert.match(problems(() => parseConfig(release({}), "proxima")), /releases\.web-v1-0-0\.repository: required/);
+    });
+});

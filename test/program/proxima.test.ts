@@ -247,7 +247,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
             const release = releases.find((x) => x.name === `${name}-promotion`)!;
             assert.ok(release, `no release resource for ${name}`);
             assert.equal(release.props.registry, host);
-            assert.equal(release.props.repository, r.image);
+            assert.equal(release.props.repository, r.repository);
             assert.equal(release.props.digest, r.digest);
             assert.equal(release.props.tag, r.tag);
             assert.equal(release.props.smokeCommand, r.smokeCommand);
@@ -316,7 +316,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
 
         it("outputs each release's promotion record, the one written to the records directory", async () => {
             const name = Object.keys(shipped.releases)[0];
-            const image = shipped.releases[name].image as string;
+            const image = shipped.releases[name].repository as string;
             const digest = digests.get(Object.keys(shipped.apps).find((a) => shipped.apps[a].repository === image)!)!;
             const tag = `v1.0.${Date.now() % 100000}`;
             const { outputs } = await runProgramFull("proxima", releaseOf(digest, tag), { create: promoteForReal });
@@ -337,7 +337,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
         it("keeps the registry password out of the releases output though the release got the credentials", async () => {
             const password = "pa55-Release$ecret-9Z";
             const name = Object.keys(shipped.releases)[0];
-            const image = shipped.releases[name].image as string;
+            const image = shipped.releases[name].repository as string;
             const digest = digests.get(Object.keys(shipped.apps).find((a) => shipped.apps[a].repository === image)!)!;
             let credentialsSeen = false;
             const { outputs } = await runProgramFull("proxima", (raw) => ({ ...releaseOf(digest, `v1.1.${Date.now() % 100000}`)(raw), registryPassword: password }), {
@@ -360,7 +360,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
                 const publicKey = fs.readFileSync(path.join(keys, "cosign.pub"), "utf8");
                 const privateKey = fs.readFileSync(path.join(keys, "cosign.key"), "utf8");
                 const name = Object.keys(shipped.releases)[0];
-                const image = shipped.releases[name].image as string;
+                const image = shipped.releases[name].repository as string;
                 const digest = digests.get(Object.keys(shipped.apps).find((a) => shipped.apps[a].repository === image)!)!;
                 const tag = `v1.2.${Date.now() % 100000}`;
                 let keyWasSecret = false;

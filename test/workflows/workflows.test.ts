@@ -85,7 +85,7 @@ describe(".github/workflows", () => {
             assert.equal(up.with!.policyPacks, "policy");
             const config = steps.find((s) => s.id === "release")!.run!;
             assert.match(config, /urn:pulumi:proxima::image-lifecycle::image-lifecycle:release:Release::\$name/);
-            for (const field of ["image", "digest", "tag", "allowNonSemver", "justification"]) assert.match(config, new RegExp(`releases\\.\\$name\\.${field}`));
+            for (const field of ["repository", "digest", "tag", "allowNonSemver", "justification"]) assert.match(config, new RegExp(`releases\\.\\$name\\.${field}`));
             const order = steps.map((s) => s.name ?? s.uses ?? s.run);
             const sign = steps.findIndex((s) => s.run?.includes("cosign sign"));
             assert.ok(sign > steps.indexOf(up), `cosign signs after the tag exists: ${order.join(" | ")}`);

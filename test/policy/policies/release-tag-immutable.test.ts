@@ -107,7 +107,7 @@ describe(`${IMMUTABLE} after a real promotion of the program's release (preview 
     this.timeout(300000);
     const shipped = loadStackConfig("proxima");
     const name = Object.keys(shipped.releases)[0];
-    const image = shipped.releases[name].image as string;
+    const image = shipped.releases[name].repository as string;
     let records: string;
     const saved = process.env.IMAGE_LIFECYCLE_RECORDS_DIR;
     before(() => {
