@@ -4,7 +4,7 @@ import { configFromStackFile, parseConfig, ProximaEstate } from "../lib/config";
 import { PROJECT, TYPES } from "../lib/contract";
 import { ValidationError } from "../lib/errors";
 import { shellLine } from "../lib/release/notes";
-import { seedDigest } from "../lib/release/spec";
+import { digestHex } from "../lib/rules/digest";
 import { Command, EXIT } from "./io";
 import { failedCount, formatChecks, promotionArgs, promotionUsageError, PROMOTION_OPTIONS, runPromotionChecks, writeJobSummary } from "./preflight";
 import { defineCommand } from "./run";
@@ -101,7 +101,7 @@ export const promote: Command = defineCommand({ name: "promote", options: PROMOT
     const name = values.name ?? releaseName(repository, entry.tag);
     const same = loaded.estate.releases.find((r) => r.repository === repository && r.tag === entry.tag);
     if (same) {
-        io.stderr(`promote: the stack file already has release "${same.name}" for ${image}:${entry.tag} (digest ${seedDigest(same.digest)}). A tag is promoted once; choose a new tag.\n`);
+        io.stderr(`promote: the stack file already has release "${same.name}" for ${image}:${entry.tag} (digest ${digestHex(same.digest)}). A tag is promoted once; choose a new tag.\n`);
         return EXIT.failed;
     }
     const { text: out, added } = addReleaseToStackFile(loaded.text, name, entry);

@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { RegistryCredentials } from "../lib/registry/types";
 import type { ReleaseRecord } from "../lib/release/promotion";
 import { MUTABLE, type ReleaseProvider } from "../lib/release/provider";
-import { ReleaseSigning, ReleaseSpec, seedDigest } from "../lib/release/spec";
+import { ReleaseSigning, ReleaseSpec } from "../lib/release/spec";
+import { digestHex } from "../lib/rules/digest";
 import { KINDS, TYPES } from "../lib/contract";
 
 /** `T`'s fields as Pulumi inputs. */
@@ -109,7 +110,7 @@ export class Release extends pulumi.ComponentResource {
             registry: args.registry,
             repository: args.repository,
             // The resource keeps seed 004's 64 hex: what policies check and what every saved state holds.
-            digest: typeof args.digest === "string" ? seedDigest(args.digest) : pulumi.output(args.digest).apply(seedDigest),
+            digest: typeof args.digest === "string" ? digestHex(args.digest) : pulumi.output(args.digest).apply(digestHex),
             tag: args.tag,
         };
         for (const k of MUTABLE) {

@@ -2,7 +2,8 @@
 import { z } from "zod";
 import { CLASSES, LxcClassName, STACKS, StackName } from "../contract";
 import { ValidationError } from "../errors";
-import { normalisePem, releaseDigest } from "../release/spec";
+import { normalisePem } from "../release/spec";
+import { fullDigest } from "../rules/digest";
 import { checkBudgets, checkChoice, checkPorts, checkRelease, checkSigning, checkWorkspaceBinds, isRegistryHost, Problem, reservedKeys } from "./rules";
 import { classSchema, devContainerSchema, Fields, lyraFields, NAME, nameMessage, appSchema, proximaFields, releaseSchema } from "./schema";
 import type { AppConfig, ClassConfig, DevContainerConfig, Estate, RegistryConfig, ReleaseConfig } from "./types";
@@ -127,7 +128,7 @@ export function parseConfig(raw: unknown, stack: StackName): Estate {
         const repository = checkRelease(problems, at, r);
         // The stack's digest is seed 004's 64 hex; inside, the spec's `sha256:<hex>`.
         const { image: _oldKey, repository: _key, digest, ...rest } = r;
-        return { name, repository, digest: releaseDigest(digest), ...rest };
+        return { name, repository, digest: fullDigest(digest), ...rest };
     });
     checkSigning(problems, input, releases.filter((r) => r.sign === true).map((r) => `releases.${r.name}`));
 

@@ -5,6 +5,7 @@
  */
 import { CLASSES } from "../contract";
 import { checkDigestInput, checkTagCharset, checkTagPolicy } from "../rules/tags";
+import { digestHex, fullDigest } from "../rules/digest";
 import { parseReference } from "../rules/reference";
 import type { AppConfig, ClassConfig, DevVolume, ImageChoice, Port } from "./types";
 import type { ReleaseStackEntry } from "../release/spec";
@@ -37,13 +38,13 @@ export function checkRepository(problems: Problem[], at: string, image: string):
 /** Digests in the stack file are `sha256:<64 hex>`; the bare 64 hex is accepted and completed. */
 export function normaliseDigest(problems: Problem[], at: string, digest: string | undefined): string | undefined {
     if (digest === undefined) return undefined;
-    const hex = digest.startsWith("sha256:") ? digest.slice("sha256:".length) : digest;
+    const hex = digestHex(digest);
     const rule = checkDigestInput(hex);
     if (!rule.ok) {
         problems.push({ path: at, message: `${rule.message}: expected sha256:<64 lowercase hex>, e.g. from "image-lifecycle overview --json"` });
         return undefined;
     }
-    return `sha256:${hex}`;
+    return fullDigest(hex);
 }
 
 /**

@@ -6,10 +6,11 @@
  * Digest form: inside the code a release digest is `sha256:<64 hex>`. Seed 004's bare 64 hex stays
  * only at the edges whose contract the seed shows (docs/adr/0052-release-provider-module.md): the
  * stack file's `releases.<name>.digest`, the preflight / promote input, and the Release resource's
- * `digest` prop (what policies and the saved state read). {@link releaseDigest} and
- * {@link seedDigest} are the only crossings.
+ * `digest` prop (what policies and the saved state read). `fullDigest` and `digestHex`
+ * (lib/rules/digest.ts) are the only crossings.
  */
 import { KINDS } from "../contract";
+import { fullDigest } from "../rules/digest";
 
 /** A release: promote `digest` of `registry/repository` to `tag`. */
 export interface ReleaseSpec {
@@ -80,21 +81,9 @@ export type ReleaseStackEntry = WithSeedDigest<Omit<ReleaseSpec, "registry" | "i
     sign?: boolean;
 };
 
-const PREFIX = "sha256:";
-
-/** `sha256:<hex>` from seed 004's 64 hex: the one place a release digest gets its prefix (check it first with `checkDigestInput`, lib/rules/tags.ts). */
-export function releaseDigest(hex: string): string {
-    return `${PREFIX}${hex}`;
-}
-
-/** Seed 004's form of a release digest: the hex after `sha256:` (the text unchanged when it has no prefix, so a check still sees it). */
-export function seedDigest(digest: string): string {
-    return digest.startsWith(PREFIX) ? digest.slice(PREFIX.length) : digest;
-}
-
 /** The spec of seed-form inputs (preflight input, resource props): only the digest changes form. */
 export function specOf<T extends { digest: string }>(input: T): Omit<T, "digest"> & { digest: string } {
-    return { ...input, digest: releaseDigest(input.digest) };
+    return { ...input, digest: fullDigest(input.digest) };
 }
 
 /** What a signed release records (never the key or the password). */

@@ -1,7 +1,8 @@
 /**
- * The one digest vocabulary of the CLI: where a human gives a digest, `sha256:<hex>` and bare hex
- * mean the same; where the product stores or prints a full digest, it is `sha256:<64 hex>`.
- * (Seed 004's promotion input is the one exception: bare 64 hex, checked by `checkDigestInput`.)
+ * The one digest vocabulary: where a human gives a digest, `sha256:<hex>` and bare hex mean the same;
+ * inside the code and wherever the product stores or prints a full digest, it is `sha256:<64 hex>`.
+ * Seed 004's release input is the one exception: bare 64 hex, checked by `checkDigestInput`, crossed
+ * only by {@link fullDigest} and {@link digestHex}.
  */
 
 const PREFIX = "sha256:";
@@ -37,7 +38,12 @@ export function normaliseDigest(text: string): string | undefined {
     return q.kind === "full" ? q.digest : undefined;
 }
 
-/** The 64 hex digits of a digest (seed 004's promotion input form). */
+/** `sha256:<hex>` from bare hex: the one place a digest gets its prefix (check the hex first). */
+export function fullDigest(hex: string): string {
+    return `${PREFIX}${hex}`;
+}
+
+/** The hex digits of a digest (seed 004's release input form); text without the prefix comes back unchanged, so a check still sees it. */
 export function digestHex(digest: string): string {
     return digest.startsWith(PREFIX) ? digest.slice(PREFIX.length) : digest;
 }

@@ -1,5 +1,6 @@
 import * as semver from "semver";
 import { ValidationError } from "../errors";
+import { fullDigest } from "./digest";
 import { isValidTag } from "./reference";
 
 /** Seed 004's exact preflight messages. */
@@ -81,5 +82,5 @@ export function assertRule(field: string, result: RuleResult): void {
 /** `sha256:` + the 64-hex promotion input. */
 export function toFullDigest(digest64: string): string {
     assertRule("digest", checkDigestInput(digest64));
-    return `sha256:${digest64}`;
+    return fullDigest(digest64);
 }

@@ -6,7 +6,8 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { Release, releaseProvider, validateReleaseArgs } from "../../components/release";
 import { createReleaseProvider, ReleaseState } from "../../lib/release/provider";
-import { ReleaseProps, seedDigest } from "../../lib/release/spec";
+import { ReleaseProps } from "../../lib/release/spec";
+import { digestHex } from "../../lib/rules/digest";
 import { RegistryClient } from "../../lib/registry/client";
 import { MEDIA_TYPES } from "../../lib/registry/types";
 import { goTool } from "../support/go-tools";
@@ -189,7 +190,7 @@ describe("components/release", function () {
         });
         /** The props this version's component registers for the same release (its args carry `sha256:<hex>`). */
         const sameRelease = (over: Partial<ReleaseProps> = {}): ReleaseProps => ({
-            kind: KINDS.release, registry: reg.registry, repository: "fixture/app", digest: seedDigest(fixture.outs.promotedDigest), tag: "v1.0.0",
+            kind: KINDS.release, registry: reg.registry, repository: "fixture/app", digest: digestHex(fixture.outs.promotedDigest), tag: "v1.0.0",
             allowNonSemver: false, deleteTagOnDestroy: { reason: "INC-7 fixture" }, ...over,
         });
 
