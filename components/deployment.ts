@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AppConfig } from "../lib/config";
 import { DeploymentSummary, renderDeployRecord } from "../lib/rules/deploy-record";
 import { LIFECYCLE, NAMES, OCI, TYPES } from "../lib/contract";
-import { DEPLOYED_AT_PLACEHOLDER, deployRecordScript, verifyScript } from "../lib/host/scripts";
+import { DEPLOYED_AT_PLACEHOLDER, deployRecordScript, verifyScript, verifyWaitSeconds } from "../lib/host/scripts";
 import { runtimeArgs } from "./container";
 import { HostScript } from "./hostScript";
 import { LxcClass } from "./lxcClass";
@@ -103,7 +103,7 @@ export class Deployment extends pulumi.ComponentResource {
         const verify = new HostScript(`${name}-verify`, {
             ...host,
             role: "verify",
-            script: verifyScript(app.name, hc !== undefined && hc.test[0] !== "NONE"),
+            script: verifyScript(app.name, hc !== undefined && hc.test[0] !== "NONE", verifyWaitSeconds(hc && hc.test[0] !== "NONE" ? hc : undefined)),
             triggers: [this.container.id, resolved.digest],
         }, { parent: this, dependsOn: [this.container] });
         new HostScript(`${name}-record`, {

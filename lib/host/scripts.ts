@@ -69,12 +69,36 @@ export function deployRecordScript(recordPath: string): string {
     ].join("\n") + "\n";
 }
 
+/** The shortest wait of the verification, and the whole wait of a container without a healthcheck. */
+export const VERIFY_MIN_SECONDS = 120;
+
+const DURATION_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+
+/** Seconds of a stack duration such as `30s`, `500ms`, `5m` (the config accepts only these forms). */
+function durationSeconds(text: string): number {
+    const m = /^([0-9]+)(ms|s|m|h)$/.exec(text);
+    if (!m) throw new Error(`Refusing duration "${text}": expected a number and ms, s, m or h.`);
+    return Number(m[1]) * DURATION_SECONDS[m[2]];
+}
+
+/**
+ * How long the verification waits: long enough for Docker to call a healthy container healthy, or an
+ * unhealthy one unhealthy — the start period, then every retry (interval plus timeout each) — plus the
+ * three steady checks, and never less than {@link VERIFY_MIN_SECONDS}. A fixed 120 s failed every app
+ * whose healthcheck needs longer, however healthy it was.
+ */
+export function verifyWaitSeconds(healthcheck?: { interval: string; timeout: string; retries: number; startPeriod: string }): number {
+    if (!healthcheck) return VERIFY_MIN_SECONDS;
+    const needed = durationSeconds(healthcheck.startPeriod) + healthcheck.retries * (durationSeconds(healthcheck.interval) + durationSeconds(healthcheck.timeout)) + 3;
+    return Math.max(VERIFY_MIN_SECONDS, Math.ceil(needed));
+}
+
 /**
  * The verification: the container runs, and is healthy when it has a healthcheck, and stays so for
  * `steady` consecutive checks a second apart with the same start time — a container in a restart loop
  * is "running" for moments between crashes and must not pass. Waits up to `seconds`.
  */
-export function verifyScript(containerName: string, healthcheck: boolean, seconds = 120, steady = 3): string {
+export function verifyScript(containerName: string, healthcheck: boolean, seconds = VERIFY_MIN_SECONDS, steady = 3): string {
     if (!/^[a-z0-9][a-z0-9-]*$/.test(containerName)) throw new Error(`Refusing container name "${containerName}" in a shell script.`);
     // An image may bring its own HEALTHCHECK; without one configured, "healthy" is accepted too.
     const accept = healthcheck ? `"running healthy"` : `"running healthy"|"running "`;

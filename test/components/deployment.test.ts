@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { parse as parseYaml } from "yaml";
-import { DEPLOYED_AT_PLACEHOLDER, deployRecordScript, sshTarget, verifyScript } from "../../lib/host/scripts";
+import { DEPLOYED_AT_PLACEHOLDER, deployRecordScript, sshTarget, verifyScript, verifyWaitSeconds } from "../../lib/host/scripts";
 import { parseDeployRecord, renderDeployRecord } from "../../lib/rules/deploy-record";
 import { buildAndPush, dockerEngine, sharedTestRegistry } from "../support/services";
 
@@ -68,6 +68,16 @@ describe("components/deployment scripts", () => {
         assert.throws(() => deployRecordScript("/opt/o'x/app/deploy-info.yml"), /Refusing deploy record path/);
         assert.throws(() => deployRecordScript("/opt/../etc/deploy-info.yml"), /Refusing deploy record path/);
         assert.throws(() => verifyScript("a b", false), /Refusing container name/);
+    });
+
+    it("waits as long as the healthcheck needs to decide, and never less than 120 s", () => {
+        assert.equal(verifyWaitSeconds(undefined), 120);
+        // Docker's defaults as the config fills them: 10s + 3 × (30s + 5s) + 3 steady checks = 118 s, under the floor.
+        assert.equal(verifyWaitSeconds({ interval: "30s", timeout: "5s", retries: 3, startPeriod: "10s" }), 120);
+        // A slow starter: 5 min start period, then 5 × (1 min + 10 s), plus the steady checks.
+        assert.equal(verifyWaitSeconds({ interval: "1m", timeout: "10s", retries: 5, startPeriod: "5m" }), 300 + 5 * 70 + 3);
+        assert.equal(verifyWaitSeconds({ interval: "500ms", timeout: "250ms", retries: 200, startPeriod: "0s" }), 153);
+        assert.match(verifyScript("web", true, verifyWaitSeconds({ interval: "1m", timeout: "10s", retries: 5, startPeriod: "5m" })), /while \[ "\$i" -lt 653 \]/);
     });
 
     it("derives the SSH connection from the class's Docker endpoint", () => {
