@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { HostScriptInputs, sshTarget } from "../lib/host/scripts";
 import { shellLine } from "../lib/release/notes";
-import { HostScriptRole, KINDS } from "../lib/contract";
+import { HostScriptRole, KINDS, PROJECT } from "../lib/contract";
 
 /** What a host script reports after it ran. */
 export interface HostScriptOutputs extends HostScriptInputs {
@@ -86,6 +86,6 @@ export class HostScript extends pulumi.dynamic.Resource {
         };
         if (args.stdin !== undefined) props.stdin = args.stdin;
         if (args.recordPath !== undefined) props.recordPath = args.recordPath;
-        super(hostScriptProvider, name, props, opts, "image-lifecycle", "HostScript");
+        super(hostScriptProvider, name, props, opts, PROJECT, "HostScript");
     }
 }

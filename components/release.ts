@@ -4,7 +4,7 @@ import type { ReleaseRecord } from "../lib/release/promotion";
 import { MUTABLE, type ReleaseProvider } from "../lib/release/provider";
 import { ReleaseSigning, ReleaseSpec } from "../lib/release/spec";
 import { digestHex } from "../lib/rules/digest";
-import { KINDS, TYPES } from "../lib/contract";
+import { KINDS, PROJECT, TYPES } from "../lib/contract";
 
 /** `T`'s fields as Pulumi inputs. */
 type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
@@ -69,7 +69,7 @@ class Promotion extends pulumi.dynamic.Resource {
     declare readonly recordPath: pulumi.Output<string>;
 
     constructor(name: string, props: Record<string, pulumi.Input<unknown>>, opts: pulumi.CustomResourceOptions) {
-        super(releaseProvider, name, { ...props, promotedDigest: undefined, record: undefined, releaseNotes: undefined, recordPath: undefined }, opts, "image-lifecycle", "Release");
+        super(releaseProvider, name, { ...props, promotedDigest: undefined, record: undefined, releaseNotes: undefined, recordPath: undefined }, opts, PROJECT, "Release");
     }
 }
 

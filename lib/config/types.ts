@@ -78,12 +78,9 @@ export interface AppConfig extends ImageChoice {
  * here, though the stack file holds seed 004's 64 hex; `sign: true` selects the stack's key pair.
  */
 export type ReleaseConfig = { name: string } & Omit<ReleaseSpec, "registry" | "insecure" | "sign"> & {
-    /** Sign with the stack's cosign key pair ({@link SigningConfig}) and verify tag and digest. */
+    /** Sign with the stack's cosign key pair ({@link ReleaseSigning}) and verify tag and digest. */
     sign?: boolean;
 };
-
-/** The stack's cosign key pair, for releases with `sign: true`: exactly a release's `sign` input. */
-export type SigningConfig = ReleaseSigning;
 
 export interface ReleaseGateConfig {
     /** `owner/name` on GitHub. */
@@ -128,7 +125,8 @@ export interface ProximaEstate extends CommonEstate {
     apps: AppConfig[];
     releases: ReleaseConfig[];
     /** Set when cosignPublicKey is. */
-    signing?: SigningConfig;
+    /** The stack's cosign key pair, for releases with `sign: true`: exactly a release's `sign` input. */
+    signing?: ReleaseSigning;
     releaseGate?: ReleaseGateConfig;
 }
 
