@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { KINDS } from "../contract";
 import { quoteValue } from "../format/text";
 import { RegistryAccess, registryAccess, registryClient } from "../registry/access";
-import { RegistryCredentials } from "../registry/types";
+import { ImageInfo, Manifest, RegistryCredentials } from "../registry/types";
 import { isLoopbackRegistry } from "../rules/reference";
 import { cosignSignArgs, cosignVerifyArgs, renderReleaseNotes } from "./notes";
 import { buildRecord, CheckResult, deleteReleaseTag, inputChecks, promote, promotedBy, recordPath, ReleaseRecord, writeRecordFile } from "./promotion";
@@ -208,6 +208,26 @@ function notesSigning(p: ReleaseProps) {
     return { publicKey: normalisePem(p.sign.publicKey), httpRegistry: p.insecure === true || isLoopbackRegistry(p.registry) };
 }
 
+/** The release notes of `p` promoted to `digest`, as create and update (when signing is turned on) render them. */
+function notesOf(p: ProviderInputs, digest: string, manifest: Manifest, info: ImageInfo, run: ReleaseRecord["run"]): string {
+    const cosign = notesSigning(p);
+    return renderReleaseNotes({
+        registry: p.registry,
+        repository: p.repository,
+        tag: p.tag,
+        digest,
+        manifest,
+        info,
+        ...(run ? { run } : {}),
+        ...(cosign ? { cosign } : {}),
+    });
+}
+
+/** Where the notes of the record file `file` go: beside it, `.md` for `.json`. */
+function notesPath(file: string): string {
+    return file.replace(/\.json$/, ".md");
+}
+
 /** The release provider; `opts.unknown` is the engine's marker for values a preview does not know yet. */
 export function createReleaseProvider(opts: ReleaseProviderOptions): ReleaseProvider {
     const UNKNOWN = opts.unknown;
@@ -274,20 +294,10 @@ export function createReleaseProvider(opts: ReleaseProviderOptions): ReleaseProv
             };
             // From the manifest already fetched: only the config blob is read (and an index's first platform).
             const info = await api.imageInfoFromManifest(inputs.repository, outcome.manifest);
-            const cosign = notesSigning(inputs);
-            const releaseNotes: string = renderReleaseNotes({
-                registry: inputs.registry,
-                repository: inputs.repository,
-                tag: inputs.tag,
-                digest: outcome.digest,
-                manifest: outcome.manifest,
-                info,
-                ...(record.run ? { run: record.run } : {}),
-                ...(cosign ? { cosign } : {}),
-            });
+            const releaseNotes = notesOf(inputs, outcome.digest, outcome.manifest, info, record.run);
             const file = recordPath(recordsRoot(), spec);
             writeRecordFile(file, record);
-            fs.writeFileSync(file.replace(/\.json$/, ".md"), releaseNotes);
+            fs.writeFileSync(notesPath(file), releaseNotes);
             const outs: ReleaseState = { ...inputs, promotedDigest: outcome.digest, record, releaseNotes, recordPath: file };
             return { id: `${inputs.registry}/${inputs.repository}:${inputs.tag}`, outs };
         },
@@ -307,11 +317,8 @@ export function createReleaseProvider(opts: ReleaseProviderOptions): ReleaseProv
                 const api = registryClient(accessOf(news));
                 const manifest = await api.getManifest(news.repository, olds.promotedDigest);
                 const info = await api.imageInfoFromManifest(news.repository, manifest);
-                releaseNotes = renderReleaseNotes({
-                    registry: news.registry, repository: news.repository, tag: news.tag, digest: olds.promotedDigest, manifest, info,
-                    ...(record.run ? { run: record.run } : {}), cosign: notesSigning(news)!,
-                });
-                fs.writeFileSync(olds.recordPath.replace(/\.json$/, ".md"), releaseNotes);
+                releaseNotes = notesOf(news, olds.promotedDigest, manifest, info, record.run);
+                fs.writeFileSync(notesPath(olds.recordPath), releaseNotes);
             }
             if (news.deleteTagOnDestroy) record.breakGlass = { deleteTagOnDestroy: true, reason: news.deleteTagOnDestroy.reason };
             else delete record.breakGlass;
