@@ -1,6 +1,7 @@
 import * as os from "node:os";
 import * as pulumi from "@pulumi/pulumi";
-import { Estate, PROJECT, parseConfig, StackName } from "./lib/config";
+import { Estate, parseConfig } from "./lib/config";
+import { PROJECT, StackName } from "./lib/contract";
 import { loginFromEnv } from "./lib/registry/access";
 
 /**

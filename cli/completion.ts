@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
-import { PROJECT } from "../lib/config";
+import { PROJECT } from "../lib/contract";
 import { CLEANUP_OPTIONS } from "./cleanup";
 import { Command, EXIT, usageError } from "./io";
 import { COMMANDS } from "./main";
