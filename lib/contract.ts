@@ -43,6 +43,11 @@ export const LIFECYCLE = {
     budgetCpus: "image-lifecycle.budget.cpus",
     /** On a Proxima container: the image's size in bytes as the registry reports it (config + layers). */
     size: "image-lifecycle.size",
+    /**
+     * On a Proxima container: the hash of every setting it was created with (image, command, env, ports,
+     * volumes, healthcheck, limits, ...). A container whose label differs from the stack's is replaced.
+     */
+    spec: "image-lifecycle.spec",
 } as const;
 
 /** Proxima's LXC responsibility classes (seed 000). */
@@ -98,4 +103,33 @@ export const NAMES = {
     classVolume: (cls: string, app: string, volume: string): string => `${cls}-${app}-${volume}`,
     /** The deploy record on the class host (seed 002): `/opt/<org>/<app>/deploy-info.yml`. */
     deployRecord: (org: string, app: string): string => `/opt/${org}/${app}/deploy-info.yml`,
+    /**
+     * The app's deploy history beside its record: one JSON object per line, oldest first, appended by
+     * every deploy that changed what runs ({@link DeployHistoryEntry}).
+     */
+    deployHistory: (org: string, app: string): string => `/opt/${org}/${app}/deploy-history.jsonl`,
+    /** The name a running container is given while its successor is verified; removed once it is. */
+    previousContainer: (app: string): string => `${app}.previous`,
 } as const;
+
+/** What a deploy came to, as the deploy history records it. */
+export type DeployOutcome = "verified" | "failed" | "rolled-back";
+
+/**
+ * One line of `deploy-history.jsonl`. `failed`: this digest was started and did not pass verification
+ * (`detail` says why). `rolled-back`: after a failure, this (the previous) digest was started again.
+ */
+export interface DeployHistoryEntry {
+    app: string;
+    /** `host[:port]/repository`. */
+    image: string;
+    /** `sha256:<64 hex>`. */
+    digest: string;
+    tag?: string;
+    description?: string;
+    /** ISO 8601, UTC, the host's clock. */
+    at: string;
+    by: string;
+    outcome: DeployOutcome;
+    detail?: string;
+}
