@@ -79,15 +79,13 @@ export const TYPES = {
 
 /**
  * The `kind` input that marks this product's dynamic resources, so policies find them among all
- * dynamic resources: the release (a digest promoted to a tag) and the scripts run on a class host.
+ * dynamic resources: the release (a digest promoted to a tag) and the Proxima app containers.
  */
 export const KINDS = {
     release: "image-lifecycle:release",
-    hostScript: "image-lifecycle:host-script",
+    /** A Proxima app's container, which the product runs on its class host (components/appContainer.ts). */
+    appContainer: "image-lifecycle:app-container",
 } as const;
-
-/** What a host script is for; the policy pack finds the deploy record by this fact, never by its script text. */
-export type HostScriptRole = "deploy-record" | "verify";
 
 /** How the program names what it creates; the policies read the same names back. */
 export const NAMES = {

@@ -50,3 +50,12 @@ export function goDuration(text: string): string {
 function trim(n: number): string {
     return String(Number(n.toFixed(9)));
 }
+
+const STACK_DURATION_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+
+/** Seconds of a stack duration such as `30s`, `500ms`, `5m` (the config accepts only these forms). */
+export function durationSeconds(text: string): number {
+    const m = /^([0-9]+)(ms|s|m|h)$/.exec(text);
+    if (!m) throw new Error(`Refusing duration "${text}": expected a number and ms, s, m or h.`);
+    return Number(m[1]) * STACK_DURATION_SECONDS[m[2]];
+}

@@ -2,7 +2,7 @@
  * How the policies recognise this product's resources. Types are the engine's type tokens; roles come
  * from inputs (labels, the release `kind` marker), never from guessing at URNs.
  */
-import { CLASSES, type HostScriptRole, KINDS, LIFECYCLE, LYRA, type LxcClassName, NAMES, TYPES } from "../../lib/contract";
+import { CLASSES, KINDS, LIFECYCLE, LYRA, type LxcClassName, NAMES, TYPES } from "../../lib/contract";
 import { type ImageReference, parseReference } from "../../lib/rules/reference";
 import { field, label, labelsOf, type Labels, list, UNKNOWN } from "./values";
 
@@ -48,9 +48,17 @@ export function isRelease(type: string, props: unknown): boolean {
     return isDynamic(type) && field(props, "kind") === KINDS.release;
 }
 
-/** True for a script the program runs on a class host (marked with `kind: KINDS.hostScript`), of `role` when given. */
-export function isHostScript(type: string, props: unknown, role?: HostScriptRole): boolean {
-    return isDynamic(type) && field(props, "kind") === KINDS.hostScript && (role === undefined || field(props, "role") === role);
+/** True for a Proxima app's container that the product runs itself (marked with `kind: KINDS.appContainer`). */
+export function isAppContainer(type: string, props: unknown): boolean {
+    return isDynamic(type) && field(props, "kind") === KINDS.appContainer;
+}
+
+/**
+ * True for a container: the docker provider's, or the product's own app container, whose inputs use the
+ * docker provider's field names (image, labels, envs, ports, volumes, networksAdvanced, memory, cpus, …).
+ */
+export function isContainer(type: string, props: unknown): boolean {
+    return type === TYPES.container || isAppContainer(type, props);
 }
 
 /** The side a class names: `lyra` for Lyra's pseudo-class, `proxima` for a Proxima class, else undefined. */
@@ -93,7 +101,7 @@ export function mountSources(props: unknown, kind: "bind" | "volume"): unknown[]
 
 /** A container's labels and the host it targets; undefined for a resource that is not a container. */
 export function containerView(r: { type: string; props: unknown; provider?: ProviderRef }): { labels: Labels; target: "lyra" | "proxima" } | undefined {
-    if (r.type !== TYPES.container) return undefined;
+    if (!isContainer(r.type, r.props)) return undefined;
     const labels = resourceLabels(r.props);
     return { labels, target: containerTarget(labels, r.provider) };
 }

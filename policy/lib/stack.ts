@@ -25,6 +25,8 @@ export class StackIndex {
     readonly childrenByParent = new Map<string, PolicyResource[]>();
     /** LxcClass components by class name. */
     readonly lxcClasses = new Map<string, PolicyResource>();
+    /** Docker providers by their `host` input: the endpoint a product app container must share with its class. */
+    readonly providersByHost = new Map<string, PolicyResource[]>();
     private readonly classes = new Map<string, string | undefined>();
 
     constructor(readonly resources: PolicyResource[]) {
@@ -37,6 +39,10 @@ export class StackIndex {
                 else this.childrenByParent.set(parentUrn, [r]);
             }
             if (r.type === TYPES.lxcClass) this.lxcClasses.set(r.name, r);
+            if (r.type === TYPES.dockerProvider) {
+                const host = field(r.props, "host");
+                if (typeof host === "string") this.providersByHost.set(host, [...(this.providersByHost.get(host) ?? []), r]);
+            }
             const container = containerView(r);
             if (container) {
                 const cls = label(container.labels, LIFECYCLE.class);

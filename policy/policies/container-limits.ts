@@ -2,7 +2,7 @@ import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { cpuLimit, memoryLimit } from "../lib/limits";
 
 import { describe, field, UNKNOWN } from "../lib/values";
-import { TYPES } from "../../lib/contract";
+import { isContainer } from "../lib/resources";
 
 /** Seed 001 and 000: containers use limited CPU and memory, so one cannot starve its neighbours. */
 export const containerLimits: ResourceValidationPolicy = {
@@ -10,7 +10,7 @@ export const containerLimits: ResourceValidationPolicy = {
     description: "Every container, on Lyra and on Proxima, declares a memory limit and a CPU limit.",
     enforcementLevel: "mandatory",
     validateResource: (args, report) => {
-        if (args.type !== TYPES.container) return;
+        if (!isContainer(args.type, args.props)) return;
         const where = `container ${args.name}`;
         const memory = memoryLimit(args.props);
         if (memory === UNKNOWN) report(`${where}: memory is unknown during preview, so its limit cannot be checked. Set a literal memory limit in MB.`);

@@ -1,5 +1,5 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { isKnownClass, mountSources, type ProviderRef } from "../lib/resources";
+import { isAppContainer, isKnownClass, mountSources, type ProviderRef } from "../lib/resources";
 import { dependenciesOf, StackIndex } from "../lib/stack";
 import { describe, field, list, UNKNOWN } from "../lib/values";
 import { LYRA, NAMES } from "../../lib/contract";
@@ -34,7 +34,19 @@ export const proximaClassIsolation: StackValidationPolicy = {
             const r = c.resource;
             const where = `container ${r.name} (class ${cls})`;
 
-            if (r.provider) {
+            if (isAppContainer(r.type, r.props)) {
+                // The product's own container: its endpoint must be its class provider's host.
+                const endpoint = field(r.props, "endpoint");
+                const owners = typeof endpoint === "string" ? (index.providersByHost.get(endpoint) ?? []) : [];
+                const classes = owners.map((p) => index.classOf(p));
+                if (typeof endpoint !== "string") {
+                    report(`${where}: its endpoint is ${describe(endpoint)}, so class isolation cannot be checked. Set the class's literal host.`, r.urn);
+                } else if (!classes.includes(cls)) {
+                    const other = classes.find((c) => c !== undefined);
+                    report(`${where}: endpoint ${endpoint} is ${other ? `the ${other} class's Docker endpoint` : "no class's Docker endpoint"}. Deploy it to the host of LxcClass ${cls}.`, r.urn);
+                }
+                for (const p of owners) judge(r.urn, p);
+            } else if (r.provider) {
                 const p = r.provider as ProviderRef;
                 judge(r.urn, index.byUrn.get(p.urn));
                 const pc = index.classOfProvider(p);

@@ -1,27 +1,22 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { parseDeployRecord } from "../../lib/rules/deploy-record";
 import { LIFECYCLE } from "../../lib/contract";
-import { isHostScript, parseImage } from "../lib/resources";
+import { isAppContainer, parseImage } from "../lib/resources";
 import { StackIndex } from "../lib/stack";
 import { field, label, UNKNOWN } from "../lib/values";
 
-// The record of a container: a host script beside it (same parent, the app's Deployment) whose role is
-// "deploy-record" and whose recordPath is the path in the container's record label. Matching on the
-// path rather than on a resource name keeps two apps' records apart even if names change.
-function recordCommandFor(index: StackIndex, container: PolicyResource, recordPath: string): { siblings: number; match?: PolicyResource } {
-    const parent = index.parentOf(container);
-    const siblings = parent ? (index.childrenByParent.get(parent.urn) ?? []).filter((r) => isHostScript(r.type, r.props, "deploy-record")) : [];
-    const match = siblings.find((r) => {
-        const path = field(r.props, "recordPath");
-        return path === UNKNOWN || path === recordPath;
-    });
-    return { siblings: siblings.length, ...(match ? { match } : {}) };
+// The record of a container: the product's app container writes it itself (its `recordPath` and
+// `record` inputs); matching on the path in the container's record label keeps two apps' records apart.
+function recordOf(container: PolicyResource, recordPath: string): { path: unknown; record: unknown } | undefined {
+    if (!isAppContainer(container.type, container.props)) return undefined;
+    const path = field(container.props, "recordPath");
+    return path === UNKNOWN || path === recordPath ? { path, record: field(container.props, "record") } : { path, record: undefined };
 }
 
 /** Seed 002: every deployment writes /opt/<org>/<app>/deploy-info.yml, so the host says what runs and why. */
 export const proximaDeployRecord: StackValidationPolicy = {
     name: "proxima-deploy-record",
-    description: "Every Proxima container has a deploy record host script writing the path in its record label with its digest.",
+    description: "Every Proxima container writes a deploy record at the path in its record label, naming its digest.",
     enforcementLevel: "mandatory",
     validateStack: (args, report) => {
         const index = new StackIndex(args.resources);
@@ -38,18 +33,18 @@ export const proximaDeployRecord: StackValidationPolicy = {
                 report(`${where}: no ${LIFECYCLE.record} label, so no deploy record can be found for it. Deploy it through a Deployment, which labels it and writes /opt/<org>/<app>/deploy-info.yml.`, r.urn);
                 continue;
             }
-            const { siblings, match } = recordCommandFor(index, r, recordPath);
-            if (!match) {
+            const own = recordOf(r, recordPath);
+            if (!own || (own.path !== UNKNOWN && own.path !== recordPath)) {
                 report(
-                    `${where}: no deploy record command writes ${recordPath}` +
-                        (siblings ? ` (${siblings} record${siblings > 1 ? "s" : ""} beside it write elsewhere)` : " (no deploy-record host script beside it)") +
+                    `${where}: nothing writes its deploy record ${recordPath}` +
+                        (own ? ` (it writes ${typeof own.path === "string" ? own.path : "no record"})` : " (a plain docker container writes none)") +
                         `. Deploy it through a Deployment, which writes the record on the class host.`,
                     r.urn,
                 );
                 continue;
             }
             // The record must describe what runs: same digest as the container's pinned image.
-            const stdin = field(match.props, "stdin");
+            const stdin = own.record;
             const image = field(r.props, "image");
             if (typeof stdin !== "string" || typeof image !== "string") continue;
             let running: string | undefined;
@@ -62,11 +57,11 @@ export const proximaDeployRecord: StackValidationPolicy = {
             try {
                 recorded = parseDeployRecord(stdin, `record of ${r.name}`).digest;
             } catch (e) {
-                report(`${where}: its deploy record (${match.name}) is not a valid record: ${(e as Error).message}`, r.urn);
+                report(`${where}: its deploy record is not a valid record: ${(e as Error).message}`, r.urn);
                 continue;
             }
             if (running && recorded !== running) {
-                report(`${where}: its deploy record (${match.name}) names ${recorded} but the container runs ${running}. Render the record from the same resolved digest as the container.`, r.urn);
+                report(`${where}: its deploy record names ${recorded} but the container runs ${running}. Render the record from the same resolved digest as the container.`, r.urn);
             }
         }
     },

@@ -1,6 +1,6 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { configWithDefaults } from "../lib/policy-config";
-import { containerTarget, declaredSide, providerClass, type ProviderRef, resourceLabels, sideOfClass } from "../lib/resources";
+import { containerTarget, declaredSide, isAppContainer, providerClass, type ProviderRef, resourceLabels, sideOfClass } from "../lib/resources";
 import { field } from "../lib/values";
 import { LYRA, TYPES } from "../../lib/contract";
 
@@ -29,13 +29,23 @@ export const stackEndpointSeparation: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     configSchema: schema,
     validateResource: (args, report) => {
+        const { lyraHosts, proximaHosts } = configWithDefaults<EndpointConfig>(schema, args.getConfig());
+        if (isAppContainer(args.type, args.props)) {
+            // The product's own container reaches its host by its endpoint input, not a docker provider.
+            const side = containerTarget(resourceLabels(args.props));
+            const endpoint = field(args.props, "endpoint");
+            const endpointSide = typeof endpoint !== "string" ? undefined : lyraHosts.includes(endpoint) ? "lyra" : proximaHosts.includes(endpoint) ? "proxima" : undefined;
+            if (endpointSide && endpointSide !== side) {
+                report(`${args.name} is a ${side === "lyra" ? "Lyra" : "Proxima"} container but its endpoint ${endpoint} is a ${endpointSide === "lyra" ? "Lyra" : "Proxima"} host. Deploy it to its class's host.`);
+            }
+            return;
+        }
         if (!DOCKER_TYPES.has(args.type) || !args.provider) return;
         const labels = resourceLabels(args.props);
         // Networks and volumes only say their side by label; unlabelled ones have no side to check.
         if (args.type !== TYPES.container && declaredSide(labels) === undefined) return;
         const side = containerTarget(labels, args.provider as ProviderRef);
         const provider = args.provider as ProviderRef;
-        const { lyraHosts, proximaHosts } = configWithDefaults<EndpointConfig>(schema, args.getConfig());
         const host = field(provider.props, "host");
         let providerSide: "lyra" | "proxima" | undefined;
         if (typeof host === "string" && lyraHosts.includes(host)) providerSide = "lyra";
