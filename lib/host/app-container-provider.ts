@@ -114,7 +114,7 @@ export function failureMessage(inputs: AppContainerInputs, why: string, restored
 async function deploy(inputs: AppContainerInputs): Promise<AppContainerOutputs> {
     const spec = specOf(inputs);
     if (specHash(spec) !== inputs.spec) throw new Error(`${inputs.name}: the spec hash does not match its settings; this is a bug in image-lifecycle.`);
-    const script = deployScript({ spec, recordPath: inputs.recordPath, waitSeconds: inputs.waitSeconds, healthcheck: spec.healthcheck !== undefined && spec.healthcheck.test[0] !== "NONE" });
+    const script = deployScript({ spec, recordPath: inputs.recordPath, waitSeconds: inputs.waitSeconds });
     const stdin = [inputs.history.verified, inputs.history.failed, inputs.history.restored].join("\n") + "\n" + inputs.record;
     let out: string;
     try {

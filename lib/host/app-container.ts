@@ -127,7 +127,7 @@ const SAFE_PATH = /^\/[A-Za-z0-9._/-]+$/;
 /** The part of every script that reads a container: `inspect NAME` prints one line of facts or nothing. */
 function inspectFunctions(): string[] {
     return [
-        `inspect() { docker inspect -f '{{.Id}}|{{index .Config.Labels "${LIFECYCLE.digest}"}}|{{index .Config.Labels "${LIFECYCLE.spec}"}}|{{index .Config.Labels "${LIFECYCLE.tag}"}}|{{.State.Status}}|{{if .State.Health}}{{.State.Health.Status}}{{end}}|{{.State.StartedAt}}|{{.RestartCount}}' "$1" 2>/dev/null; }`,
+        `inspect() { docker inspect -f '{{.Id}}|{{index .Config.Labels "${LIFECYCLE.digest}"}}|{{index .Config.Labels "${LIFECYCLE.spec}"}}|{{index .Config.Labels "${LIFECYCLE.tag}"}}|{{.State.Status}}|{{with index .State \"Health\"}}{{.Status}}{{end}}|{{.State.StartedAt}}|{{.RestartCount}}' "$1" 2>/dev/null | sed 's/<no value>//g'; }`,
         `json_of() { echo "$1" | awk -F'|' '{ printf "{\\"id\\":\\"%s\\",\\"digest\\":\\"%s\\",\\"spec\\":\\"%s\\",\\"tag\\":\\"%s\\",\\"status\\":\\"%s\\",\\"health\\":\\"%s\\",\\"startedAt\\":\\"%s\\"}", $1, $2, $3, $4, $5, $6, $7 }'; }`,
     ];
 }
@@ -149,8 +149,6 @@ export interface DeployScriptInput {
     recordPath: string;
     /** Seconds the verification waits ({@link verifyWaitSeconds}). */
     waitSeconds: number;
-    /** Whether "healthy" is required (a healthcheck is configured). */
-    healthcheck: boolean;
 }
 
 /**
@@ -177,7 +175,6 @@ export function deployScript(input: DeployScriptInput): string {
     const dir = recordPath.slice(0, recordPath.lastIndexOf("/"));
     const history = `${dir}/${NAMES.deployHistory("x", "y").split("/").pop()}`;
     const hash = specHash(spec);
-    const accept = input.healthcheck ? `"running healthy"` : `"running healthy"|"running "`;
     return [
         "set -u",
         "trap '' HUP PIPE",
@@ -208,7 +205,8 @@ export function deployScript(input: DeployScriptInput): string {
         '    got=$(echo "$c" | awk -F"|" \'{ print $5 " " $6 }\')',
         '    facts=$(echo "$c" | awk -F"|" \'{ print $7 " " $8 }\')',
         '    case "$got" in',
-        `      ${accept}) if [ "$facts" = "$seen" ]; then same=$((same+1)); else same=1; seen=$facts; fi; [ "$same" -ge 3 ] && return 0 ;;`,
+        // No health status at all means the container has no healthcheck (not even the image's): running suffices.
+        `      "running healthy"|"running ") if [ "$facts" = "$seen" ]; then same=$((same+1)); else same=1; seen=$facts; fi; [ "$same" -ge 3 ] && return 0 ;;`,
         // Docker's own verdict ends the wait: unhealthy after every retry, or exited for three checks.
         '      "running unhealthy") return 1 ;;',
         '      "exited "*|"dead "*) [ "$i" -ge 3 ] && return 1; same=0; seen="" ;;',
@@ -221,7 +219,7 @@ export function deployScript(input: DeployScriptInput): string {
         // Why a container failed, as one line of safe characters (it goes into JSON and a history line).
         "why_of() {",
         '  c=$(inspect "$1"); st=$(echo "$c" | awk -F"|" \'{ print $5 }\'); he=$(echo "$c" | awk -F"|" \'{ print $6 }\')',
-        `  hl=$(docker inspect -f '{{if .State.Health}}{{range .State.Health.Log}}{{.Output}}{{end}}{{end}}' "$1" 2>/dev/null | tail -n 1)`,
+        `  hl=$(docker inspect -f '{{with index .State "Health"}}{{range .Log}}{{.Output}}{{end}}{{end}}' "$1" 2>/dev/null | tail -n 1)`,
         '  ex=$(docker inspect -f \'{{.State.ExitCode}}\' "$1" 2>/dev/null)',
         '  lg=$(docker logs --tail 2 "$1" 2>&1 | tail -n 2 | tr "\\n" " ")',
         '  out="state ${st:-absent}${he:+, $he}, exit code ${ex:-?}"',
@@ -278,7 +276,10 @@ export function deployScript(input: DeployScriptInput): string {
         "fi",
         // The new container failed: remove it, put the previous one back.
         'why=$(why_of "$name")',
-        '[ -n "$(inspect "$name")" ] || why="docker refused to create or start it: $(tail -n 1 "$log" | tr -c \'A-Za-z0-9 ._:/()=,;+-\' \' \' | cut -c1-300)"',
+        '[ -n "$(inspect "$name")" ] || why="docker refused to create it"',
+        // What docker itself said (a refused create or start) goes with it.
+        'err=$(grep -i "error" "$log" | tail -n 1 | tr -c \'A-Za-z0-9 ._:/()=,;+-\' \' \' | cut -c1-300)',
+        '[ -n "$err" ] && why="$why; docker: $err"',
         'd rm -f "$name"',
         'append "$line_failed" "$why"',
         'restored=""',
