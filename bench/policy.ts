@@ -1,6 +1,6 @@
 /**
  * bench:policy — the whole pack over synthetic estates of 1,000 and 10,000 resources in the program's
- * shapes (classes with providers and networks, deployments with container and record command,
+ * shapes (classes with providers and networks, deployments with pulled image and app container,
  * releases, the production gate). Release tags are asked of a real local registry when
  * docker-registry is installed. Last line: `ratio=<t10k/t1k>` (target ≤ 12: nothing quadratic).
  */

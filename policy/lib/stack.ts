@@ -21,8 +21,6 @@ export class StackIndex {
     /** Docker networks and volumes by their `name` input (the Docker-side name containers refer to). */
     readonly networksByName = new Map<string, PolicyResource>();
     readonly volumesByName = new Map<string, PolicyResource>();
-    /** Children by parent URN, for the record commands beside each container. */
-    readonly childrenByParent = new Map<string, PolicyResource[]>();
     /** LxcClass components by class name. */
     readonly lxcClasses = new Map<string, PolicyResource>();
     /** Docker providers by their `host` input: the endpoint a product app container must share with its class. */
@@ -32,16 +30,14 @@ export class StackIndex {
     constructor(readonly resources: PolicyResource[]) {
         for (const r of resources) {
             this.byUrn.set(r.urn, r);
-            const parentUrn = r.parent?.urn ?? r.opts?.parent;
-            if (parentUrn) {
-                const siblings = this.childrenByParent.get(parentUrn);
-                if (siblings) siblings.push(r);
-                else this.childrenByParent.set(parentUrn, [r]);
-            }
             if (r.type === TYPES.lxcClass) this.lxcClasses.set(r.name, r);
             if (r.type === TYPES.dockerProvider) {
                 const host = field(r.props, "host");
-                if (typeof host === "string") this.providersByHost.set(host, [...(this.providersByHost.get(host) ?? []), r]);
+                if (typeof host === "string") {
+                    const same = this.providersByHost.get(host);
+                    if (same) same.push(r);
+                    else this.providersByHost.set(host, [r]);
+                }
             }
             const container = containerView(r);
             if (container) {
@@ -53,6 +49,13 @@ export class StackIndex {
                 (r.type === TYPES.network ? this.networksByName : this.volumesByName).set(key, r);
             }
         }
+    }
+
+    /** The hosts of the Docker providers that serve class `cls` (normally one: its `<class>-docker`). */
+    hostsOfClass(cls: string): string[] {
+        const out: string[] = [];
+        for (const [host, providers] of this.providersByHost) if (providers.some((p) => this.classOf(p) === cls)) out.push(host);
+        return out;
     }
 
     parentOf(r: PolicyResource): PolicyResource | undefined {

@@ -9,13 +9,14 @@ const SHARED_NETWORK_MODE = /^(host|container:.*)$/;
 
 /**
  * Seed 000: nothing may depend across classes. Each class is its own Docker endpoint with its own
- * network and volumes, so a container's provider, networks, volumes and dependencies must all be of
- * its class. A Lyra provider on a Proxima container is left to `stack-endpoint-separation`, and a
- * missing class to `proxima-workload-class`, so each fault is reported once.
+ * network and volumes, so a container's provider (an app container's endpoint), networks, volumes and
+ * dependencies must all be of its class. A Lyra provider on a docker container is left to
+ * `stack-endpoint-separation`, and a missing class to `proxima-workload-class`, so each fault is
+ * reported once.
  */
 export const proximaClassIsolation: StackValidationPolicy = {
     name: "proxima-class-isolation",
-    description: "A Proxima container's provider, networks, volumes and dependencies all belong to its own class.",
+    description: "A Proxima container's provider or endpoint, networks, volumes and dependencies all belong to its own class.",
     enforcementLevel: "mandatory",
     validateStack: (args, report) => {
         const index = new StackIndex(args.resources);
@@ -35,17 +36,24 @@ export const proximaClassIsolation: StackValidationPolicy = {
             const where = `container ${r.name} (class ${cls})`;
 
             if (isAppContainer(r.type, r.props)) {
-                // The product's own container: its endpoint must be its class provider's host.
+                // The product's own container has no docker provider: it reaches its class host by its
+                // endpoint, which must be the host of its class's provider. This rule judges every other
+                // endpoint (another class's, Lyra's, none), so stack-endpoint-separation leaves it alone.
                 const endpoint = field(r.props, "endpoint");
-                const owners = typeof endpoint === "string" ? (index.providersByHost.get(endpoint) ?? []) : [];
-                const classes = owners.map((p) => index.classOf(p));
+                const hosts = index.hostsOfClass(cls);
+                const fix = `Set endpoint to ${hosts.length === 1 ? hosts[0] : `the host of the ${NAMES.classProvider(cls)} provider`}, the Docker endpoint of LxcClass ${cls}.`;
                 if (typeof endpoint !== "string") {
-                    report(`${where}: its endpoint is ${describe(endpoint)}, so class isolation cannot be checked. Set the class's literal host.`, r.urn);
-                } else if (!classes.includes(cls)) {
-                    const other = classes.find((c) => c !== undefined);
-                    report(`${where}: endpoint ${endpoint} is ${other ? `the ${other} class's Docker endpoint` : "no class's Docker endpoint"}. Deploy it to the host of LxcClass ${cls}.`, r.urn);
+                    report(`${where}: its endpoint is ${describe(endpoint)}, so class isolation cannot be checked. ${fix}`, r.urn);
+                } else {
+                    const owners = index.providersByHost.get(endpoint) ?? [];
+                    const classes = owners.map((p) => index.classOf(p));
+                    if (!classes.includes(cls)) {
+                        const other = classes.find((oc) => oc !== undefined);
+                        const whose = other === LYRA ? "Lyra's Docker endpoint" : other ? `the ${other} class's Docker endpoint` : "the Docker endpoint of no class in this stack";
+                        report(`${where}: endpoint ${endpoint} is ${whose}. ${fix}`, r.urn);
+                    }
+                    for (const p of owners) judge(r.urn, p);
                 }
-                for (const p of owners) judge(r.urn, p);
             } else if (r.provider) {
                 const p = r.provider as ProviderRef;
                 judge(r.urn, index.byUrn.get(p.urn));

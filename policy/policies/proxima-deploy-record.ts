@@ -1,17 +1,9 @@
-import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import type { StackValidationPolicy } from "@pulumi/policy";
 import { parseDeployRecord } from "../../lib/rules/deploy-record";
 import { LIFECYCLE } from "../../lib/contract";
 import { isAppContainer, parseImage } from "../lib/resources";
 import { StackIndex } from "../lib/stack";
-import { field, label, UNKNOWN } from "../lib/values";
-
-// The record of a container: the product's app container writes it itself (its `recordPath` and
-// `record` inputs); matching on the path in the container's record label keeps two apps' records apart.
-function recordOf(container: PolicyResource, recordPath: string): { path: unknown; record: unknown } | undefined {
-    if (!isAppContainer(container.type, container.props)) return undefined;
-    const path = field(container.props, "recordPath");
-    return path === UNKNOWN || path === recordPath ? { path, record: field(container.props, "record") } : { path, record: undefined };
-}
+import { describe, field, label, UNKNOWN } from "../lib/values";
 
 /** Seed 002: every deployment writes /opt/<org>/<app>/deploy-info.yml, so the host says what runs and why. */
 export const proximaDeployRecord: StackValidationPolicy = {
@@ -33,20 +25,30 @@ export const proximaDeployRecord: StackValidationPolicy = {
                 report(`${where}: no ${LIFECYCLE.record} label, so no deploy record can be found for it. Deploy it through a Deployment, which labels it and writes /opt/<org>/<app>/deploy-info.yml.`, r.urn);
                 continue;
             }
-            const own = recordOf(r, recordPath);
-            if (!own || (own.path !== UNKNOWN && own.path !== recordPath)) {
+            // The product's app container writes its record itself (its `recordPath` and `record` inputs);
+            // a plain docker container has nothing that writes one.
+            if (!isAppContainer(r.type, r.props)) {
                 report(
-                    `${where}: nothing writes its deploy record ${recordPath}` +
-                        (own ? ` (it writes ${typeof own.path === "string" ? own.path : "no record"})` : " (a plain docker container writes none)") +
-                        `. Deploy it through a Deployment, which writes the record on the class host.`,
+                    `${where}: it is a plain docker container, so nothing writes its deploy record ${recordPath}. ` +
+                        `Deploy it through a Deployment, which runs it as an app container that writes the record on the class host.`,
                     r.urn,
                 );
                 continue;
             }
+            const written = field(r.props, "recordPath");
+            if (written !== UNKNOWN && written !== recordPath) {
+                report(`${where}: it writes its deploy record to ${describe(written)}, not to ${recordPath} as its ${LIFECYCLE.record} label says. Deploy it through a Deployment, which sets both from one path.`, r.urn);
+                continue;
+            }
             // The record must describe what runs: same digest as the container's pinned image.
-            const stdin = own.record;
+            const record = field(r.props, "record");
+            if (record === UNKNOWN) continue; // rendered from the resolved digest, known at `pulumi up`
+            if (typeof record !== "string") {
+                report(`${where}: its record input is ${describe(record)}, so it writes no deploy record to ${recordPath}. Deploy it through a Deployment, which renders the record from the resolved image.`, r.urn);
+                continue;
+            }
             const image = field(r.props, "image");
-            if (typeof stdin !== "string" || typeof image !== "string") continue;
+            if (typeof image !== "string") continue; // proxima-container-pinned-by-digest reports it
             let running: string | undefined;
             try {
                 running = parseImage(image).digest;
@@ -55,9 +57,9 @@ export const proximaDeployRecord: StackValidationPolicy = {
             }
             let recorded: string;
             try {
-                recorded = parseDeployRecord(stdin, `record of ${r.name}`).digest;
+                recorded = parseDeployRecord(record, `record of ${r.name}`).digest;
             } catch (e) {
-                report(`${where}: its deploy record is not a valid record: ${(e as Error).message}`, r.urn);
+                report(`${where}: its deploy record is not a valid record: ${(e as Error).message} Deploy it through a Deployment, which renders the record from the resolved image.`, r.urn);
                 continue;
             }
             if (running && recorded !== running) {

@@ -1,8 +1,8 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { configWithDefaults } from "../lib/policy-config";
-import { containerTarget, declaredSide, isAppContainer, providerClass, type ProviderRef, resourceLabels, sideOfClass } from "../lib/resources";
-import { field } from "../lib/values";
-import { LYRA, TYPES } from "../../lib/contract";
+import { containerTarget, declaredSide, isAppContainer, isKnownClass, providerClass, type ProviderRef, resourceLabels, sideOfClass } from "../lib/resources";
+import { field, label } from "../lib/values";
+import { LIFECYCLE, LYRA, TYPES } from "../../lib/contract";
 
 export interface EndpointConfig {
     lyraHosts: string[];
@@ -21,7 +21,9 @@ const DOCKER_TYPES = new Set<string>([TYPES.container, TYPES.network, TYPES.volu
 /**
  * Seed 001: Lyra's workflow must not interfere with Proxima. A Docker resource's side (its stack or
  * class label) must match its provider's side, known from the provider's name and parent (the
- * program's contract) and, when configured, its `host`.
+ * program's contract) and, when configured, its `host`. An app container has no provider: its
+ * `endpoint` is judged against the configured hosts, unless it is a Proxima one of a known class,
+ * whose endpoint proxima-class-isolation holds to its class's host.
  */
 export const stackEndpointSeparation: ResourceValidationPolicy = {
     name: "stack-endpoint-separation",
@@ -29,14 +31,21 @@ export const stackEndpointSeparation: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     configSchema: schema,
     validateResource: (args, report) => {
-        const { lyraHosts, proximaHosts } = configWithDefaults<EndpointConfig>(schema, args.getConfig());
         if (isAppContainer(args.type, args.props)) {
             // The product's own container reaches its host by its endpoint input, not a docker provider.
-            const side = containerTarget(resourceLabels(args.props));
+            const labels = resourceLabels(args.props);
+            const side = containerTarget(labels);
+            // proxima-class-isolation holds a Proxima app container of a known class to its class's host
+            // (which judges a Lyra host too); judging it here as well would report one fault twice.
+            if (side === "proxima" && isKnownClass(label(labels, LIFECYCLE.class))) return;
+            const { lyraHosts, proximaHosts } = configWithDefaults<EndpointConfig>(schema, args.getConfig());
             const endpoint = field(args.props, "endpoint");
             const endpointSide = typeof endpoint !== "string" ? undefined : lyraHosts.includes(endpoint) ? "lyra" : proximaHosts.includes(endpoint) ? "proxima" : undefined;
             if (endpointSide && endpointSide !== side) {
-                report(`${args.name} is a ${side === "lyra" ? "Lyra" : "Proxima"} container but its endpoint ${endpoint} is a ${endpointSide === "lyra" ? "Lyra" : "Proxima"} host. Deploy it to its class's host.`);
+                report(
+                    `${args.name} is a ${side === "lyra" ? "Lyra" : "Proxima"} container but its endpoint ${endpoint} is a ${endpointSide === "lyra" ? "Lyra" : "Proxima"} host. ` +
+                        (side === "lyra" ? `Run it on Lyra with the ${LYRA}-docker provider (a DevContainer).` : `Set endpoint to its class's host (a Deployment takes it from its LxcClass).`),
+                );
             }
             return;
         }
@@ -46,6 +55,7 @@ export const stackEndpointSeparation: ResourceValidationPolicy = {
         if (args.type !== TYPES.container && declaredSide(labels) === undefined) return;
         const side = containerTarget(labels, args.provider as ProviderRef);
         const provider = args.provider as ProviderRef;
+        const { lyraHosts, proximaHosts } = configWithDefaults<EndpointConfig>(schema, args.getConfig());
         const host = field(provider.props, "host");
         let providerSide: "lyra" | "proxima" | undefined;
         if (typeof host === "string" && lyraHosts.includes(host)) providerSide = "lyra";

@@ -1,10 +1,14 @@
 
 /**
  * Hand-built estates in the shape the program registers (see components/lxcClass.ts, deployment.ts,
- * devContainer.ts): compliant by construction, so each test mutates exactly one thing.
+ * appContainer.ts, devContainer.ts): compliant by construction, so each test mutates exactly one thing.
  */
 import { renderDeployRecord } from "../../lib/rules/deploy-record";
-import { LIFECYCLE, OCI, KINDS, TYPES } from "../../lib/contract";
+import { type DeployHistoryEntry, LIFECYCLE, OCI, KINDS, TYPES } from "../../lib/contract";
+import {
+    DEPLOYED_AT_PLACEHOLDER, HISTORY_AT, HISTORY_DETAIL, HISTORY_PREVIOUS_DIGEST, HISTORY_PREVIOUS_TAG, specHash, VERIFY_MIN_SECONDS,
+} from "../../lib/host/app-container";
+import { type AppContainerInputs, type ContainerFields, specOf } from "../../lib/host/app-container-provider";
 import { type ReleaseProps } from "../../lib/release/spec";
 
 import type { CapturedResource } from "./harness";
@@ -95,66 +99,127 @@ export interface AppSpec {
     volumes?: string[];
 }
 
-/** A Proxima Deployment: component, container and its record command, as components/deployment.ts registers them. */
-export function addApp(e: Estate, stack: string, c: ClassHandles, spec: AppSpec): CapturedResource {
-    const deploymentType = "image-lifecycle:proxima:Deployment";
-    const digest = `sha256:${spec.digest ?? DIGEST_A}`;
-    const deployment = e.add(res({ type: deploymentType, urn: urn(stack, deploymentType, spec.app), name: spec.app }));
-    const recordPath = `/opt/acme/${spec.app}/deploy-info.yml`;
-    const volumes = (spec.volumes ?? []).map((v) => `${spec.cls}-${v}`);
-    const volumeUrns = volumes.map((v) => e.get(v).urn);
-    const container = e.add(res({
-        type: TYPES.container,
-        urn: urn(stack, TYPES.container, `${spec.app}-container`, [deploymentType]),
-        name: `${spec.app}-container`,
-        parent: deployment.urn,
-        provider: `${c.provider.urn}::${spec.cls}-provider-id`,
-        props: {
-            name: spec.app,
-            image: `${REGISTRY}/acme/${spec.app}@${digest}`,
-            labels: labelList({
-                [LIFECYCLE.class]: spec.cls,
-                [LIFECYCLE.stack]: "proxima",
-                [LIFECYCLE.app]: spec.app,
-                [LIFECYCLE.digest]: digest,
-                [LIFECYCLE.record]: recordPath,
-                [LIFECYCLE.tag]: "v1.0.0",
-                [OCI.description]: "add healthcheck",
-                [OCI.created]: "2026-01-25T01:10:00Z",
-                [OCI.revision]: "6350192" + "0".repeat(33),
-            }),
-            networksAdvanced: [{ name: `proxima-${spec.cls}` }],
-            volumes: volumes.map((v) => ({ volumeName: v, containerPath: "/data" })),
-            restart: "unless-stopped",
-            memory: spec.memory ?? 256,
-            cpus: spec.cpus ?? "0.5",
-            privileged: false,
-        },
-        dependencies: [c.network.urn, ...volumeUrns],
-        propertyDependencies: { volumes: volumeUrns },
-    }));
-    e.add(res({
-        type: HOST_SCRIPT_TYPE,
-        urn: urn(stack, HOST_SCRIPT_TYPE, `${spec.app}-record`, [deploymentType]),
-        name: `${spec.app}-record`,
-        parent: deployment.urn,
-        props: {
-            kind: KINDS.hostScript,
-            role: "deploy-record",
-            endpoint: `ssh://deploy@${spec.cls}.proxima.test`,
-            sshOpts: [],
-            recordPath,
-            script: `set -eu\ntarget='${recordPath}'\ntmp=$(mktemp)\ncat > "$tmp"\nmv -f "$tmp" "$target"\n`,
-            triggers: [digest],
-            stdin: renderDeployRecord({ app: spec.app, image: `${REGISTRY}/acme/${spec.app}`, digest, tag: "v1.0.0", deployed_at: "@DEPLOYED_AT@", deployed_by: "ci" }),
-        },
-        dependencies: [container.urn],
-    }));
-    return container;
+/** The type token of the program's app containers (components/appContainer.ts: a named dynamic resource). */
+export const APP_CONTAINER_TYPE = `${TYPES.dynamic}/${PROJECT}:AppContainer`;
+/** The docker provider's pulled image, which an app container depends on. */
+export const REMOTE_IMAGE_TYPE = "docker:index/remoteImage:RemoteImage";
+
+const DEPLOYMENT_TYPE = TYPES.deployment;
+
+/** The labels components/deployment.ts puts on an app's container. */
+function appLabels(spec: AppSpec, digest: string, recordPath: string): { label: string; value: string }[] {
+    return labelList({
+        [LIFECYCLE.class]: spec.cls,
+        [LIFECYCLE.stack]: "proxima",
+        [LIFECYCLE.app]: spec.app,
+        [LIFECYCLE.digest]: digest,
+        [LIFECYCLE.record]: recordPath,
+        [LIFECYCLE.tag]: "v1.0.0",
+        [OCI.description]: "add healthcheck",
+        [OCI.created]: "2026-01-25T01:10:00Z",
+        [OCI.revision]: "6350192" + "0".repeat(33),
+    });
 }
 
-/** The type token of the program's host scripts (a named dynamic resource). */
-export const HOST_SCRIPT_TYPE = "pulumi-nodejs:dynamic/image-lifecycle:HostScript";
+/**
+ * A Proxima Deployment as components/deployment.ts registers it: the component, the pulled image on the
+ * class's provider, and the product's own app container (a dynamic resource: no docker provider; it
+ * reaches the class host by `endpoint`, writes its own deploy record and depends on the image, the
+ * class network and the class volumes it mounts).
+ */
+export function addApp(e: Estate, stack: string, c: ClassHandles, spec: AppSpec): CapturedResource {
+    const digest = `sha256:${spec.digest ?? DIGEST_A}`;
+    const deployment = e.add(res({ type: DEPLOYMENT_TYPE, urn: urn(stack, DEPLOYMENT_TYPE, spec.app), name: spec.app }));
+    const recordPath = `/opt/acme/${spec.app}/deploy-info.yml`;
+    const repository = `${REGISTRY}/acme/${spec.app}`;
+    const image = `${repository}@${digest}`;
+    const volumes = (spec.volumes ?? []).map((v) => `${spec.cls}-${v}`);
+    const volumeUrns = volumes.map((v) => e.get(v).urn);
+    const pulled = e.add(res({
+        type: REMOTE_IMAGE_TYPE,
+        urn: urn(stack, REMOTE_IMAGE_TYPE, `${spec.app}-image`, [DEPLOYMENT_TYPE]),
+        name: `${spec.app}-image`,
+        parent: deployment.urn,
+        provider: `${c.provider.urn}::${spec.cls}-provider-id`,
+        props: { name: image, keepLocally: true },
+    }));
+    const memory = spec.memory ?? 256;
+    const fields: ContainerFields = {
+        name: spec.app,
+        image,
+        labels: appLabels(spec, digest, recordPath),
+        envs: [],
+        ports: [],
+        volumes: volumes.map((v) => ({ volumeName: v, containerPath: "/data", readOnly: false })),
+        networksAdvanced: [{ name: `proxima-${spec.cls}` }],
+        memory,
+        cpus: spec.cpus ?? "0.5",
+        restart: "unless-stopped",
+        logOpts: { "max-size": "10m", "max-file": "3" },
+    };
+    const line = (entry: DeployHistoryEntry) => JSON.stringify(entry);
+    const entry = { app: spec.app, image: repository, digest, tag: "v1.0.0", at: HISTORY_AT, by: "ci" };
+    const props: AppContainerInputs = {
+        kind: KINDS.appContainer,
+        endpoint: String(c.provider.props.host),
+        sshOpts: [],
+        ...fields,
+        memorySwap: memory,
+        logDriver: "json-file",
+        privileged: false,
+        recordPath,
+        record: renderDeployRecord({ app: spec.app, image: repository, digest, tag: "v1.0.0", deployed_at: DEPLOYED_AT_PLACEHOLDER, deployed_by: "ci" }),
+        history: {
+            verified: line({ ...entry, outcome: "verified" }),
+            failed: line({ ...entry, outcome: "failed", detail: HISTORY_DETAIL }),
+            restored: line({ ...entry, digest: HISTORY_PREVIOUS_DIGEST, tag: HISTORY_PREVIOUS_TAG, outcome: "rolled-back" }),
+        },
+        waitSeconds: VERIFY_MIN_SECONDS,
+        spec: specHash(specOf(fields)),
+    };
+    return e.add(res({
+        type: APP_CONTAINER_TYPE,
+        urn: urn(stack, APP_CONTAINER_TYPE, `${spec.app}-container`, [DEPLOYMENT_TYPE]),
+        name: `${spec.app}-container`,
+        parent: deployment.urn,
+        props: { ...props },
+        dependencies: [pulled.urn, c.network.urn, ...volumeUrns],
+    }));
+}
+
+/**
+ * Replaces an app's container by a plain docker container, as a hand-written program might register it:
+ * same name, labels, image, network, volumes and limits, on the class's docker provider, writing no
+ * deploy record. Returns it.
+ */
+export function asDockerContainer(e: Estate, app: string): CapturedResource {
+    const old = e.get(`${app}-container`);
+    const p = old.props as unknown as AppContainerInputs;
+    const cls = p.labels.find((l) => l.label === LIFECYCLE.class)!.value;
+    const provider = e.get(`${cls}-docker`);
+    const stack = old.urn.split("::")[0].slice("urn:pulumi:".length);
+    e.remove(old.name);
+    return e.add(res({
+        type: TYPES.container,
+        urn: urn(stack, TYPES.container, old.name, [DEPLOYMENT_TYPE]),
+        name: old.name,
+        parent: old.parent,
+        provider: `${provider.urn}::${cls}-provider-id`,
+        props: {
+            name: p.name,
+            image: p.image,
+            labels: p.labels,
+            networksAdvanced: p.networksAdvanced,
+            volumes: p.volumes.map((v) => ({ volumeName: v.volumeName, containerPath: v.containerPath })),
+            restart: p.restart,
+            memory: p.memory,
+            cpus: p.cpus,
+            privileged: false,
+        },
+        dependencies: old.dependencies,
+        propertyDependencies: { volumes: old.dependencies.filter((d) => e.resources.find((r) => r.urn === d)?.type === TYPES.volume) },
+    }));
+}
 
 export function addRelease(e: Estate, stack: string, name: string, inputs: Partial<ReleaseProps> = {}): CapturedResource {
     const props: ReleaseProps = { kind: KINDS.release, registry: REGISTRY, repository: "acme/web", digest: DIGEST_A, tag: "v1.0.0", ...inputs };
@@ -162,7 +227,10 @@ export function addRelease(e: Estate, stack: string, name: string, inputs: Parti
     return e.add(res({ type, urn: urn(stack, type, name, ["image-lifecycle:release:Release"]), name, props: { ...props } }));
 }
 
-/** Proxima: core (web with a data volume, api) and monitoring (metrics), a release, the production gate. */
+/**
+ * Proxima: core (web with a data volume, api) and monitoring (metrics), each app run by the product's own
+ * container; a release; the production gate.
+ */
 export function proximaEstate(): Estate {
     const e = new Estate();
     const core = addClass(e, "proxima", "core", ["web-data"]);

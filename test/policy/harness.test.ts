@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { proximaEstate } from "./fixtures";
+import { APP_CONTAINER_TYPE, asDockerContainer, proximaEstate } from "./fixtures";
 import { providerUrn, runPolicies, UNKNOWN_STRING } from "./harness";
 
 describe("policy harness (engine shape)", () => {
@@ -17,16 +17,24 @@ describe("policy harness (engine shape)", () => {
         assert.match(vs[0].message, /can't run policy 'naive' during preview: string value at \.image/);
     });
     it("gives stack policies parent, provider and dependencies as resource objects", async () => {
-        let seen = "";
+        let seen: string[] = [];
         const probe: StackValidationPolicy = {
             name: "probe", description: "Looks at the graph.", enforcementLevel: "advisory",
             validateStack: (args) => {
-                const c = args.resources.find((r) => r.name === "web-container")!;
-                seen = [c.parent?.name, c.provider?.name, c.provider?.props.host, c.dependencies.map((d) => d.name).join("+"), c.propertyDependencies.volumes.map((d) => d.name).join("+")].join("|");
+                seen = ["web-container", "api-container"].map((name) => {
+                    const c = args.resources.find((r) => r.name === name)!;
+                    return [c.type, c.parent?.name, c.provider?.name, c.provider?.props.host, c.dependencies.map((d) => d.name).join("+"), (c.propertyDependencies.volumes ?? []).map((d) => d.name).join("+")].join("|");
+                });
             },
         };
-        await runPolicies([probe], proximaEstate().resources);
-        assert.equal(seen, "web|core-docker|ssh://deploy@core.proxima.test|core-network+core-web-data|core-web-data");
+        const e = proximaEstate();
+        asDockerContainer(e, "web");
+        await runPolicies([probe], e.resources);
+        assert.deepEqual(seen, [
+            "docker:index/container:Container|web|core-docker|ssh://deploy@core.proxima.test|web-image+core-network+core-web-data|core-web-data",
+            // The app container is dynamic: no docker provider, its endpoint is an input.
+            `${APP_CONTAINER_TYPE}|api|||api-image+core-network|`,
+        ]);
     });
     it("skips disabled policies and applies config levels", async () => {
         const always: ResourceValidationPolicy = {

@@ -13,6 +13,8 @@ import { policies } from "../../policy/policies";
 import { byName, type CapturedResource, runProgram } from "../support/program";
 import { buildAndPush } from "../support/services";
 import { runPolicies, type Violation } from "./harness";
+import { APP_CONTAINER_TYPE, REMOTE_IMAGE_TYPE } from "./fixtures";
+import { KINDS } from "../../lib/contract";
 
 const CONFIG = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "policy-pack-config.example.json"), "utf8"));
 
@@ -43,11 +45,15 @@ describe("policy pack over the program's real registrations", function () {
         return rs;
     };
 
-    it("captures what the policies are about (containers, record commands, release, production gate)", () => {
+    it("captures what the policies are about (app containers, pulled images, release, production gate)", () => {
         const types = new Set(proxima.map((r) => r.type));
-        for (const t of ["docker:index/container:Container", "pulumi-nodejs:dynamic/image-lifecycle:HostScript", "github:index/repositoryEnvironment:RepositoryEnvironment", "pulumi:providers:docker"]) {
+        for (const t of [APP_CONTAINER_TYPE, REMOTE_IMAGE_TYPE, "github:index/repositoryEnvironment:RepositoryEnvironment", "pulumi:providers:docker"]) {
             assert.ok(types.has(t), `no ${t} registered`);
         }
+        // Proxima apps run as the product's own containers, which the policies must recognise as containers.
+        assert.ok(!types.has("docker:index/container:Container"), "a docker container registered on Proxima");
+        const apps = proxima.filter((r) => r.type === APP_CONTAINER_TYPE);
+        assert.ok(apps.length > 0 && apps.every((r) => r.props.kind === KINDS.appContainer && !r.provider), "an app container without its kind, or with a docker provider");
         assert.ok(proxima.some((r) => r.props.kind === "image-lifecycle:release"), "no release resource registered");
     });
     it("shipped proxima stack: no mandatory violation, only the experimental advisory", async () => {
@@ -156,10 +162,23 @@ describe("policy pack over the program's real registrations", function () {
         });
         expectExactly(await run(rs), ["lyra-container-unprivileged mandatory api-container", "lyra-host-binds-in-workspace mandatory api-container"]);
     });
-    it("a Proxima container on Lyra's endpoint → endpoint separation only", async () => {
-        const rs = edit(proxima, (rs) => {
-            byName(rs, "metrics-container").provider = "urn:pulumi:proxima::image-lifecycle::pulumi:providers:docker::lyra-docker::lyra-docker-id";
-        });
-        expectExactly(await run(rs), [...BASELINE, "stack-endpoint-separation mandatory metrics-container"]);
+    it("a Proxima app container on Lyra's endpoint → class isolation, once (not again as endpoint separation)", async () => {
+        const lyraHost = CONFIG["stack-endpoint-separation"].lyraHosts[0];
+        const rs = edit(proxima, (rs) => { byName(rs, "metrics-container").props.endpoint = lyraHost; });
+        const vs = await run(rs);
+        expectExactly(vs, [...BASELINE, "proxima-class-isolation mandatory metrics-container"]);
+        assert.match(vs.find((v) => v.policy === "proxima-class-isolation")!.message, new RegExp(`endpoint ${lyraHost} is the Docker endpoint of no class in this stack\\. Set endpoint to ssh://`));
+    });
+    it("an app container on another class's endpoint → class isolation", async () => {
+        const rs = edit(proxima, (rs) => { byName(rs, "metrics-container").props.endpoint = byName(rs, "core-docker").props.host; });
+        const vs = await run(rs);
+        expectExactly(vs, [...BASELINE, "proxima-class-isolation mandatory metrics-container"]);
+        assert.match(vs.find((v) => v.policy === "proxima-class-isolation")!.message, /is the core class's Docker endpoint/);
+    });
+    it("an app container writing its record elsewhere than its label says → deploy record", async () => {
+        const rs = edit(proxima, (rs) => { byName(rs, "hello-world-container").props.recordPath = "/tmp/deploy-info.yml"; });
+        const vs = await run(rs);
+        expectExactly(vs, [...BASELINE, "proxima-deploy-record mandatory hello-world-container"]);
+        assert.match(vs.find((v) => v.policy === "proxima-deploy-record")!.message, /writes its deploy record to "\/tmp\/deploy-info.yml", not to \/opt\//);
     });
 });

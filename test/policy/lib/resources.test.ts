@@ -1,9 +1,9 @@
 import * as assert from "node:assert/strict";
 import { LIFECYCLE, KINDS } from "../../../lib/contract";
 
-import { containerTarget, isRelease, providerClass, urnName, urnQualifiedType } from "../../../policy/lib/resources";
+import { containerTarget, containerView, isAppContainer, isContainer, isRelease, providerClass, urnName, urnQualifiedType } from "../../../policy/lib/resources";
 import { labelsOf } from "../../../policy/lib/values";
-import { labelList } from "../fixtures";
+import { APP_CONTAINER_TYPE, labelList } from "../fixtures";
 
 const prov = (urn: string) => ({ type: "pulumi:providers:docker", urn, name: urnName(urn), props: {} });
 
@@ -13,6 +13,24 @@ describe("policy/lib/resources", () => {
         assert.equal(isRelease("pulumi-nodejs:dynamic/image-lifecycle:Release", { kind: KINDS.release }), true);
         assert.equal(isRelease("pulumi-nodejs:dynamic:Resource", { kind: "other" }), false);
         assert.equal(isRelease("docker:index/container:Container", { kind: KINDS.release }), false);
+    });
+    it("finds app containers by kind marker on a dynamic resource; containers are those and the docker provider's", () => {
+        const app = { kind: KINDS.appContainer };
+        assert.equal(isAppContainer(APP_CONTAINER_TYPE, app), true);
+        assert.equal(isAppContainer("pulumi-nodejs:dynamic:Resource", app), true);
+        assert.equal(isAppContainer(APP_CONTAINER_TYPE, { kind: KINDS.release }), false);
+        assert.equal(isAppContainer("docker:index/container:Container", app), false);
+        assert.equal(isContainer("docker:index/container:Container", {}), true);
+        assert.equal(isContainer(APP_CONTAINER_TYPE, app), true);
+        assert.equal(isContainer(APP_CONTAINER_TYPE, {}), false);
+        assert.equal(isContainer("docker:index/network:Network", app), false);
+    });
+    it("views an app container by its labels (it has no provider to tell its side)", () => {
+        const labels = (m: Record<string, string>) => labelList(m);
+        assert.equal(containerView({ type: APP_CONTAINER_TYPE, props: { kind: KINDS.appContainer, labels: labels({ [LIFECYCLE.stack]: "lyra" }) } })?.target, "lyra");
+        assert.equal(containerView({ type: APP_CONTAINER_TYPE, props: { kind: KINDS.appContainer, labels: labels({ [LIFECYCLE.class]: "core" }) } })?.target, "proxima");
+        assert.equal(containerView({ type: APP_CONTAINER_TYPE, props: { kind: KINDS.appContainer } })?.target, "proxima");
+        assert.equal(containerView({ type: APP_CONTAINER_TYPE, props: { kind: KINDS.release } }), undefined);
     });
     it("reads names and parent types from URNs", () => {
         const urn = "urn:pulumi:proxima::image-lifecycle::image-lifecycle:proxima:LxcClass$pulumi:providers:docker::core-docker";

@@ -1,5 +1,5 @@
 import { expectMessages, violationsOf } from "../check";
-import { lyraEstate, proximaEstate } from "../fixtures";
+import { asDockerContainer, lyraEstate, proximaEstate } from "../fixtures";
 import { UNKNOWN_NUMBER } from "../harness";
 
 const P = "container-limits";
@@ -9,9 +9,9 @@ describe(P, () => {
         expectMessages(await violationsOf(P, proximaEstate()), []);
         expectMessages(await violationsOf(P, lyraEstate()), []);
     });
-    it("accepts cpuQuota/cpuPeriod as a CPU limit", async () => {
+    it("accepts cpuQuota/cpuPeriod as a CPU limit (a plain docker container's fields)", async () => {
         const e = proximaEstate();
-        const p = e.get("web-container").props;
+        const p = asDockerContainer(e, "web").props;
         delete p.cpus;
         p.cpuQuota = 50000;
         expectMessages(await violationsOf(P, e), []);
@@ -28,10 +28,15 @@ describe(P, () => {
     });
     it("refuses cpuShares alone: a weight, not a limit", async () => {
         const e = proximaEstate();
-        const p = e.get("web-container").props;
+        const p = asDockerContainer(e, "web").props;
         delete p.cpus;
         p.cpuShares = 512;
         expectMessages(await violationsOf(P, e), [["no CPU limit", "relative weight"]]);
+    });
+    it("refuses an app container without cpus", async () => {
+        const e = proximaEstate();
+        delete e.get("metrics-container").props.cpus;
+        expectMessages(await violationsOf(P, e), [["container metrics-container", "no CPU limit", "Set cpus"]]);
     });
     it("refuses a non-numeric cpus", async () => {
         const e = proximaEstate();

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { LIFECYCLE } from "../../../lib/contract";
 import { runProgram } from "../../support/program";
 import { expectMessages, violationsOf } from "../check";
-import { proximaEstate, REGISTRY, DIGEST_A } from "../fixtures";
+import { APP_CONTAINER_TYPE, proximaEstate, REGISTRY, DIGEST_A } from "../fixtures";
 
 const P = "image-size-budget";
 const MB = 1000 * 1000;
@@ -42,7 +42,7 @@ describe(`${P} on the program's real output (shipped proxima stack, real registr
 
     it("reads the size the program put on each container: quiet under the seed's budgets, advisory over a smaller one", async () => {
         const resources = await runProgram("proxima");
-        const containers = resources.filter((r) => r.type === "docker:index/container:Container");
+        const containers = resources.filter((r) => r.type === APP_CONTAINER_TYPE);
         assert.ok(containers.length > 0 && containers.every((c) => sizeOf(c) > 0), "a container without a size label");
         expectMessages(await violationsOf(P, resources), []);
         // A language-image budget just under the largest real image: exactly the images above it are flagged.

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { LIFECYCLE } from "../../../lib/contract";
 import { loadStackConfig, runProgram } from "../../support/program";
 import { expectMessages, violationsOf } from "../check";
-import { proximaEstate } from "../fixtures";
+import { APP_CONTAINER_TYPE, proximaEstate } from "../fixtures";
 
 const P = "proxima-class-budget";
 const budgets = (core: { memoryMb: number; cpus: number }) => ({ config: { [P]: { budgets: { core, monitoring: { memoryMb: 1024, cpus: 1 } } } } });
@@ -65,10 +65,10 @@ describe(`${P} on the program's real output (shipped proxima stack, real registr
         const noBudgets = { config: { [P]: { enforcementLevel: "mandatory" } } };
         expectMessages(await violationsOf(P, resources, noBudgets), []);
         // An app whose limit pushes experimental over its own 512 MiB, yet under the schema's default of 2048.
-        const playground = resources.find((r) => r.type === "docker:index/container:Container" && appOf(r) === "playground")!;
+        const playground = resources.find((r) => r.type === APP_CONTAINER_TYPE && appOf(r) === "playground")!;
         assert.ok(playground, "no playground container in the program's output");
         const budget = shipped.classes.experimental.budget.memoryMb as number;
-        // Stack policies see outputs: the provider's state of the container.
+        // Stack policies see outputs: the app container provider's state (its inputs and what the host runs).
         playground.outputs.memory = budget + 1;
         assert.ok(Number(playground.outputs.memory) < 2048);
         const vs = await violationsOf(P, resources, noBudgets);

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { expectMessages, violationsOf } from "../check";
-import { DIGEST_A, proximaEstate, REGISTRY } from "../fixtures";
+import { asDockerContainer, DIGEST_A, proximaEstate, REGISTRY } from "../fixtures";
 import { UNKNOWN_STRING } from "../harness";
 
 const P = "proxima-container-pinned-by-digest";
@@ -22,6 +22,11 @@ describe(P, () => {
     it("refuses a malformed reference", async () => expectMessages(await withImage(`${REGISTRY}/acme/web@sha256:${DIGEST_A.slice(1)}`), [["not a valid reference"]]));
     it("refuses a missing image", async () => expectMessages(await withImage(undefined), [["image is missing"]]));
     it("reports an unknown image at preview", async () => expectMessages(await withImage(UNKNOWN_STRING), [["unknown during preview"]]));
+    it("judges a plain docker container on Proxima alike", async () => {
+        const e = proximaEstate();
+        asDockerContainer(e, "web").props.image = `${REGISTRY}/acme/web:latest`;
+        expectMessages(await violationsOf(P, e), [["container web-container", "by tag latest"]]);
+    });
     it("leaves Lyra containers alone", async () => {
         const e = proximaEstate();
         const c = e.get("web-container");
