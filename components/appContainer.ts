@@ -55,3 +55,20 @@ export class AppContainer extends pulumi.dynamic.Resource {
         super(appContainerProvider, name, { kind: KINDS.appContainer, ...args, running: undefined, runningDigest: undefined, failure: undefined }, opts, PROJECT, "AppContainer");
     }
 }
+
+/**
+ * Registered only when a deploy failed: its creation fails with the failure's message, so `pulumi up`
+ * fails with one line naming the app, the digest and what runs now, after every other change was
+ * applied and the stack outputs (which name what runs) were recorded. It never enters the state.
+ */
+const failureProvider: pulumi.dynamic.ResourceProvider = {
+    async create(inputs: { message: string }): Promise<pulumi.dynamic.CreateResult> {
+        throw new Error(inputs.message);
+    },
+};
+
+export class DeployFailure extends pulumi.dynamic.Resource {
+    constructor(name: string, message: string, opts?: pulumi.CustomResourceOptions) {
+        super(failureProvider, name, { message }, opts, PROJECT, "DeployFailure");
+    }
+}

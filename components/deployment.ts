@@ -5,7 +5,7 @@ import { DeploymentSummary, renderDeployRecord } from "../lib/rules/deploy-recor
 import { type DeployHistoryEntry, LIFECYCLE, NAMES, OCI, TYPES } from "../lib/contract";
 import { DEPLOYED_AT_PLACEHOLDER, HISTORY_AT, HISTORY_DETAIL, HISTORY_PREVIOUS_DIGEST, HISTORY_PREVIOUS_TAG, specHash, verifyWaitSeconds } from "../lib/host/app-container";
 import { type ContainerFields, specOf } from "../lib/host/app-container-provider";
-import { AppContainer } from "./appContainer";
+import { AppContainer, DeployFailure } from "./appContainer";
 import { runtimeArgs } from "./container";
 import type { ResolvedImage } from "./resolver";
 import { LxcClass } from "./lxcClass";
@@ -138,6 +138,8 @@ export class Deployment extends pulumi.ComponentResource {
             dependsOn: [remote, lxcClass.network, ...app.volumes.map((v) => lxcClass.volumes[`${app.name}/${v.name}`]).filter((x) => x !== undefined)],
         });
         this.failure = this.container.failure;
+        // Known only once the container was deployed (never during preview): a failure fails the up here.
+        this.failure.apply((f) => { if (f) new DeployFailure(`${name}-failed`, f, { parent: this, dependsOn: [this.container] }); });
 
         // What runs, as the host reported it: after a failed verification that is the previous digest.
         this.summary = pulumi.all([resolved.image, resolved.resolved, this.container.running, this.container.failure]).apply(([img, r, running, failure]): DeploymentSummary => {

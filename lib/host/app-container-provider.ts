@@ -110,8 +110,12 @@ export function failureMessage(inputs: AppContainerInputs, why: string, restored
     return `${inputs.name}: ${digest} failed verification on ${inputs.endpoint} (${why}). ${now}`;
 }
 
-/** Runs the deploy script; returns the state to keep. A failed verification is state too, not an exception. */
-async function deploy(inputs: AppContainerInputs): Promise<AppContainerOutputs> {
+/**
+ * Runs the deploy script; returns the state to keep. A failed verification, or a host that cannot be
+ * reached, is state too, not an exception: the state keeps naming what runs (the last container the
+ * host reported), the failure makes the next diff retry, and the component fails the `up` with it.
+ */
+async function deploy(inputs: AppContainerInputs, last?: AppContainerOutputs): Promise<AppContainerOutputs> {
     const spec = specOf(inputs);
     if (specHash(spec) !== inputs.spec) throw new Error(`${inputs.name}: the spec hash does not match its settings; this is a bug in image-lifecycle.`);
     const script = deployScript({ spec, recordPath: inputs.recordPath, waitSeconds: inputs.waitSeconds });
@@ -121,8 +125,12 @@ async function deploy(inputs: AppContainerInputs): Promise<AppContainerOutputs> 
         out = await runOnHost({ endpoint: inputs.endpoint, sshOpts: inputs.sshOpts, script, stdin }, deployTimeoutMs(inputs.waitSeconds));
     } catch (e) {
         const err = e as Error;
-        const where = err instanceof HostError && err.unreachable ? "" : " Nothing was changed that a re-run does not finish: run pulumi up again once the cause is fixed.";
-        throw new Error(`${inputs.name}: cannot deploy on its class host. ${err.message}${where}`);
+        const unreachable = err instanceof HostError && err.unreachable;
+        const then = unreachable
+            ? "Nothing was changed on it by this run."
+            : "A deploy cut short is finished by the next one: run pulumi up again once the cause is fixed.";
+        const was = last?.running ? ` Last seen running there: ${last.running.digest}.` : "";
+        return outputsOf(inputs, last?.running, `${inputs.name}: cannot deploy on its class host. ${err.message}\n${then}${was}`);
     }
     const result = parseDeployResult(out);
     if (result.outcome === "failed") {
@@ -163,7 +171,7 @@ export function createAppContainerProvider(opts: { unknown: string }): AppContai
             if (quietOnly && (await hostRuns(news)) === true) {
                 return { outs: { ...olds, ...news, runningDigest: olds.runningDigest, failure: "" } };
             }
-            return { outs: await deploy(news) };
+            return { outs: await deploy(news, olds) };
         },
         async read(id, props) {
             const out = await runOnHost({ endpoint: props.endpoint, sshOpts: props.sshOpts, script: inspectScript(props.name) }, 30000);

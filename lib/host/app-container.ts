@@ -219,7 +219,7 @@ export function deployScript(input: DeployScriptInput): string {
         // Why a container failed, as one line of safe characters (it goes into JSON and a history line).
         "why_of() {",
         '  c=$(inspect "$1"); st=$(echo "$c" | awk -F"|" \'{ print $5 }\'); he=$(echo "$c" | awk -F"|" \'{ print $6 }\')',
-        `  hl=$(docker inspect -f '{{with index .State "Health"}}{{range .Log}}{{.Output}}{{end}}{{end}}' "$1" 2>/dev/null | tail -n 1)`,
+        `  hl=$(docker inspect -f '{{with index .State "Health"}}{{range .Log}}{{.Output}}{{end}}{{end}}' "$1" 2>/dev/null | grep -v '^ *$' | tail -n 1)`,
         '  ex=$(docker inspect -f \'{{.State.ExitCode}}\' "$1" 2>/dev/null)',
         '  lg=$(docker logs --tail 2 "$1" 2>&1 | tail -n 2 | tr "\\n" " ")',
         '  out="state ${st:-absent}${he:+, $he}, exit code ${ex:-?}"',
@@ -268,6 +268,8 @@ export function deployScript(input: DeployScriptInput): string {
         '  d stop -t 10 "$name"',
         '  d rename "$name" "$prev" || { echo "Cannot set $name aside on the host: $(tail -n 1 "$log")" >&2; exit 3; }',
         "fi",
+        // Docker's first complaint after this point is the one that explains a refused create or start.
+        'mark=$(($(wc -l < "$log") + 1))',
         `if d ${shellLine(dockerCreateArgs(spec))} && d start "$name" && verify "$name" ${input.waitSeconds}; then`,
         '  [ -n "$(inspect "$prev")" ] && d rm -f "$prev"',
         '  write_record',
@@ -278,7 +280,7 @@ export function deployScript(input: DeployScriptInput): string {
         'why=$(why_of "$name")',
         '[ -n "$(inspect "$name")" ] || why="docker refused to create it"',
         // What docker itself said (a refused create or start) goes with it.
-        'err=$(grep -i "error" "$log" | tail -n 1 | tr -c \'A-Za-z0-9 ._:/()=,;+-\' \' \' | cut -c1-300)',
+        'err=$(tail -n "+$mark" "$log" | grep -i "error" | head -n 1 | tr -c \'A-Za-z0-9 ._:/()=,;+-\' \' \' | cut -c1-300)',
         '[ -n "$err" ] && why="$why; docker: $err"',
         'd rm -f "$name"',
         'append "$line_failed" "$why"',

@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { parse as parseYaml } from "yaml";
-import { DEPLOYED_AT_PLACEHOLDER, deployRecordScript } from "../../lib/host/scripts";
+import { DEPLOYED_AT_PLACEHOLDER } from "../../lib/host/app-container";
 import { loadStackConfig, ofType, byName, runProgramFull, seedImage, seedRegistryFor, seedRelabelled, testLabels, CapturedResource } from "../support/program";
 import { LIFECYCLE, OCI, KINDS } from "../../lib/contract";
 import { readDeployed } from "../../lib/rules/deploy-record";
@@ -14,7 +14,18 @@ import type { ReleaseRecord } from "../../lib/release/promotion";
 import { dockerCpus } from "../../lib/rules/docker-values";
 import { goTool } from "../support/go-tools";
 
-const CONTAINER = "docker:index/container:Container";
+const CONTAINER = "pulumi-nodejs:dynamic/image-lifecycle:AppContainer";
+
+/**
+ * What the app container's provider reports after a verified deploy: the container runs the spec it was
+ * given. Mocks echo inputs; outputs read from the host exist only under this stand-in (and the real engine).
+ */
+async function verifiedDeploy(args: { type: string; inputs: any }): Promise<Record<string, any> | undefined> {
+    if (args.type !== CONTAINER) return undefined;
+    const labels = Object.fromEntries((args.inputs.labels as { label: string; value: string }[]).map((l) => [l.label, l.value]));
+    const running = { id: "c0", digest: labels[LIFECYCLE.digest], spec: args.inputs.spec, tag: labels[LIFECYCLE.tag] ?? "", status: "running", health: "", startedAt: "2026-12-01T10:00:00Z" };
+    return { ...args.inputs, running, runningDigest: running.digest, failure: "" };
+}
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 function labelsOf(r: CapturedResource): Record<string, string> {
@@ -41,7 +52,9 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
             const klass = a.class as string;
             assert.equal(c.props.image, `${host}/${a.repository}@${digests.get(app)}`, `${app} not pinned to the pushed digest`);
             const provider = byName(resources, `${klass}-docker`, "pulumi:providers:docker");
-            assert.equal(c.provider, `${provider.urn}::${klass}-docker-id`);
+            // The product runs the container on the class's own endpoint, the one its docker provider serves.
+            assert.equal(c.props.endpoint, shipped.classes[klass].host);
+            assert.equal(c.props.endpoint, provider.props.host);
             assert.equal(provider.parent, byName(resources, klass, "image-lifecycle:proxima:LxcClass").urn);
             assert.deepEqual(c.props.networksAdvanced, [{ name: `proxima-${klass}` }]);
             assert.equal(c.parent, byName(resources, app, "image-lifecycle:proxima:Deployment").urn);
@@ -60,18 +73,19 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
             assert.equal(c.props.memorySwap, a.limits.memoryMb);
             assert.equal(c.props.restart, a.restart ?? "unless-stopped");
             assert.equal(c.props.privileged, false);
+            const remote = byName(resources, `${app}-image`, "docker:index/remoteImage:RemoteImage");
+            assert.equal(remote.props.name, c.props.image);
+            assert.equal(remote.provider, `${provider.urn}::${klass}-docker-id`);
+            assert.ok(c.dependencies.includes(remote.urn), `${app}: the container must wait for its image's pull`);
             for (const v of (a.volumes ?? []) as { name: string; containerPath: string }[]) {
                 const volumeName = `${klass}-${app}-${v.name}`;
                 assert.ok((c.props.volumes as any[]).some((m) => m.volumeName === volumeName && m.containerPath === v.containerPath), `${app} lacks ${volumeName}`);
                 const volume = byName(resources, volumeName, "docker:index/volume:Volume");
                 assert.equal(volume.props.name, volumeName);
-                assert.equal(volume.provider, c.provider);
+                assert.equal(volume.provider, remote.provider);
                 assert.deepEqual(volume.props.labels[0], { label: LIFECYCLE.class, value: klass });
                 assert.ok(c.dependencies.includes(volume.urn));
             }
-            const remote = byName(resources, `${app}-image`, "docker:index/remoteImage:RemoteImage");
-            assert.equal(remote.props.name, c.props.image);
-            assert.equal(remote.provider, c.provider);
             if (a.healthcheck) assert.deepEqual(c.props.healthcheck.tests, a.healthcheck.test);
         }
     });
@@ -129,7 +143,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
         }
     });
 
-    it("writes the exact deploy record over SSH to the class host, then verifies the container", async () => {
+    it("gives the container the exact deploy record to write on its class host, the description kept as data", async () => {
         const subject = `fix "quotes" $(touch /tmp/image-lifecycle-pwned) \`id\` and a\nsecond line: with: colons`;
         const digest = await seedRelabelled({ repository: "rednaw/hello-world", tag: shipped.apps["hello-world"].tag }, "nasty01", { [OCI.description]: subject });
         const { resources } = await runProgramFull("proxima", (raw) => {
@@ -137,7 +151,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
             raw.deployedBy = "alice";
             return raw;
         });
-        const record = byName(resources, "hello-world-record", "pulumi-nodejs:dynamic/image-lifecycle:HostScript");
+        const c = byName(resources, "hello-world-container", CONTAINER);
         const expected = [
             `app: "hello-world"`,
             `image: "${host}/rednaw/hello-world"`,
@@ -152,61 +166,47 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
             `deployed_by: "alice"`,
             "",
         ].join("\n");
-        assert.equal(record.props.stdin, expected);
-        assert.deepEqual(parseYaml(record.props.stdin).description, subject);
-        assert.equal(record.props.script, deployRecordScript("/opt/giftfinder/hello-world/deploy-info.yml"));
-        assert.equal(record.props.recordPath, "/opt/giftfinder/hello-world/deploy-info.yml");
-        assert.equal(record.props.role, "deploy-record");
-        assert.equal(record.props.endpoint, "ssh://deploy@proxima-core.lan");
-        assert.deepEqual(record.props.triggers, [digest]);
-        const container = byName(resources, "hello-world-container", CONTAINER);
-        const verify = byName(resources, "hello-world-verify", "pulumi-nodejs:dynamic/image-lifecycle:HostScript");
-        // Verified before the record is written: a container that never runs keeps the old record.
-        assert.ok(verify.dependencies.includes(container.urn) && record.dependencies.includes(verify.urn));
-        assert.match(verify.props.script, /name='hello-world'/);
-
-        // Run the registered script itself (its target moved into a temp dir) on the registered stdin.
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "image-lifecycle-opt-"));
-        try {
-            const script = (record.props.script as string).replaceAll("/opt/giftfinder", dir);
-            const result = spawnSync("sh", ["-c", script], { input: record.props.stdin, encoding: "utf8" });
-            assert.equal(result.status, 0, result.stderr);
-            assert.equal(fs.existsSync("/tmp/image-lifecycle-pwned"), false);
-            const written = parseYaml(fs.readFileSync(path.join(dir, "hello-world", "deploy-info.yml"), "utf8"));
-            assert.equal(written.description, subject);
-            assert.equal(written.digest, digest);
-            assert.match(written.deployed_at, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
+        assert.equal(c.props.record, expected);
+        assert.deepEqual(parseYaml(c.props.record).description, subject);
+        assert.equal(c.props.recordPath, "/opt/giftfinder/hello-world/deploy-info.yml");
+        assert.equal(c.props.kind, KINDS.appContainer);
+        // Each history line is one JSON object whose fields are data, whatever the description holds.
+        for (const line of Object.values(c.props.history as Record<string, string>)) {
+            assert.ok(!line.includes("\n"));
+            assert.equal(JSON.parse(line).app, "hello-world");
         }
+        assert.equal(JSON.parse(c.props.history.verified).description, subject);
+        assert.equal(JSON.parse(c.props.history.failed).outcome, "failed");
     });
 
-    it("re-runs the record when the digest changes, and only then", async () => {
+    it("registers the same container for the same inputs, whoever deploys, and another spec for another digest", async () => {
         const other = await seedImage("rednaw/hello-world", "eb53023", testLabels("rednaw/hello-world", "eb53023", "initial deploy"));
-        const record = async (tag: string) => byName((await runProgramFull("proxima", (raw) => { raw.apps["hello-world"].tag = tag; raw.deployedBy = "t"; return raw; })).resources, "hello-world-record");
-        const first = await record(shipped.apps["hello-world"].tag);
-        const again = await record(shipped.apps["hello-world"].tag);
-        const moved = await record("eb53023");
-        assert.deepEqual(again.props, first.props, "the same digest must register identical record inputs (no spurious re-run)");
-        assert.deepEqual(moved.props.triggers, [other]);
-        assert.notDeepEqual(moved.props.triggers, first.props.triggers);
-        assert.match(moved.props.stdin, /description: "initial deploy"/);
+        const container = async (tag: string, by: string) => byName((await runProgramFull("proxima", (raw) => { raw.apps["hello-world"].tag = tag; raw.deployedBy = by; return raw; })).resources, "hello-world-container");
+        const first = await container(shipped.apps["hello-world"].tag, "t");
+        const again = await container(shipped.apps["hello-world"].tag, "t");
+        const someoneElse = await container(shipped.apps["hello-world"].tag, "u");
+        const moved = await container("eb53023", "t");
+        assert.deepEqual(again.props, first.props, "the same digest must register identical inputs (no spurious deploy)");
+        assert.equal(someoneElse.props.spec, first.props.spec, "who deploys is not a container setting");
+        assert.notEqual(moved.props.spec, first.props.spec);
+        assert.match(moved.props.image, new RegExp(`@${other}$`));
+        assert.match(moved.props.record, /description: "initial deploy"/);
     });
 
     it("rolls back by tag and by digest; a configured digest wins over the tag", async () => {
         const older = await seedImage("rednaw/hello-world", "eb53023", testLabels("rednaw/hello-world", "eb53023", "initial deploy"));
         const current = digests.get("hello-world")!;
         assert.notEqual(older, current);
-        const byTag = await runProgramFull("proxima", (raw) => { raw.apps["hello-world"].tag = "eb53023"; return raw; });
+        const byTag = await runProgramFull("proxima", (raw) => { raw.apps["hello-world"].tag = "eb53023"; return raw; }, { create: verifiedDeploy });
         assert.equal(byName(byTag.resources, "hello-world-container").props.image, `${host}/rednaw/hello-world@${older}`);
         assert.equal(byTag.outputs.deployments["hello-world"].tag, "eb53023");
 
-        const byDigest = await runProgramFull("proxima", (raw) => { raw.apps["hello-world"].digest = older; return raw; });
+        const byDigest = await runProgramFull("proxima", (raw) => { raw.apps["hello-world"].digest = older; return raw; }, { create: verifiedDeploy });
         const c = byName(byDigest.resources, "hello-world-container");
         assert.equal(c.props.image, `${host}/rednaw/hello-world@${older}`);
         assert.equal(labelsOf(c)[OCI.description], "initial deploy");
         assert.equal(byDigest.outputs.deployments["hello-world"].digest, older);
-        assert.deepEqual(byName(byDigest.resources, "hello-world-record").props.triggers, [older]);
+        assert.match(c.props.record, new RegExp(`digest: "${older}"`));
 
         const digestOnly = await runProgramFull("proxima", (raw) => { delete raw.apps["hello-world"].tag; raw.apps["hello-world"].digest = older; return raw; });
         const d = byName(digestOnly.resources, "hello-world-container");
@@ -229,7 +229,7 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
     });
 
     it("outputs deployments in the form overview --deployed reads", async () => {
-        const { outputs } = await runProgramFull("proxima");
+        const { outputs } = await runProgramFull("proxima", undefined, { create: verifiedDeploy });
         const deployed = readDeployed(JSON.stringify({ deployments: outputs.deployments }), "stack output");
         for (const [app, a] of Object.entries(shipped.apps as Record<string, any>)) {
             assert.ok(deployed.get(`${host}/${a.repository}`)?.has(digests.get(app)!), `${app} missing from deployments`);
@@ -237,6 +237,26 @@ describe("program: proxima stack under mocks (shipped Pulumi.proxima.yaml, real 
             assert.equal(outputs.deployments[app].host, shipped.classes[a.class].host);
             assert.equal(outputs.deployments[app].description, testLabels(a.repository, a.tag)[OCI.description]);
         }
+    });
+
+    it("names what runs, not what was asked for, after a deploy that failed verification", async () => {
+        const older = await seedImage("rednaw/hello-world", "eb53023", testLabels("rednaw/hello-world", "eb53023", "initial deploy"));
+        const why = "hello-world: sha256:… failed verification on ssh://deploy@proxima-core.lan (state running, unhealthy). The previous digest runs again.";
+        // The provider's report after a failure: the previous container runs again, the failure kept in the state.
+        const failed = async (args: { type: string; inputs: any }) => {
+            const ok = await verifiedDeploy(args);
+            if (!ok || args.inputs.name !== "hello-world") return ok;
+            return { ...ok, running: { ...ok.running, digest: older, tag: "eb53023", spec: "previous" }, runningDigest: older, failure: why };
+        };
+        const { outputs } = await runProgramFull("proxima", undefined, { create: failed });
+        const d = outputs.deployments["hello-world"];
+        assert.equal(d.digest, older);
+        assert.equal(d.tag, "eb53023");
+        assert.equal(d.description, undefined, "the asked-for build's description must not be shown for another digest");
+        assert.equal(d.failure, why);
+        const deployed = readDeployed(JSON.stringify({ deployments: outputs.deployments }), "stack output");
+        assert.ok(deployed.get(`${host}/rednaw/hello-world`)?.has(older), "cleanup --deployed must keep what runs");
+        assert.ok(!deployed.get(`${host}/rednaw/hello-world`)?.has(digests.get("hello-world")!), "the digest that failed does not run");
     });
 
     it("instantiates the configured releases with the inputs the policy pack reads", async () => {
