@@ -4,7 +4,7 @@ import { CLASSES, LxcClassName, STACKS, StackName } from "../contract";
 import { ValidationError } from "../errors";
 import { normalisePem } from "../release/spec";
 import { fullDigest } from "../rules/digest";
-import { checkBudgets, checkChoice, checkPorts, checkRelease, checkSigning, checkWorkspaceBinds, isRegistryHost, Problem, reservedKeys } from "./rules";
+import { checkBudgets, checkChoice, checkPorts, checkRelease, checkSigning, checkSshOpts, checkVolumeNames, checkWorkspaceBinds, isRegistryHost, Problem, reservedKeys } from "./rules";
 import { classSchema, devContainerSchema, Fields, lyraFields, NAME, nameMessage, appSchema, proximaFields, releaseSchema } from "./schema";
 import type { AppConfig, ClassConfig, DevContainerConfig, Estate, RegistryConfig, ReleaseConfig } from "./types";
 
@@ -84,6 +84,7 @@ export function parseConfig(raw: unknown, stack: StackName): Estate {
     if (stack === "lyra") {
         const data = parsed as Fields<typeof lyraFields>;
         const workspace = data.lyra?.workspace;
+        if (data.lyra) checkSshOpts(problems, "lyra.sshOpts", data.lyra.sshOpts);
         const devs = parseItems(problems, "devContainers", data.devContainers ?? {}, devContainerSchema).map(([name, d]): DevContainerConfig => {
             const at = `devContainers.${name}`;
             checkWorkspaceBinds(problems, at, d.volumes, workspace);
@@ -104,7 +105,10 @@ export function parseConfig(raw: unknown, stack: StackName): Estate {
             continue;
         }
         const parsed = classSchema.safeParse(value);
-        if (parsed.success) classes[name as LxcClassName] = { name: name as LxcClassName, ...parsed.data };
+        if (parsed.success) {
+            classes[name as LxcClassName] = { name: name as LxcClassName, ...parsed.data };
+            checkSshOpts(problems, `classes.${name}.sshOpts`, parsed.data.sshOpts);
+        }
         else collect(problems, `classes.${name}`, parsed.error);
     }
     const apps = parseItems(problems, "apps", data.apps ?? {}, appSchema).map(([name, a]): AppConfig | undefined => {
@@ -122,6 +126,7 @@ export function parseConfig(raw: unknown, stack: StackName): Estate {
     }).filter((a): a is AppConfig => a !== undefined);
 
     checkBudgets(problems, apps, classes);
+    checkVolumeNames(problems, apps);
 
     const releases = parseItems(problems, "releases", data.releases ?? {}, releaseSchema).map(([name, r]): ReleaseConfig => {
         const at = `releases.${name}`;

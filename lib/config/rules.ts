@@ -7,6 +7,8 @@ import { CLASSES } from "../contract";
 import { checkDigestInput, checkTagCharset, checkTagPolicy } from "../rules/tags";
 import { digestHex, fullDigest } from "../rules/digest";
 import { parseReference } from "../rules/reference";
+import { weakensHostKeys } from "../rules/ssh-options";
+import { NAMES } from "../contract";
 import type { AppConfig, ClassConfig, DevVolume, ImageChoice, Port } from "./types";
 import type { ReleaseStackEntry } from "../release/spec";
 
@@ -162,4 +164,27 @@ export function checkRelease(problems: Problem[], at: string, r: Pick<ReleaseSta
         if (!policy.ok) problems.push({ path: `${at}.tag`, message: `${policy.message}. ${policy.fix}` });
     }
     return repository;
+}
+
+/** Host-key checking stays on for the product's SSH: sshOpts that turn it off are refused. */
+export function checkSshOpts(problems: Problem[], at: string, sshOpts: readonly string[]): void {
+    const weak = weakensHostKeys(sshOpts);
+    if (weak) problems.push({ path: at, message: `"${weak}" turns host-key checking off, which the product never does; remove it and add the host's key to known_hosts (ssh-keyscan, checked by hand)` });
+}
+
+/**
+ * Two apps of a class whose volumes get one Docker name (`<class>-<app>-<volume>`: `api` + `x-data` and
+ * `api-x` + `data` both give `core-api-x-data`) would share a volume: refused, naming both.
+ */
+export function checkVolumeNames(problems: Problem[], apps: readonly AppConfig[]): void {
+    const seen = new Map<string, string>();
+    for (const a of apps) {
+        for (const v of a.volumes) {
+            const name = NAMES.classVolume(a.class, a.name, v.name);
+            const first = seen.get(name);
+            if (first !== undefined) {
+                problems.push({ path: `apps.${a.name}.volumes`, message: `volume "${v.name}" is named ${name} on the host, as ${first} is; rename one of the two volumes` });
+            } else seen.set(name, `apps.${a.name}'s volume "${v.name}"`);
+        }
+    }
 }

@@ -21,16 +21,6 @@ export function sshTarget(endpoint: string): { destination: string; port: number
     return { destination: `${decodeURIComponent(url.username)}@${host}`, port: url.port ? Number(url.port) : 22 };
 }
 
-/**
- * Options that turn host-key checking off, in any spelling ssh accepts (`-o Key=value`, `-oKey value`,
- * case-insensitive keys); the config refuses them in `sshOpts`.
- */
-export function weakensHostKeys(sshOpts: string[]): string | undefined {
-    const joined = sshOpts.join(" ");
-    const m = /(StrictHostKeyChecking\s*[= ]\s*(no|off|accept-new)|UserKnownHostsFile\s*[= ]\s*\/dev\/null)/i.exec(joined);
-    return m?.[1];
-}
-
 /** The first `-o` options of every product ssh call: they win over `sshOpts` and `~/.ssh/config` (ssh keeps the first value). */
 export const FORCED_SSH_OPTIONS = ["-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes"];
 

@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
-import { FORCED_SSH_OPTIONS, sshTarget, weakensHostKeys } from "../../../lib/host/ssh";
+import { FORCED_SSH_OPTIONS, sshTarget } from "../../../lib/host/ssh";
+import { weakensHostKeys } from "../../../lib/rules/ssh-options";
 
 describe("lib/host/ssh", () => {
     it("derives the SSH connection from the class's Docker endpoint", () => {
