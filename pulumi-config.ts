@@ -21,6 +21,12 @@ export function loadEstate(env: NodeJS.ProcessEnv = process.env): Estate {
     return parseConfig(raw, pulumi.getStack() as StackName);
 }
 
+/** Where the registry password the program uses comes from, as the message of a refused login names it. */
+export function registryPasswordSource(env: NodeJS.ProcessEnv = process.env): string | undefined {
+    if (`${PROJECT}:registryPassword` in pulumi.runtime.allConfig()) return "the stack's registryPassword, which wins over REGISTRY_PASSWORD";
+    return env.REGISTRY_PASSWORD ? "REGISTRY_PASSWORD from the environment" : undefined;
+}
+
 /**
  * Completes the stack's registry login from the environment before parsing, so the parser checks it
  * like any other value. The rules are lib/registry/access.ts's (loginFromEnv).

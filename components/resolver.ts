@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { RegistryError } from "../lib/errors";
 import { OCI } from "../lib/contract";
 import { ImageInfo, RegistryApi } from "../lib/registry/types";
@@ -72,4 +73,15 @@ export function createResolver(api: RegistryApi): ImageResolver {
             ...(command !== undefined ? { command: [...command] } : {}),
         };
     };
+}
+
+/**
+ * Resolves every image of the estate at once, before any resource is registered, so that a registry that
+ * refuses the login (or a missing tag) is reported once per distinct problem, as one error without a stack
+ * trace, instead of once per app as an unhandled exception. The resolver's cache serves the program after.
+ */
+export async function resolveUpFront(resolver: ImageResolver, images: { repository: string; tag?: string; digest?: string }[]): Promise<void> {
+    const results = await Promise.allSettled(images.map((i) => resolver(i.repository, i)));
+    const problems = [...new Set(results.flatMap((r) => (r.status === "rejected" ? [String((r.reason as Error)?.message ?? r.reason)] : [])))];
+    if (problems.length > 0) throw new pulumi.RunError(problems.join("\n"));
 }

@@ -117,6 +117,8 @@ export class RegistryClient implements RegistryApi {
     readonly registry: string;
     private readonly base: string;
     private readonly credentials?: RegistryCredentials;
+    /** Where the credentials came from, for the message when the registry refuses them. */
+    private readonly credentialsFrom?: string;
     private readonly timeoutMs: number;
     private readonly retries: number;
     private readonly backoffMs: number;
@@ -147,6 +149,7 @@ export class RegistryClient implements RegistryApi {
         const plain = this.insecure || isLoopbackRegistry(options.registry);
         this.base = `${plain ? "http" : "https"}://${options.registry}`;
         this.credentials = options.credentials;
+        this.credentialsFrom = options.credentialsFrom;
         this.timeoutMs = options.timeoutMs ?? 30000;
         this.retries = options.retries ?? 3;
         this.backoffMs = options.backoffMs ?? 250;
@@ -535,7 +538,7 @@ export class RegistryClient implements RegistryApi {
         const tried = attempt > 0 ? ` after ${attempt + 1} attempts` : "";
         if (res.status === 401 || res.status === 403) {
             const how = this.credentials
-                ? "The registry refused the credentials. Check REGISTRY_USERNAME and REGISTRY_PASSWORD (or the credentials given) and the account's rights"
+                ? `The registry refused the credentials${this.credentialsFrom ? ` (${this.credentialsFrom})` : ""}. Check ${this.credentialsFrom ?? "REGISTRY_USERNAME and REGISTRY_PASSWORD (or the credentials given)"} and the account's rights`
                 : "The registry needs credentials. Set REGISTRY_USERNAME and REGISTRY_PASSWORD";
             return this.error("UNAUTHORIZED", ctx, `${opts.method} was refused. ${how}`);
         }

@@ -24,6 +24,8 @@ export interface RegistryClientOptions {
     /** Allow plain HTTP (and so no TLS) for a non-loopback registry. Loopback always uses HTTP. */
     insecure?: boolean;
     credentials?: RegistryCredentials;
+    /** Where `credentials` came from (e.g. "the stack's registryPassword"): named when the registry refuses them. */
+    credentialsFrom?: string;
     /** Per request; default 30 s. */
     timeoutMs?: number;
     /** Retries of idempotent requests on 5xx, 429 and connection resets; default 3. */

@@ -275,6 +275,20 @@ describe("e2e: the shipped stacks under the real engine (SSH hosts, real registr
                 assert.equal(r.code, 0, `a second run must report no change:\n${r.stdout}`);
             };
 
+            it("a wrong registryPassword: one line per problem, naming the stack's password that was used, no stack trace", async () => {
+                await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--secret", "--", "registryPassword", "wrong-password"]);
+                try {
+                    const r = await pulumi(estate, ["preview", "--stack", "proxima"]);
+                    assert.notEqual(r.code, 0);
+                    const out = r.stdout + r.stderr;
+                    assert.match(out, /the stack's registryPassword, which wins over REGISTRY_PASSWORD/);
+                    assert.doesNotMatch(out, /unhandled exception|\n\s+at .*\(.*:\d+:\d+\)|\u001b\[/);
+                    assert.ok((out.match(/refused the credentials/g) ?? []).length <= 2, `reported once (and in the summary), not once per app:\n${out}`);
+                } finally {
+                    await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--secret", "--", "registryPassword", estate.credentials.password]);
+                }
+            });
+
             it("a healthcheck change reaches the container on the host, and the next run reports no change", async () => {
                 await setPath("apps.uptime.healthcheck.test[0]", "CMD-SHELL");
                 await setPath("apps.uptime.healthcheck.test[1]", "test -e /bin/sh");
