@@ -317,6 +317,14 @@ describe("e2e: the shipped stacks under the real engine (SSH hosts, real registr
                 await converged();
             });
 
+            it("a container an engine restart left Exited (137): a plain up (no --refresh) starts it again", async () => {
+                await estate.hosts.monitoring.docker(["kill", "uptime"]);
+                assert.equal((await inspect("monitoring", "uptime"))?.State.Running, false);
+                await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
+                assert.equal((await inspect("monitoring", "uptime"))?.State.Running, true);
+                await converged();
+            });
+
             it("pulumi killed mid-replace: a plain up converges with nothing done on the host by hand", async () => {
                 const earlier = estate.images["rednaw/hello-world"][0];
                 const later = latest(estate, "hello-world");
