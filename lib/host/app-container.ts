@@ -34,9 +34,20 @@ export interface AppContainerSpec {
 
 /** The short hash of a spec that goes on the container as `image-lifecycle.spec`. */
 export function specHash(spec: AppContainerSpec): string {
-    const { labels, ...rest } = spec;
-    const canonical = JSON.stringify({ ...rest, labels: Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b))) });
-    return createHash("sha256").update(canonical).digest("hex").slice(0, 24);
+    return createHash("sha256").update(canonicalJson(spec)).digest("hex").slice(0, 24);
+}
+
+/**
+ * JSON with every object's keys sorted and undefined fields left out: the engine hands inputs back as
+ * protobuf structs, whose keys come sorted, so the hash must not depend on key order.
+ */
+function canonicalJson(value: unknown): string {
+    if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+    if (value !== null && typeof value === "object") {
+        const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+    }
+    return JSON.stringify(value);
 }
 
 const NAME = /^[a-z0-9][a-z0-9-]*$/;

@@ -39,6 +39,10 @@ describe("lib/host/app-container: spec and scripts", () => {
         for (const c of changes) assert.notEqual(specHash({ ...base, ...c }), h, JSON.stringify(c));
         const a = specHash({ ...base, labels: { a: "1", b: "2" } });
         assert.equal(specHash({ ...base, labels: { b: "2", a: "1" } }), a);
+        // The engine hands objects back with sorted keys: the hash must not see the difference.
+        const hc = { test: ["CMD", "true"], interval: "1s", timeout: "1s", retries: 1, startPeriod: "0s" };
+        const sorted = { interval: "1s", retries: 1, startPeriod: "0s", test: ["CMD", "true"], timeout: "1s" };
+        assert.equal(specHash({ ...base, healthcheck: hc, logOpts: { "max-size": "1m", "max-file": "3" } }), specHash({ ...base, healthcheck: sorted, logOpts: { "max-file": "3", "max-size": "1m" } }));
     });
 
     it("creates with every setting, the spec label, and never pulls", () => {
