@@ -176,9 +176,10 @@ function mountNamespace(pid: number): string | undefined {
 }
 
 /**
- * The estate's processes, from /proc: those whose command line or working folder names one of its
- * folders, those in one of its hosts' mount namespaces, and every descendant of them (a container's
- * processes are children of its containerd shim). Never this process or its ancestors.
+ * The estate's processes, from /proc: those whose command line names one of its folders (a working
+ * folder alone is not enough: a person's shell may stand there), those in one of its hosts' mount
+ * namespaces (dockerd, containerd and the shims started there), and every descendant of them (a
+ * container's processes are children of its containerd shim). Never this process or its ancestors.
  */
 function estateProcesses(dirs: string[], namespaces: string[]): number[] {
     if (dirs.length === 0 && namespaces.length === 0) return [];
@@ -188,11 +189,9 @@ function estateProcesses(dirs: string[], namespaces: string[]): number[] {
     const roots = [...table.keys()].filter((pid) => {
         if (mine.has(pid)) return false;
         let cmdline = "";
-        let cwd = "";
         try { cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8"); } catch { /* gone or kernel thread */ }
-        try { cwd = fs.readlinkSync(`/proc/${pid}/cwd`); } catch { /* gone */ }
         const ns = mountNamespace(pid);
-        return dirs.some((d) => cmdline.includes(d) || cwd === d || cwd.startsWith(`${d}/`)) || (ns !== undefined && namespaces.includes(ns));
+        return dirs.some((d) => cmdline.includes(d)) || (ns !== undefined && namespaces.includes(ns));
     });
     const found = new Set(roots);
     for (let grew = true; grew;) {
