@@ -3,6 +3,7 @@
 # modules: the Pulumi CLI matching @pulumi/pulumi in package-lock.json, the Node.js language host (with
 # the front that runs policy packs), the dynamic-provider plugin script, and the docker and github provider plugins.
 # The last line of stdout is the absolute folder holding them; put it first on PATH.
+# `scripts/engine.sh --key` prints the cache key alone and builds nothing.
 # Nothing is downloaded but Go modules through the module proxy (docs/adr/0004-real-engine-from-go-modules.md).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -10,7 +11,13 @@ cd "$root"
 
 say() { echo "engine: $*" >&2; }
 
-command -v go >/dev/null 2>&1 || { say "the Go toolchain is not installed; install Go 1.26 or newer (https://go.dev/doc/install), then run this again."; exit 127; }
+go_min="$(bash scripts/setup.sh --go-min)"
+command -v go >/dev/null 2>&1 || { say "the Go toolchain is not installed: the engine is built from Go modules and needs Go $go_min or newer (README.md, Set-up). Install it, put it on PATH, then run this again."; exit 127; }
+go_have="$(GOTOOLCHAIN=local go env GOVERSION)"; go_have="${go_have#go}"
+if [ "$(printf '%s\n%s\n' "$go_min" "$go_have" | sort -V | head -n 1)" != "$go_min" ]; then
+  say "Go $go_have is too old: engine/*/go.mod need Go $go_min or newer. Install a newer Go, then run this again."
+  exit 2
+fi
 [ -f node_modules/@pulumi/pulumi/package.json ] || { say "node_modules is missing; run npm ci first."; exit 2; }
 
 pulumi_version="$(node -p 'require("./package-lock.json").packages["node_modules/@pulumi/pulumi"].version')"
@@ -22,9 +29,11 @@ host_version="$(sed -n 's#^\tgithub.com/pulumi/pulumi/sdk/v3 \(v[^ ]*\).*#\1#p' 
 docker_version="$(cat engine/docker/VERSION)"
 github_version="$(cat engine/github/VERSION)"
 
-# The key covers every input of the build: versions, the wrapper modules, this script, and Go itself.
-key_inputs="$(cat engine/*/go.mod engine/*/go.sum engine/*/VERSION scripts/engine.sh; find engine -name '*.go' | sort | xargs cat; go version)"
+# The key covers every input of the build: every file of engine/ at any depth (go.mod, go.sum, .go,
+# VERSION — e.g. engine/docker/shim/go.mod too), each with its path, this script, and Go itself.
+key_inputs="$(find engine -type f \( -name go.mod -o -name go.sum -o -name '*.go' -o -name VERSION \) -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; sha256sum scripts/engine.sh; go version)"
 key="$(printf '%s' "$key_inputs" | sha256sum | cut -c1-12)"
+if [ "${1:-}" = --key ]; then echo "$key"; exit 0; fi # the cache key alone (tests)
 cache_root="${IMAGE_LIFECYCLE_CACHE:-$HOME/.cache/image-lifecycle}"
 out="$cache_root/engine/pulumi-v$pulumi_version-$key"
 

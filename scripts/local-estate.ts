@@ -13,6 +13,7 @@ import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { checkout, configureStack, estateEnv, pulumi, pulumiOk, REPO_ROOT, startServices } from "../test/e2e/estate";
+import { stopAll } from "../test/support/services";
 
 const dir = path.join(REPO_ROOT, ".local", "estate");
 const infoFile = path.join(dir, "estate.json");
@@ -27,6 +28,10 @@ interface Info {
     client: { sshOpts: string[] };
     images: Record<string, { tag: string; digest: string }[]>;
     dockerHost: string;
+    /** Folders only the estate's processes use (hosts, registry, build engine): what stop sweeps for. */
+    dirs: string[];
+    /** The mount namespaces of the hosts (`/proc/<pid>/ns/mnt` links): their dockerd, containerd, shims. */
+    namespaces: string[];
 }
 
 /** The estate's process runs and has said it is ready. */
@@ -35,7 +40,16 @@ function alive(): boolean {
 }
 
 async function serve(): Promise<void> {
+    // test/support/hosts.ts answers SIGTERM by killing the hosts' process groups at once (right for an
+    // aborted test run); the estate stops in order instead (below), so its handlers go first.
+    process.removeAllListeners("SIGTERM");
+    process.removeAllListeners("SIGINT");
     const services = await startServices();
+    const dirs = [
+        ...Object.values(services.hosts).map((h) => h.root),
+        path.dirname(services.registry.dataDir),
+        path.dirname(services.dockerHost.replace(/^unix:\/\//, "")),
+    ];
     const info: Info = {
         registry: { registry: services.registry.registry },
         credentials: services.credentials,
@@ -43,11 +57,16 @@ async function serve(): Promise<void> {
         client: { sshOpts: services.client.sshOpts },
         images: services.images,
         dockerHost: services.dockerHost,
+        dirs,
+        namespaces: [...new Set(estateProcesses(dirs, []).map((pid) => mountNamespace(pid)).filter((ns): ns is string => ns !== undefined && ns !== mountNamespace(process.pid)))],
     };
     fs.writeFileSync(infoFile, JSON.stringify(info, null, 2));
     const stop = async () => {
+        // Hosts first: each removes its containers (docker rm -f), then stops its dockerd and sshd; then
+        // the registry and the engine that built the images, and their temp folders.
+        await services.stop().catch((e: Error) => process.stderr.write(`stopping the hosts: ${e.message}\n`));
+        await stopAll().catch((e: Error) => process.stderr.write(`stopping the registry and build engine: ${e.message}\n`));
         fs.rmSync(infoFile, { force: true });
-        await services.stop();
         process.exit(0);
     };
     process.once("SIGTERM", stop);
@@ -112,16 +131,96 @@ async function up(engine: string): Promise<void> {
 }
 
 async function stop(): Promise<void> {
+    const info = fs.existsSync(infoFile) ? (JSON.parse(fs.readFileSync(infoFile, "utf8")) as Partial<Info>) : {};
     if (!alive()) {
-        say("the local estate is not running");
+        // A crashed estate process leaves its hosts behind: sweep for them all the same.
+        const left = await sweep(info);
+        say(left ? `the local estate was not running; ended ${left} process(es) it had left behind` : "the local estate is not running");
+        fs.rmSync(infoFile, { force: true });
         return;
     }
     const pid = Number(fs.readFileSync(pidFile, "utf8"));
     process.kill(pid, "SIGTERM");
-    for (let i = 0; i < 300 && running(pid); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 600 && running(pid); i++) await new Promise((r) => setTimeout(r, 100));
+    if (running(pid)) {
+        say(`the estate process ${pid} did not stop within 60 s; killing it`);
+        process.kill(pid, "SIGKILL");
+    }
+    // Whatever the orderly stop missed (a dockerd that had died leaves its containerd shims and the
+    // containers' processes running, orphaned) is ended here.
+    const left = await sweep(info);
+    if (left) say(`ended ${left} process(es) the estate had left behind`);
+    for (const d of info.dirs ?? []) fs.rmSync(d, { recursive: true, force: true });
+    fs.rmSync(infoFile, { force: true });
     // A new estate has new hosts and registry: the old stack state describes nothing that runs.
     fs.rmSync(path.join(dir, "pulumi-state"), { recursive: true, force: true });
     say("stopped the local estate");
+}
+
+/** Every process: pid → parent pid. */
+function processTable(): Map<number, number> {
+    const table = new Map<number, number>();
+    for (const entry of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(entry)) continue;
+        try {
+            // The command name (2nd field) may hold spaces and parentheses: read after its last ")".
+            const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+            table.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+        } catch { /* gone meanwhile */ }
+    }
+    return table;
+}
+
+function mountNamespace(pid: number): string | undefined {
+    try { return fs.readlinkSync(`/proc/${pid}/ns/mnt`); } catch { return undefined; }
+}
+
+/**
+ * The estate's processes, from /proc: those whose command line names one of its folders (a working
+ * folder alone is not enough: a person's shell may stand there), those in one of its hosts' mount
+ * namespaces (dockerd, containerd and the shims started there), and every descendant of them (a
+ * container's processes are children of its containerd shim). Never this process or its ancestors.
+ */
+function estateProcesses(dirs: string[], namespaces: string[]): number[] {
+    if (dirs.length === 0 && namespaces.length === 0) return [];
+    const table = processTable();
+    const mine = new Set<number>();
+    for (let p = process.pid; p > 1 && !mine.has(p); p = table.get(p) ?? 1) mine.add(p);
+    const roots = [...table.keys()].filter((pid) => {
+        if (mine.has(pid)) return false;
+        let cmdline = "";
+        try { cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8"); } catch { /* gone or kernel thread */ }
+        const ns = mountNamespace(pid);
+        return dirs.some((d) => cmdline.includes(d)) || (ns !== undefined && namespaces.includes(ns));
+    });
+    const found = new Set(roots);
+    for (let grew = true; grew;) {
+        grew = false;
+        for (const [pid, parent] of table) {
+            if (!found.has(pid) && found.has(parent) && !mine.has(pid)) { found.add(pid); grew = true; }
+        }
+    }
+    return [...found];
+}
+
+/** Kills what is left of the estate's processes and waits until they are gone; returns how many there were. */
+async function sweep(info: Partial<Info>): Promise<number> {
+    const left = estateProcesses(info.dirs ?? [], info.namespaces ?? []);
+    for (const pid of left) {
+        try { process.kill(pid, "SIGKILL"); } catch { /* gone meanwhile */ }
+    }
+    for (let i = 0; i < 100 && left.some((pid) => running(pid) && !zombie(pid)); i++) await new Promise((r) => setTimeout(r, 100));
+    return left.length;
+}
+
+/** A process that has exited and waits for its parent to reap it: it runs nothing any more. */
+function zombie(pid: number): boolean {
+    try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+    } catch {
+        return false;
+    }
 }
 
 const [command, arg] = process.argv.slice(2);

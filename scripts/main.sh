@@ -5,8 +5,10 @@
 #                                of the shipped proxima stack on it with the policy pack, then the overview
 #   npm start -- --stop          stop the local estate
 #   npm start -- proxima|lyra [--up]   preview (and with --up, apply) the team's real stack
-# Team stacks: Pulumi state in ./.pulumi-state (no account), an empty secrets passphrase for that local
-# state, the policy config in policy-pack-config.example.json. Override any of them by environment.
+# Team stacks: pulumi from PATH, or else the engine npm run engine builds; Pulumi state in ./.pulumi-state
+# (no account) unless PULUMI_BACKEND_URL names the team's backend (docs/team.md); an empty secrets
+# passphrase only for a local file state (a shared backend needs the team's passphrase); the policy config
+# in policy-pack-config.example.json. Override any of them by environment.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -49,9 +51,8 @@ if [ -z "$stack" ]; then
     echo "The local estate starts Docker engines and SSH hosts in mount namespaces, which needs root: run it as root (sudo npm start), or use npm start -- proxima for the team's stack." >&2
     exit 2
   fi
-  for tool in dockerd sshd ssh busybox htpasswd unshare ip go; do
-    command -v "$tool" >/dev/null 2>&1 || { echo "$tool is missing; install Go 1.26+ and the Debian packages: apt-get install -y docker.io openssh-server openssh-client busybox-static apache2-utils util-linux iproute2" >&2; exit 2; }
-  done
+  # The same set-up as .ci/run: the Debian packages (installed when missing) and a check of Go.
+  bash scripts/setup.sh
   if command -v pulumi >/dev/null 2>&1; then
     engine=""
   else
@@ -65,24 +66,39 @@ if [ -z "$stack" ]; then
   exit 0
 fi
 
-if ! command -v pulumi >/dev/null 2>&1; then
-  cat >&2 <<'MSG'
-The Pulumi CLI is not installed (it is a binary, not an npm package), so the main job cannot run.
-Install it, then run this again:
-  curl -fsSL https://get.pulumi.com | sh      # or: brew install pulumi/tap/pulumi
-  export PATH="$HOME/.pulumi/bin:$PATH"
-MSG
-  exit 127
-fi
-
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$root/.pulumi-state}"
 if [ "${PULUMI_BACKEND_URL#file://}" != "$PULUMI_BACKEND_URL" ]; then
   mkdir -p "${PULUMI_BACKEND_URL#file://}"
 fi
-if [ -z "${PULUMI_CONFIG_PASSPHRASE+set}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
-  echo "PULUMI_CONFIG_PASSPHRASE is not set: using an empty passphrase for the local state's secrets." >&2
-  export PULUMI_CONFIG_PASSPHRASE=""
+# The backend as shown in messages: a password in the URL is never printed.
+backend_shown="$(printf '%s' "$PULUMI_BACKEND_URL" | sed -E 's#^([a-z]+://[^:/@]*):[^@/]*@#\1:***@#')"
+if [ "${PULUMI_BACKEND_URL#file://}" != "$PULUMI_BACKEND_URL" ]; then
+  if [ -z "${PULUMI_CONFIG_PASSPHRASE+set}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
+    echo "PULUMI_CONFIG_PASSPHRASE is not set: using an empty passphrase for the local state's secrets." >&2
+    export PULUMI_CONFIG_PASSPHRASE=""
+  fi
+elif [ -n "${PULUMI_CONFIG_PASSPHRASE:-}" ]; then
+  : # the team's passphrase, from the environment
+elif [ -n "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ] && grep -q '[^[:space:]]' "$PULUMI_CONFIG_PASSPHRASE_FILE" 2>/dev/null; then
+  # The key file holds the passphrase. Pulumi prefers PULUMI_CONFIG_PASSPHRASE whenever it is set, even
+  # empty, so an empty one must not stand in front of the file.
+  unset PULUMI_CONFIG_PASSPHRASE
+else
+  # A shared backend holds the stack's secrets for the whole team: an empty passphrase would leave them
+  # readable by anyone who can read the state.
+  echo "The secrets passphrase is empty, and the state is shared ($backend_shown): its secrets would be readable by anyone who can read the state. Set PULUMI_CONFIG_PASSPHRASE to the team's passphrase, or PULUMI_CONFIG_PASSPHRASE_FILE to a file holding it (docs/team.md), then run again." >&2
+  exit 2
 fi
+if command -v pulumi >/dev/null 2>&1; then
+  echo "--- pulumi: $(command -v pulumi)" >&2
+else
+  # The engine the project builds from Go modules (npm run engine), the same one the tests run.
+  echo "--- no pulumi on PATH: the engine from npm run engine (first time: about 9 min on 2 cores; cached afterwards in ~/.cache/image-lifecycle)" >&2
+  engine="$(bash scripts/engine.sh | tail -n 1)"
+  export PATH="$engine:$PATH"
+  echo "--- pulumi: $engine/pulumi" >&2
+fi
+
 policy_config="${IMAGE_LIFECYCLE_POLICY_CONFIG:-policy-pack-config.example.json}"
 
 # The engine runs the release provider from dist/ (docs/adr/0052-release-provider-module.md): build it
@@ -90,8 +106,11 @@ policy_config="${IMAGE_LIFECYCLE_POLICY_CONFIG:-policy-pack-config.example.json}
 echo "--- npm run build:cli" >&2
 npm run --silent build:cli >&2
 
-echo "--- state: $PULUMI_BACKEND_URL, stack: $stack" >&2
-pulumi stack select --create --non-interactive "$stack"
+echo "--- state: $backend_shown, stack: $stack" >&2
+if ! pulumi stack select --create --non-interactive "$stack"; then
+  echo "Could not open stack $stack in the state backend $backend_shown (pulumi's error above). Check that the backend is reachable and the URL, user, password and TLS settings are right (docs/team.md), then run again." >&2
+  exit 1
+fi
 pulumi preview --non-interactive --stack "$stack" --policy-pack policy --policy-pack-config "$policy_config"
 if [ "$up" = true ]; then
   pulumi up --yes --non-interactive --stack "$stack" --policy-pack policy --policy-pack-config "$policy_config"

@@ -4,7 +4,8 @@
  * nothing; `npm start -- --stop` stops the estate.
  */
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { engineDir, REPO_ROOT } from "./estate";
 
@@ -43,10 +44,51 @@ describe("e2e: npm start (the local estate, real engine)", function () {
         assert.match(r.stdout, /^→ 6350192 /m);
     });
 
-    it("npm start -- --stop stops the estate", () => {
+    it("npm start -- --stop stops the estate and leaves none of its processes, even those of an engine that died", () => {
+        const info = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, ".local/estate/estate.json"), "utf8")) as { hosts: Record<string, { home: string }>; dirs: string[] };
+        // Found here from the hosts' own pid files and engines, not by the code under test.
+        const pids: Record<string, number> = {};
+        for (const [name, host] of Object.entries(info.hosts)) {
+            const root = path.dirname(host.home);
+            pids[`${name} dockerd`] = Number(fs.readFileSync(path.join(root, "run/docker.pid"), "utf8"));
+            pids[`${name} sshd`] = Number(fs.readFileSync(path.join(root, "sshd.pid"), "utf8"));
+            const docker = (args: string[]) => execFileSync("docker", ["-H", `unix://${root}/run/docker.sock`, ...args], { encoding: "utf8" }).trim();
+            for (const id of docker(["ps", "-q"]).split(/\s+/).filter(Boolean)) {
+                const [cname, pid] = docker(["inspect", "-f", "{{.Name}} {{.State.Pid}}", id]).split(" ");
+                pids[`${name} container ${cname}`] = Number(pid);
+                pids[`${name} shim of ${cname}`] = ppid(Number(pid));
+            }
+        }
+        assert.ok(Object.keys(pids).some((k) => k.startsWith("core container /hello-world")), Object.keys(pids).join(", "));
+        // The failure seen before: an engine gone without stopping its containers leaves their shims
+        // and processes (httpd) running. Make one: kill core's dockerd outright.
+        process.kill(pids["core dockerd"], "SIGKILL");
+        for (let i = 0; i < 50 && alive(pids["core dockerd"]); i++) execFileSync("sleep", ["0.1"]);
+        assert.ok(alive(pids["core container /hello-world"]), "hello-world's httpd outlives its killed engine");
+
         const r = npmStart(["--stop"], engine);
         assert.equal(r.status, 0, r.stderr);
         assert.match(r.stderr, /stopped the local estate/);
+        assert.deepEqual(Object.entries(pids).filter(([, pid]) => alive(pid)).map(([what, pid]) => `${what} (pid ${pid})`), []);
+        const left = fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
+            try { return info.dirs.some((d) => fs.readFileSync(`/proc/${p}/cmdline`, "utf8").includes(d)); } catch { return false; }
+        });
+        assert.deepEqual(left, [], "no process names a folder of the estate");
         assert.match(npmStart(["--stop"], engine).stderr, /not running/);
     });
 });
+
+function ppid(pid: number): number {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+}
+
+/** Running, and not a zombie waiting to be reaped. */
+function alive(pid: number): boolean {
+    try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        return !stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+    } catch {
+        return false;
+    }
+}

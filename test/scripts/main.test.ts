@@ -21,11 +21,75 @@ function runMain(args: string[], extraPath: string[] = [], env: NodeJS.ProcessEn
  * is tested end to end in test/e2e/main.test.ts.
  */
 describe("scripts/main.sh (npm start)", () => {
-    it("without the Pulumi CLI, says how to install it and exits 127", () => {
+    it("without pulumi on PATH, turns to the engine npm run engine builds, never to a download (here without Go: says so, exit 127)", () => {
         const r = runMain(["proxima"]);
         assert.equal(r.status, 127, r.stderr);
-        assert.match(r.stderr, /The Pulumi CLI is not installed/);
-        assert.match(r.stderr, /get\.pulumi\.com/);
+        assert.match(r.stderr, /no pulumi on PATH: the engine from npm run engine/);
+        assert.match(r.stderr, /the Go toolchain is not installed: the engine is built from Go modules and needs Go 1\.26\.6 or newer/);
+        assert.doesNotMatch(r.stderr, /get\.pulumi\.com|curl|brew/);
+    });
+
+    it("without pulumi on PATH but with Go, runs the engine's own pulumi (a PostgreSQL backend that is down: pulumi's error, then what to do)", function () {
+        this.timeout(3600000); // the engine is built first when it is not in the cache (bash .ci/run builds it before the tests)
+        const go = spawnSync("sh", ["-c", "command -v go"], { encoding: "utf8" }).stdout.trim();
+        assert.ok(go, "Go is on PATH (the README's prerequisite)");
+        const cache = process.env.IMAGE_LIFECYCLE_CACHE || path.join(os.homedir(), ".cache", "image-lifecycle");
+        const r = runMain(["proxima"], [path.dirname(go)], {
+            IMAGE_LIFECYCLE_CACHE: cache, GOPATH: spawnSync("go", ["env", "GOPATH"], { encoding: "utf8" }).stdout.trim(), GOCACHE: spawnSync("go", ["env", "GOCACHE"], { encoding: "utf8" }).stdout.trim(),
+            PULUMI_BACKEND_URL: "postgres://team:db-Secret-1@127.0.0.1:1/pulumi_state?sslmode=disable&connect_timeout=5",
+            PULUMI_CONFIG_PASSPHRASE: "team-passphrase", PULUMI_SKIP_UPDATE_CHECK: "true",
+        });
+        assert.equal(r.status, 1, r.stderr);
+        const used = /--- pulumi: (\S+)\n/.exec(r.stderr)?.[1];
+        assert.match(used ?? "", new RegExp(`^${cache.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/engine/pulumi-v3\\.248\\.0-[0-9a-f]{12}/pulumi$`), r.stderr);
+        assert.match(r.stderr, /failed to ping PostgreSQL/, "the built engine speaks to a postgres:// backend");
+        assert.match(r.stderr, /Could not open stack proxima in the state backend postgres:\/\/team:\*\*\*@127\.0\.0\.1:1\/pulumi_state\?sslmode=disable&connect_timeout=5 \(pulumi's error above\)\. Check that the backend is reachable/);
+        assert.ok(!r.stderr.includes("db-Secret-1") && !r.stdout.includes("db-Secret-1"), "the database password is never printed");
+    });
+
+    describe("the secrets passphrase on a shared (non file://) backend", () => {
+        const shared = "postgres://team:db-Secret-1@db.example:5432/pulumi_state?sslmode=verify-full";
+        let bin: string;
+        let log: string;
+        beforeEach(() => {
+            bin = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
+            log = path.join(bin, "calls.log");
+            fs.writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\necho "\${PULUMI_CONFIG_PASSPHRASE-unset}|\${PULUMI_CONFIG_PASSPHRASE_FILE-}|$*" >> ${JSON.stringify(log)}\n`, { mode: 0o755 });
+        });
+        afterEach(() => fs.rmSync(bin, { recursive: true, force: true }));
+
+        for (const [what, env] of [["unset", {}], ["empty", { PULUMI_CONFIG_PASSPHRASE: "" }], ["an empty key file", { PULUMI_CONFIG_PASSPHRASE_FILE: "/dev/null" }]] as const) {
+            it(`refuses a passphrase that is ${what}, before pulumi runs, without printing the database password`, () => {
+                const r = runMain(["proxima", "--up"], [bin], { PULUMI_BACKEND_URL: shared, ...env });
+                assert.equal(r.status, 2, r.stderr);
+                assert.match(r.stderr, /The secrets passphrase is empty, and the state is shared \(postgres:\/\/team:\*\*\*@db\.example:5432\/pulumi_state\?sslmode=verify-full\)/);
+                assert.match(r.stderr, /Set PULUMI_CONFIG_PASSPHRASE to the team's passphrase, or PULUMI_CONFIG_PASSPHRASE_FILE to a file holding it \(docs\/team\.md\), then run again\./);
+                assert.ok(!r.stderr.includes("db-Secret-1"));
+                assert.equal(fs.existsSync(log), false, "pulumi never ran");
+            });
+        }
+
+        it("takes the passphrase from the environment", () => {
+            const r = runMain(["proxima"], [bin], { PULUMI_BACKEND_URL: shared, PULUMI_CONFIG_PASSPHRASE: "team-passphrase" });
+            assert.equal(r.status, 0, r.stderr);
+            assert.match(fs.readFileSync(log, "utf8"), /^team-passphrase\|\|stack select --create --non-interactive proxima$/m);
+            assert.match(r.stderr, /--- state: postgres:\/\/team:\*\*\*@db\.example/);
+        });
+
+        it("takes a key file, and an empty PULUMI_CONFIG_PASSPHRASE does not stand in front of it", () => {
+            const key = path.join(bin, "passphrase");
+            fs.writeFileSync(key, "team-passphrase\n", { mode: 0o600 });
+            const r = runMain(["proxima"], [bin], { PULUMI_BACKEND_URL: shared, PULUMI_CONFIG_PASSPHRASE: "", PULUMI_CONFIG_PASSPHRASE_FILE: key });
+            assert.equal(r.status, 0, r.stderr);
+            assert.match(fs.readFileSync(log, "utf8"), new RegExp(`^unset\\|${key}\\|stack select --create --non-interactive proxima$`, "m"));
+        });
+
+        it("still allows the empty passphrase for a local file state", () => {
+            const state = path.join(bin, "state");
+            const r = runMain(["proxima"], [bin], { PULUMI_BACKEND_URL: `file://${state}` });
+            assert.equal(r.status, 0, r.stderr);
+            assert.match(fs.readFileSync(log, "utf8"), /^\|\|stack select/m);
+        });
     });
 
     it("refuses an unknown argument with exit 2", () => {

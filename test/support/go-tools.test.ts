@@ -17,7 +17,7 @@ describe("tools built from Go modules (scripts/go-tools.sh)", () => {
         const r = spawnSync("bash", [path.join(ROOT, "scripts/go-tools.sh")], { encoding: "utf8" });
         assert.equal(r.status, 0, r.stderr);
         const tools = goTools();
-        assert.deepEqual(tools.map((t) => t.name), ["registry", "crane", "cosign", "actionlint"]);
+        assert.deepEqual(tools.map((t) => t.name), ["registry", "crane", "cosign", "actionlint", "task"]);
         assert.deepEqual(r.stdout.trim().split("\n"), tools.map((t) => path.join(goToolsCache(), `${t.name}-${t.version}`)));
         for (const t of tools) assert.match(r.stderr, new RegExp(`go-tools: ${t.name} ${t.version}: cached in `));
         assert.doesNotMatch(r.stderr, /building/);
@@ -27,7 +27,7 @@ describe("tools built from Go modules (scripts/go-tools.sh)", () => {
     it("refuses an unknown tool, naming the ones it has", () => {
         const r = spawnSync("bash", [path.join(ROOT, "scripts/go-tools.sh"), "no-such-tool"], { encoding: "utf8" });
         assert.equal(r.status, 2);
-        assert.match(r.stderr, /unknown tool in 'no-such-tool'.*lists: registry crane cosign actionlint/);
+        assert.match(r.stderr, /unknown tool in 'no-such-tool'.*lists: registry crane cosign actionlint task/);
         assert.throws(() => goTool("no-such-tool"), /not a tool of .*tools\.tsv/);
     });
 

@@ -216,6 +216,29 @@ describe(".github/workflows", () => {
         });
     });
 
+    describe("the team's shared state (docs/team.md)", () => {
+        it("preview and promote read PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE from secrets, refuse them empty, and use no Pulumi Cloud token", () => {
+            for (const [file, job] of [["preview.yml", "preview"], ["promote-release.yml", "promote"]] as const) {
+                const j = load(file).jobs[job];
+                assert.equal(j.env?.PULUMI_BACKEND_URL, "${{ secrets.PULUMI_BACKEND_URL }}", file);
+                assert.equal(j.env?.PULUMI_CONFIG_PASSPHRASE, "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}", file);
+                const guard = j.steps.findIndex((s) => /\[ -z "\$PULUMI_BACKEND_URL" \] \|\| \[ -z "\$PULUMI_CONFIG_PASSPHRASE" \]/.test(s.run ?? ""));
+                const firstPulumi = j.steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
+                assert.ok(guard >= 0 && guard < firstPulumi, `${file}: the check comes before the first Pulumi step`);
+                assert.doesNotMatch(fs.readFileSync(path.join(DIR, file), "utf8"), /PULUMI_ACCESS_TOKEN/);
+            }
+        });
+
+        it("the check fails the job when a secret is empty, and passes when both are set", () => {
+            const guard = load("preview.yml").jobs.preview.steps.find((s) => (s.run ?? "").includes("PULUMI_CONFIG_PASSPHRASE"))!.run!;
+            const sh = (env: Record<string, string>) => spawnSync("bash", ["-e", "-c", guard], { env: { PATH: process.env.PATH, ...env }, encoding: "utf8" });
+            const empty = sh({ PULUMI_BACKEND_URL: "postgres://db/pulumi_state", PULUMI_CONFIG_PASSPHRASE: "" });
+            assert.equal(empty.status, 1);
+            assert.match(empty.stdout, /^::error::The repository secrets PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE must both be set/);
+            assert.equal(sh({ PULUMI_BACKEND_URL: "postgres://db/pulumi_state", PULUMI_CONFIG_PASSPHRASE: "team" }).status, 0);
+        });
+    });
+
     describe("preview.yml", () => {
         const wf = load("preview.yml");
 
