@@ -11,10 +11,11 @@ import { sshClient, SshHost, startSshHost } from "../../support/hosts";
 const run = promisify(execFile);
 
 describe("lib/host/ssh-reuse (SSH connection reuse per host)", () => {
-    it("adds ControlMaster/ControlPath/ControlPersist after the stack's own options, in a private short folder", () => {
+    it("adds ControlMaster/ControlPath/ControlPersist after the stack's own options, in a private folder with a short path", () => {
         const opts = withConnectionReuse(["-i", "/k", "-o", "StrictHostKeyChecking=yes"], {});
         assert.deepEqual(opts.slice(0, 4), ["-i", "/k", "-o", "StrictHostKeyChecking=yes"], "the stack's options come first, so they win");
-        assert.deepEqual(opts.slice(4), ["-o", "ControlMaster=auto", "-o", `ControlPath=${controlDir()}/%C`, "-o", "ControlPersist=60s"]);
+        // %d (the home folder) keeps the stored options the same for every user and machine.
+        assert.deepEqual(opts.slice(4), ["-o", "ControlMaster=auto", "-o", "ControlPath=%d/.ssh/il-cm/%C", "-o", "ControlPersist=60s"]);
         const st = fs.lstatSync(controlDir());
         assert.ok(st.isDirectory() && !st.isSymbolicLink());
         assert.equal(st.mode & 0o777, 0o700);
