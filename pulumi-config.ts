@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Estate, parseConfig } from "./lib/config";
 import { PROJECT, StackName } from "./lib/contract";
 import { loginFromEnv } from "./lib/registry/access";
+import { withConnectionReuse } from "./lib/host/ssh-reuse";
 
 /**
  * Reads the selected stack's whole configuration once and parses it. Structured values arrive as
@@ -18,7 +19,17 @@ export function loadEstate(env: NodeJS.ProcessEnv = process.env): Estate {
     }
     fillCredentialsFromEnv(raw, env);
     if (raw.deployedBy === undefined) raw.deployedBy = env.IMAGE_LIFECYCLE_DEPLOYER || safeUser();
-    return parseConfig(raw, pulumi.getStack() as StackName);
+    return reuseConnections(parseConfig(raw, pulumi.getStack() as StackName), env);
+}
+
+/**
+ * Every host's `sshOpts` gain SSH connection reuse (lib/host/ssh-reuse.ts), so the docker provider and
+ * the host scripts of a class share one connection per run; the stack file keeps only what the team wrote.
+ */
+function reuseConnections(estate: Estate, env: NodeJS.ProcessEnv): Estate {
+    if (estate.stack === "lyra") return { ...estate, lyra: { ...estate.lyra, sshOpts: withConnectionReuse(estate.lyra.sshOpts, env) } };
+    const classes = Object.fromEntries(Object.entries(estate.classes).map(([name, c]) => [name, c && { ...c, sshOpts: withConnectionReuse(c.sshOpts, env) }]));
+    return { ...estate, classes: classes as typeof estate.classes };
 }
 
 /** Where the registry password the program uses comes from, as the message of a refused login names it. */

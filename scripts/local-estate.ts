@@ -117,12 +117,16 @@ async function up(engine: string): Promise<void> {
     const hello = info.images["rednaw/hello-world"];
     await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "releases.hello-world-v1-0-0.digest", hello[hello.length - 1].digest.slice("sha256:".length)]);
     await pulumi(estate, ["config", "rm", "--stack", "proxima", "--path", "releaseGate"]);
-    say("pulumi up --stack proxima --policy-pack policy (the release gate is left out: GitHub is not part of the local estate)");
-    const code = await new Promise<number>((resolve) => {
-        const p = spawn("pulumi", ["up", "--yes", "--non-interactive", "--stack", "proxima", "--policy-pack", "policy", "--policy-pack-config", "policy-pack-config.example.json"], { cwd: workdir, env, stdio: "inherit" });
+    // One preview, then the update without a second one (docs/adr/0056-deploy-speed.md); the pack runs in both.
+    const engineRun = (args: string[]) => new Promise<number>((resolve) => {
+        const p = spawn("pulumi", [...args, "--non-interactive", "--stack", "proxima", "--policy-pack", "policy", "--policy-pack-config", "policy-pack-config.example.json"], { cwd: workdir, env, stdio: "inherit" });
         p.on("close", (c) => resolve(c ?? 1));
     });
-    if (code !== 0) process.exit(code);
+    say("pulumi preview, then pulumi up --skip-preview, --stack proxima --policy-pack policy (the release gate is left out: GitHub is not part of the local estate)");
+    for (const args of [["preview"], ["up", "--yes", "--skip-preview"]]) {
+        const code = await engineRun(args);
+        if (code !== 0) process.exit(code);
+    }
     const deployed = path.join(dir, "deployed.json");
     fs.writeFileSync(deployed, await pulumiOk(estate, ["stack", "output", "deployments", "--json", "--stack", "proxima"]));
     say(`overview (npm run application:overview -- rednaw/hello-world --registry ${info.registry.registry} --deployed ${path.relative(REPO_ROOT, deployed)})`);

@@ -113,5 +113,7 @@ if ! pulumi stack select --create --non-interactive "$stack"; then
 fi
 pulumi preview --non-interactive --stack "$stack" --policy-pack policy --policy-pack-config "$policy_config"
 if [ "$up" = true ]; then
-  pulumi up --yes --non-interactive --stack "$stack" --policy-pack policy --policy-pack-config "$policy_config"
+  # One pass (docs/adr/0056-deploy-speed.md): the preview above ran the program and the pack and stopped
+  # on any violation; the update skips its own preview. The pack still checks every resource it applies.
+  pulumi up --yes --skip-preview --non-interactive --stack "$stack" --policy-pack policy --policy-pack-config "$policy_config"
 fi

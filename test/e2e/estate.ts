@@ -100,8 +100,9 @@ export function checkout(dir: string): string {
     }
     fs.writeFileSync(manifest, `${files.join("\n")}\n`);
     if (!fs.existsSync(path.join(dir, "node_modules"))) fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
-    // What `npm ci` does in a fresh checkout (prepare → build:cli): dist/ holds the CLI and the release
-    // provider the engine requires from the project directory (docs/adr/0052-release-provider-module.md).
+    // What `npm ci` does in a fresh checkout (prepare → build:cli), before every engine run in it: dist/
+    // holds the program and the policy pack the engine runs (docs/adr/0056-deploy-speed.md), the CLI and
+    // the release provider it requires from the project directory (docs/adr/0052-release-provider-module.md).
     execFileSync(process.execPath, [path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.cli.json"], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
     return dir;
 }

@@ -33,6 +33,9 @@ describe("e2e: npm start (the local estate, real engine)", function () {
         const r = npmStart([], engine);
         assert.equal(r.status, 0, r.stdout.slice(-4000) + r.stderr.slice(-4000));
         assert.match(r.stdout, /Resources:\s+\+ 45 created/);
+        // One preview (the pack stops a violation there), then the update without a preview of its own.
+        assert.equal((r.stdout.match(/Previewing update/g) ?? []).length, 1, r.stdout.slice(-4000));
+        assert.match(r.stdout, /Updating \(proxima\)/);
         assert.match(r.stdout, /IMAGE: rednaw\/hello-world\n\nTAG {8}CREATED {14}DESCRIPTION\n/);
         assert.match(r.stdout, /^→ 6350192 /m);
     });

@@ -12,6 +12,7 @@ import { promisify } from "node:util";
 import { parseDeployRecord } from "../../lib/rules/deploy-record";
 import { buildAndPush } from "../support/services";
 import { LIFECYCLE, OCI } from "../../lib/contract";
+import { withConnectionReuse } from "../../lib/host/ssh-reuse";
 import { checkout, configureStack, engineDir, Estate, pulumi, pulumiOk, REPO_ROOT, startEstate } from "./estate";
 
 const run = promisify(execFile);
@@ -237,6 +238,9 @@ describe("e2e: the shipped stacks under the real engine (SSH hosts, real registr
             const port = estate.hosts.experimental.port;
             // Another key under the host's name: what a man in the middle (or a reinstalled host) looks like.
             const other = (await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(estate.client.dir, "other"), "-C", "x"]), fs.readFileSync(path.join(estate.client.dir, "other.pub"), "utf8").trim().split(/\s+/).slice(0, 2).join(" "));
+            // The last up's shared connection to the host (lib/host/ssh-reuse.ts) was checked against the
+            // right key and would carry the next commands; a changed key applies to new connections.
+            await run("ssh", [...withConnectionReuse(estate.client.sshOpts), "-p", String(port), "-O", "exit", "root@127.0.0.1"]).catch(() => undefined);
             fs.writeFileSync(estate.client.knownHosts, known.split("\n").map((l) => (l.startsWith(`[127.0.0.1]:${port} `) ? `[127.0.0.1]:${port} ${other}` : l)).join("\n"));
             try {
                 await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", "--", "apps.playground.env.MODE", "changed"]);

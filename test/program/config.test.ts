@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadEstate } from "../../pulumi-config";
 import { parseConfig, ProximaEstate } from "../../lib/config";
 import { loadStackConfig } from "../support/program";
+import { withConnectionReuse } from "../../lib/host/ssh-reuse";
 
 /** The config as the engine hands it to the Node runtime: `project:key` → string (objects as JSON). */
 function engineConfig(raw: Record<string, unknown>): Record<string, string> {
@@ -19,7 +20,12 @@ describe("pulumi-config.ts loadEstate (the one config read)", () => {
         const raw = loadStackConfig("proxima");
         pulumi.runtime.setAllConfig({ ...engineConfig({ ...raw, deployedBy: "1234" }), "github:owner": "rednaw" });
         const estate = loadEstate({}) as ProximaEstate;
-        assert.deepEqual(estate, parseConfig({ ...raw, deployedBy: "1234" }, "proxima"));
+        const parsed = parseConfig({ ...raw, deployedBy: "1234" }, "proxima") as ProximaEstate;
+        // Only each class's sshOpts differ: they gain connection reuse (lib/host/ssh-reuse.ts).
+        for (const c of Object.values(parsed.classes)) c!.sshOpts = withConnectionReuse(c!.sshOpts, {});
+        assert.deepEqual(estate, parsed);
+        assert.ok(estate.classes.core!.sshOpts.includes("ControlMaster=auto"), estate.classes.core!.sshOpts.join(" "));
+        assert.deepEqual((loadEstate({ IMAGE_LIFECYCLE_SSH_REUSE: "off", IMAGE_LIFECYCLE_DEPLOYER: "1234" }) as ProximaEstate).classes.core!.sshOpts, raw.classes.core.sshOpts ?? []);
         assert.equal(estate.deployedBy, "1234", "a numeric-looking string must stay a string");
     });
 
