@@ -49,8 +49,8 @@ export function factsScript(org: string, marker: string): string {
         "fi",
         `for d in '${dir}'/*/; do`,
         '  app=$(basename "$d")',
-        `  if [ -f "$d${record}" ]; then printf '%s record %s\\n' "$m" "$app"; cat "$d${record}"; echo; fi`,
-        `  if [ -f "$d${history}" ]; then printf '%s history %s\\n' "$m" "$app"; tail -n ${HISTORY_LINES} "$d${history}"; echo; fi`,
+        `  if [ -f "\${d}${record}" ]; then printf '%s record %s\\n' "$m" "$app"; cat "\${d}${record}"; echo; fi`,
+        `  if [ -f "\${d}${history}" ]; then printf '%s history %s\\n' "$m" "$app"; tail -n ${HISTORY_LINES} "\${d}${history}"; echo; fi`,
         "done",
         `printf '%s end\\n' "$m"`,
     ].join("\n") + "\n";

@@ -16,7 +16,7 @@ describe("lib/host/facts: one script per host, its output parsed", () => {
         execFileSync("sh", ["-n", "-c", script]);
         assert.match(script, /for d in '\/opt\/giftfinder'\/\*\/; do/);
         assert.match(script, /deploy-info\.yml/);
-        assert.match(script, /tail -n 500 "\$ddeploy-history\.jsonl"/);
+        assert.match(script, /tail -n 500 "\$\{d\}deploy-history\.jsonl"/);
         for (const org of ["../etc", "a b", "x'y", ".hidden"]) assert.throws(() => factsScript(org, m), /Refusing org/);
         assert.throws(() => factsScript("giftfinder", "@@x; rm -rf /"), /marker/);
     });
@@ -48,7 +48,8 @@ describe("lib/host/facts: one script per host, its output parsed", () => {
         assert.equal("record" in f.records.web && f.records.web.record.deployed_by, "alice");
         assert.match("error" in f.records.broken ? f.records.broken.error : "", /not valid YAML/);
         assert.equal(f.records.evil, undefined);
-        assert.deepEqual([f.histories.web.entries.length, f.histories.web.skipped], [1, 1]);
+        // "not json" and the fake marker line are both history lines that are not entries.
+        assert.deepEqual([f.histories.web.entries.length, f.histories.web.skipped], [1, 2]);
     });
 
     it("docker failing on the host, or output cut short, is a host that did not answer", () => {
@@ -65,7 +66,14 @@ describe("lib/host/facts: one script per host, its output parsed", () => {
             const script = factsScript("giftfinder", m).replace(/'\/opt\/giftfinder'/g, `'${root}'`);
             fs.mkdirSync(path.join(root, "web"));
             fs.writeFileSync(path.join(root, "web", "deploy-info.yml"), `app: "web"\nimage: "r/web"\ndigest: "${D("a")}"\ndeployed_at: "2026-12-01T10:00:05Z"\ndeployed_by: "bob"\n`);
-            const out = execFileSync("sh", ["-c", script], { encoding: "utf8", env: { PATH: "/nonexistent" } });
+            // A PATH with the shell tools the script uses, and no docker.
+            const bin = path.join(root, "bin");
+            fs.mkdirSync(bin);
+            for (const tool of ["sh", "date", "basename", "cat", "tail", "sort"]) {
+                const real = execFileSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim();
+                fs.symlinkSync(real, path.join(bin, tool));
+            }
+            const out = execFileSync(path.join(bin, "sh"), ["-c", script], { encoding: "utf8", env: { PATH: bin } });
             assert.match(out, new RegExp(`${m} docker-error`));
             assert.match(out, new RegExp(`${m} record web\\napp: "web"`));
             assert.match(out, new RegExp(`${m} end\\n$`));
