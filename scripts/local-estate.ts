@@ -13,6 +13,7 @@ import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { checkout, configureStack, estateEnv, pulumi, pulumiOk, REPO_ROOT, startServices } from "../test/e2e/estate";
+import { envFile, estateSteps, formatSteps } from "./estate-commands";
 
 const dir = path.join(REPO_ROOT, ".local", "estate");
 const infoFile = path.join(dir, "estate.json");
@@ -108,6 +109,12 @@ async function up(engine: string): Promise<void> {
     fs.writeFileSync(deployed, await pulumiOk(estate, ["stack", "output", "deployments", "--json", "--stack", "proxima"]));
     say(`overview (npm run application:overview -- rednaw/hello-world --registry ${info.registry.registry} --deployed ${path.relative(REPO_ROOT, deployed)})`);
     process.stdout.write(execFileSync(process.execPath, [path.join(REPO_ROOT, "bin/image-lifecycle.js"), "overview", "rednaw/hello-world", "--registry", info.registry.registry, "--deployed", deployed], { env, encoding: "utf8" }));
+    // The commands of the team's day, against this estate exactly as printed: its stack file (hosts,
+    // registry) is the checkout's, its state and credentials are in the environment file.
+    const facts = { checkout: workdir, env, registry: info.registry.registry, hello };
+    const envPath = path.join(dir, "env.sh");
+    fs.writeFileSync(envPath, envFile(facts, engine), { mode: 0o600 });
+    process.stdout.write(`\n${formatSteps(path.relative(REPO_ROOT, envPath), estateSteps(facts))}`);
     say("stop the local estate with: npm start -- --stop");
 }
 
