@@ -129,6 +129,8 @@ describe("e2e: status from the class hosts, drift by hand, history, and npm star
             }
         }
         const text = outputs.join("\n");
+        // The README's walkthrough shows this run's real output: IMAGE_LIFECYCLE_TRANSCRIPT=<file> keeps it.
+        if (process.env.IMAGE_LIFECYCLE_TRANSCRIPT) fs.appendFileSync(process.env.IMAGE_LIFECYCLE_TRANSCRIPT, `${text}\n`);
         assert.match(text, /\$ image-lifecycle status\nSTACK: proxima/);
         assert.match(text, /RAN ON core \(the host's deploy history, newest first; → runs now\)/);
         assert.match(text, new RegExp(`Switched hello-world to ${hello[0].digest} \\(tag ${hello[0].tag}\\)`));
@@ -180,6 +182,7 @@ describe("e2e: status from the class hosts, drift by hand, history, and npm star
         assert.equal(h.running.digest, images("giftfinder/api").at(-1)!.digest, "what runs is read from the container, not the record");
 
         const human = await cli(["status"]);
+        if (process.env.IMAGE_LIFECYCLE_TRANSCRIPT) fs.appendFileSync(process.env.IMAGE_LIFECYCLE_TRANSCRIPT, `$ image-lifecycle status   # after drift made by hand\n${human.stdout}\n`);
         assert.match(human.stdout, /drift: hello-world's container was not created by image-lifecycle .*\n\s+fix: ssh .* docker rm -f hello-world\n\s+pulumi up --refresh/);
         assert.match(human.stdout, /^HOSTS\n {2}core: drift: scratchpad .* was not created by image-lifecycle\.\n {2}core: {3}fix: ssh .* docker rm -f scratchpad$/m);
         assert.match(human.stdout, /^6 drift\(s\) between the stack and its hosts/m);
