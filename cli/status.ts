@@ -163,14 +163,15 @@ async function appStatus(app: AppConfig, tags: TagInfo[] | RegistryError, known:
     const host = known?.host;
     const record = known?.record;
     const output = known?.output;
-    const onHost = host?.container !== undefined;
+    // A host that answered is the truth, also when it says nothing of this app runs there.
+    const onHost = host !== undefined && host.unreachable === undefined;
     const hostRecord = host?.record;
     const source: RunningSource = onHost ? "host" : record ? "deploy record" : output ? "deployments output" : "configured";
     const list = tags instanceof RegistryError ? [] : tags;
     const digestOf = (tag: string | undefined) => (tag === undefined ? undefined : list.find((t) => t.tag === tag)?.info.digest);
     const runningDigest = onHost ? host!.runningDigest : (record?.digest ?? output?.digest ?? app.digest ?? digestOf(app.tag));
     const tagOfDigest = (d: string | undefined) => (d === undefined ? undefined : list.filter((t) => t.info.digest === d).map((t) => t.tag).sort()[0]);
-    const labels = host?.container?.labels ?? {};
+    const labels: Record<string, string> = host?.container?.labels ?? {};
     const runningTag = onHost
         ? (hostRecord?.digest === runningDigest ? hostRecord?.tag : undefined) ?? (labels[LIFECYCLE.digest] === runningDigest ? labels[LIFECYCLE.tag] : undefined) ?? tagOfDigest(runningDigest)
         : (record?.tag ?? output?.tag ?? (source === "configured" ? app.tag : undefined));
@@ -211,7 +212,9 @@ async function appStatus(app: AppConfig, tags: TagInfo[] | RegistryError, known:
         deployed,
         lastDeploy: last ? { at: last.at, by: last.by, digest: last.digest, tag: last.tag ?? null, outcome: last.outcome, detail: last.detail ?? null } : null,
         unreachable: host?.unreachable ?? null,
-        pending: source !== "configured" && configuredDigest !== undefined && runningDigest !== undefined && configuredDigest !== runningDigest,
+        pending: host !== undefined
+            ? (host.drift.some((d) => d.code === "digest-differs"))
+            : source !== "configured" && configuredDigest !== undefined && runningDigest !== undefined && configuredDigest !== runningDigest,
         drift: (host?.drift ?? []).map((d) => driftView(d, render)),
         newer: [...newer.values()].sort((a, b) => (createdMs(b.created) ?? 0) - (createdMs(a.created) ?? 0)).map((n) => ({ ...n, tags: n.tags.sort() })),
     };
@@ -252,7 +255,8 @@ function formatStatus(stack: string, registry: string, apps: AppStatus[], hostDr
             if (a.container) sub(stateText(a.container));
             if (a.deployed) sub(`deployed ${formatCreated(a.deployed.at)} by ${a.deployed.by} (deploy record)`);
             else if (r.source === "deployments output") sub("deployed (deployments output; no deploy record given for when and by whom)");
-            else if (offline || r.source === "configured") sub(offline ? "configured in the stack file (no deploy record or deployments output given)" : "no deploy record on the host");
+            else if (offline) sub("configured in the stack file (no deploy record or deployments output given)");
+            else if (a.unreachable) sub("configured in the stack file (its host could not be read)");
             if (a.lastDeploy) sub(`last deploy: ${formatCreated(a.lastDeploy.at)} by ${a.lastDeploy.by}, ${a.lastDeploy.outcome}${a.lastDeploy.tag ? ` ${a.lastDeploy.tag}` : ""} ${shortDigest(a.lastDeploy.digest)}${a.lastDeploy.detail ? ` (${a.lastDeploy.detail})` : ""}`);
             if (a.pending && !a.drift.some((d) => d.code === "digest-differs")) sub(`pending: the stack file now says ${a.configured.tag ?? a.configured.digest}; run pulumi up`);
             for (const d of a.drift) driftLines(d, " ".repeat(indent));
