@@ -54,7 +54,7 @@ describe("cli/status (real registry, the real program's deployments output, real
         assert.equal(await status(["--file", file, "--deployed", deployments, "--deployed", record], c.io), EXIT.ok, c.err());
         const out = c.out();
         const lines = out.split("\n");
-        assert.equal(lines[0], `STACK: proxima (registry ${host})`);
+        assert.equal(lines[0], `STACK: proxima (registry ${host}; offline: what runs is read from the deployed files given)`);
         const order = ["CORE", "MONITORING", "EXPERIMENTAL"].map((h) => lines.indexOf(h));
         assert.ok(order.every((i) => i > 0) && order[0] < order[1] && order[1] < order[2], out);
         const web = lines.findIndex((l) => l.startsWith("  hello-world "));
