@@ -9,7 +9,7 @@ import { defineCommand } from "./run";
 import { OVERVIEW_OPTIONS } from "./overview";
 import { PROMOTION_OPTIONS } from "./preflight";
 import { PROMOTE_OPTIONS } from "./promote";
-import { SWITCH_OPTIONS } from "./rollback";
+import { ROLLBACK_OPTIONS, SWITCH_OPTIONS } from "./rollback";
 import { STATUS_OPTIONS } from "./status";
 
 const USAGE = `Usage: image-lifecycle completion <bash|zsh>
@@ -32,7 +32,7 @@ const FLAGS: Record<string, readonly string[]> = {
     status: Object.keys(STATUS_OPTIONS),
     overview: Object.keys(OVERVIEW_OPTIONS),
     deploy: Object.keys(SWITCH_OPTIONS),
-    rollback: Object.keys(SWITCH_OPTIONS),
+    rollback: Object.keys(ROLLBACK_OPTIONS),
     preflight: Object.keys(PROMOTION_OPTIONS),
     promote: Object.keys(PROMOTE_OPTIONS),
     cleanup: Object.keys(CLEANUP_OPTIONS),

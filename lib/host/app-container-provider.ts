@@ -83,16 +83,20 @@ export function specOf(inputs: ContainerFields): AppContainerSpec {
 
 export interface DiffResult { changes: boolean; replaces?: string[]; deleteBeforeReplace?: boolean; stables?: string[] }
 
-/** Does the host run `spec` for this app, as a steady running container? Unreachable: undefined (no opinion). */
+/**
+ * Does the host run `spec` for this app, as a running container, with a record that names its digest?
+ * Unreachable: undefined (no opinion; the state decides).
+ */
 async function hostRuns(inputs: AppContainerInputs): Promise<boolean | undefined> {
     let out: string;
     try {
-        out = await runOnHost({ endpoint: inputs.endpoint, sshOpts: inputs.sshOpts, script: inspectScript(inputs.name) }, 30000);
+        out = await runOnHost({ endpoint: inputs.endpoint, sshOpts: inputs.sshOpts, script: inspectScript(inputs.name, inputs.recordPath) }, 30000);
     } catch {
         return undefined;
     }
-    const c = parseDeployResult(out).running;
-    return c !== undefined && c.spec === inputs.spec && c.status === "running" && c.health !== "unhealthy";
+    const result = parseDeployResult(out);
+    const c = result.running;
+    return c !== undefined && c.spec === inputs.spec && c.status === "running" && c.health !== "unhealthy" && result.recordDigest === c.digest;
 }
 
 function outputsOf(inputs: AppContainerInputs, running: RunningContainer | undefined, failure: string): AppContainerOutputs {

@@ -120,6 +120,8 @@ export interface DeployResult {
     restored?: string;
     /** True when the deploy record was written by this run. */
     recordWritten: boolean;
+    /** From the inspect script: the digest the record on the host names (empty when there is none). */
+    recordDigest?: string;
 }
 
 /** The container on the host, read back after the script. */
@@ -143,14 +145,19 @@ function inspectFunctions(): string[] {
     ];
 }
 
-/** A script that prints `RESULT <json>` with the container called `name` (`running` absent when there is none). */
-export function inspectScript(name: string): string {
+/**
+ * A script that prints `RESULT <json>` with the container called `name` (`running` absent when there is
+ * none) and, given the record's path, the digest the deploy record names (`recordDigest`, empty without one).
+ */
+export function inspectScript(name: string, recordPath?: string): string {
     if (!NAME.test(name)) throw new Error(`Refusing container name "${name}" in a shell script.`);
+    if (recordPath !== undefined && (!SAFE_PATH.test(recordPath) || recordPath.includes(".."))) throw new Error(`Refusing deploy record path "${recordPath}".`);
     return [
         "set -u",
         ...inspectFunctions(),
         `c=$(inspect '${name}')`,
-        `if [ -n "$c" ]; then echo "RESULT {\\"outcome\\":\\"unchanged\\",\\"recordWritten\\":false,\\"running\\":$(json_of "$c")}"; else echo 'RESULT {"outcome":"unchanged","recordWritten":false}'; fi`,
+        recordPath ? `rd=$(sed -n 's/^digest: "\\(sha256:[0-9a-f]*\\)"$/\\1/p' '${recordPath}' 2>/dev/null)` : "rd=''",
+        `if [ -n "$c" ]; then echo "RESULT {\\"outcome\\":\\"unchanged\\",\\"recordWritten\\":false,\\"recordDigest\\":\\"$rd\\",\\"running\\":$(json_of "$c")}"; else echo "RESULT {\\"outcome\\":\\"unchanged\\",\\"recordWritten\\":false,\\"recordDigest\\":\\"$rd\\"}"; fi`,
     ].join("\n") + "\n";
 }
 

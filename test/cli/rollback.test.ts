@@ -130,6 +130,19 @@ describe("cli/rollback (real registry, shipped stack file as the fixture)", func
         assert.match(c.out(), /already runs sha256:[0-9a-f]{64} \(pinned by digest in Pulumi\.proxima\.yaml\)\. Nothing to change\./);
     });
 
+    it("--previous reads the host's history: with --to it is a usage error, with the host unreachable exit 3 and why", async () => {
+        let c = capture(NO_PULUMI);
+        assert.equal(await rollback(["hello-world", "--file", file, "--previous", "--to", "eb53023"], c.io), EXIT.usage);
+        assert.match(c.err(), /--to and --previous both say which image: give one\./);
+        c = capture(NO_PULUMI);
+        // The shipped stack's hosts (proxima-*.lan) do not resolve here.
+        assert.equal(await rollback(["hello-world", "--file", file, "--previous", "--yes"], c.io), EXIT.unavailable);
+        assert.match(c.err(), /Cannot read hello-world's deploy history from its core host: ssh:\/\/deploy@proxima-core\.lan did not answer/);
+        c = capture(NO_PULUMI);
+        assert.equal(await rollback(["hello-world", "--file", file], c.io), EXIT.ok);
+        assert.match(c.err(), /note: the deploy history of hello-world could not be read from its core host/);
+    });
+
     it("fails clearly on an unknown target, an unknown app, a missing file and bad usage", async () => {
         let c = capture(NO_PULUMI);
         assert.equal(await rollback(["hello-world", "--file", file, "--to", "v9.9.9", "--yes"], c.io), EXIT.failed);

@@ -54,7 +54,7 @@ describe("cli/status (real registry, the real program's deployments output, real
         assert.equal(await status(["--file", file, "--deployed", deployments, "--deployed", record], c.io), EXIT.ok, c.err());
         const out = c.out();
         const lines = out.split("\n");
-        assert.equal(lines[0], `STACK: proxima (registry ${host})`);
+        assert.equal(lines[0], `STACK: proxima (registry ${host}; offline: what runs is read from the deployed files given)`);
         const order = ["CORE", "MONITORING", "EXPERIMENTAL"].map((h) => lines.indexOf(h));
         assert.ok(order.every((i) => i > 0) && order[0] < order[1] && order[1] < order[2], out);
         const web = lines.findIndex((l) => l.startsWith("  hello-world "));
@@ -87,35 +87,37 @@ describe("cli/status (real registry, the real program's deployments output, real
         assert.equal(metrics.deployed, null);
     });
 
-    it("without deployed files shows the configured images, and marks a pending change after deploy --yes", async () => {
+    it("without deployed files asks the class hosts: unreachable ones say so on each app, exit 3, and the configured images still show", async () => {
+        // The fixture's hosts are the shipped stack's (proxima-*.lan), which do not resolve here.
         const c = capture();
-        assert.equal(await status(["--file", file, "--json"], c.io), EXIT.ok, c.err());
-        const web = JSON.parse(c.out()).classes.core.find((a: any) => a.app === "hello-world");
+        assert.equal(await status(["--file", file, "--json"], c.io), EXIT.unavailable, c.err());
+        const json = JSON.parse(c.out());
+        assert.equal(json.source, "hosts");
+        assert.deepEqual(json.hosts.map((h: any) => [h.classes, h.endpoint, h.reachable]), [
+            [["core"], "ssh://deploy@proxima-core.lan", false], [["monitoring"], "ssh://deploy@proxima-monitoring.lan", false], [["experimental"], "ssh://deploy@proxima-experimental.lan:2222", false],
+        ]);
+        const web = json.classes.core.find((a: any) => a.app === "hello-world");
+        assert.match(web.unreachable, /ssh:\/\/deploy@proxima-core\.lan did not answer: .*Check that the host is up/);
         assert.equal(web.running.source, "configured");
         assert.equal(web.running.digest, d.running);
+        assert.deepEqual(web.drift, []);
+        assert.match(c.err(), /could not read 3 class hosts/);
+        const t = capture();
+        assert.equal(await status(["--file", file], t.io), EXIT.unavailable);
+        assert.match(t.out(), /^  hello-world .*\n\s+host unreachable: ssh:\/\/deploy@proxima-core\.lan did not answer/m);
+        assert.match(t.out(), /5 app\(s\) could not be checked: their host did not answer\./);
+    });
 
+    it("offline (--deployed) marks a pending change after deploy --yes, and --check fails on it", async () => {
         const moved = path.join(dir, "moved.yaml");
         fs.writeFileSync(moved, fs.readFileSync(file, "utf8").replace('tag: "6350192"', 'tag: "f00ba47"'));
         const p = capture();
         assert.equal(await status(["--file", moved, "--deployed", record], p.io), EXIT.ok, p.err());
         assert.match(p.out(), /pending: the stack file now says f00ba47; run pulumi up/);
-    });
-
-    it("with the Pulumi CLI on PATH and no --deployed, reads the deployments output on npm start's state (a recording stand-in, as the CLI cannot be installed here)", async () => {
-        const bin = path.join(dir, "bin");
-        fs.mkdirSync(bin, { recursive: true });
-        const log = path.join(dir, "pulumi.log");
-        fs.writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\nprintf '%s\\n' "$PWD" "$PULUMI_BACKEND_URL" "$@" > '${log}'\ncat '${deployments}'\n`, { mode: 0o755 });
-        const c = capture({ env: { PATH: `${bin}:/usr/bin:/bin` } });
-        assert.equal(await status(["--file", file, "--json"], c.io), EXIT.ok, c.err());
-        assert.deepEqual(fs.readFileSync(log, "utf8").trim().split("\n"), [dir, `file://${path.join(dir, ".pulumi-state")}`, "stack", "output", "--stack", "proxima", "--json", "deployments"]);
-        const json = JSON.parse(c.out());
-        assert.equal(json.classes.core.find((a: any) => a.app === "hello-world").running.source, "deployments output");
-        fs.writeFileSync(path.join(bin, "pulumi"), "#!/bin/sh\necho 'error: no stack named proxima found' >&2\nexit 255\n", { mode: 0o755 });
-        const f = capture({ env: { PATH: `${bin}:/usr/bin:/bin` } });
-        assert.equal(await status(["--file", file, "--json"], f.io), EXIT.ok);
-        assert.match(f.err(), /note: "pulumi stack output --stack proxima --json deployments" failed \(exit 255\); showing the configured images\. error: no stack named proxima found/);
-        assert.equal(JSON.parse(f.out()).classes.core[0].running.source, "configured");
+        const c = capture();
+        assert.equal(await status(["--file", moved, "--deployed", record, "--check"], c.io), EXIT.failed, c.err());
+        const ok = capture();
+        assert.equal(await status(["--file", file, "--deployed", record, "--check"], ok.io), EXIT.ok, ok.err());
     });
 
     it("cuts descriptions by display width only on a terminal or with --width", async () => {
@@ -135,7 +137,7 @@ describe("cli/status (real registry, the real program's deployments output, real
         const gone = path.join(dir, "gone.yaml");
         fs.writeFileSync(gone, fs.readFileSync(file, "utf8").replace("repository: giftfinder/playground", "repository: status/not-pushed"));
         const c = capture();
-        assert.equal(await status(["--file", gone], c.io), EXIT.ok, c.err());
+        assert.equal(await status(["--file", gone, "--deployed", record], c.io), EXIT.ok, c.err());
         assert.match(c.out(), /registry: .*status\/not-pushed/);
         let b = capture();
         assert.equal(await status(["--file", file, "--jsn"], b.io), EXIT.usage);

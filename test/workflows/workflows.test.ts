@@ -14,7 +14,7 @@ function load(file: string): Workflow {
     return parse(fs.readFileSync(path.join(DIR, file), "utf8"), { strict: true }) as Workflow;
 }
 
-const FILES = ["build-and-push.yml", "preview.yml", "promote-release.yml"];
+const FILES = ["build-and-push.yml", "preview.yml", "promote-release.yml", "drift.yml"];
 
 describe(".github/workflows", () => {
     describe("every workflow", () => {
@@ -42,6 +42,22 @@ describe(".github/workflows", () => {
                 }
             });
         }
+    });
+
+    describe("drift.yml", () => {
+        const wf = load("drift.yml");
+
+        it("runs status --check on a schedule (and by hand), with the hosts' keys from secrets and host keys checked", () => {
+            assert.deepEqual(Object.keys(wf.on).sort(), ["schedule", "workflow_dispatch"]);
+            assert.match(wf.on.schedule[0].cron, /^[0-9]+ \* \* \* \*$/);
+            const steps = wf.jobs.status.steps;
+            const check = steps.find((s) => s.run?.includes("status --check"));
+            assert.ok(check, "a step runs status --check");
+            assert.doesNotMatch(check!.run!, /\|\| true/, "its exit code must fail the job");
+            const keys = steps.find((s) => s.run?.includes("known_hosts"))!;
+            assert.equal(keys.env?.KNOWN_HOSTS, "${{ secrets.PROXIMA_KNOWN_HOSTS }}");
+            assert.ok(!steps.some((s) => /StrictHostKeyChecking=no|ssh-keyscan/.test(s.run ?? "")), "host keys come from a secret, never from the network");
+        });
     });
 
     describe("promote-release.yml (seed 004)", () => {

@@ -157,6 +157,11 @@ describe("lib/host/app-container: the deploy script on a real Docker engine", fu
         const record = fs.readFileSync(recordPath(), "utf8");
         assert.match(record, /deployed_at: "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"/);
         assert.deepEqual(history().map((h) => [h.digest, h.outcome, h.by]), [[good.digest, "verified", "alice"]]);
+        // What a diff reads of the host: the container and the digest its record names.
+        const seen = parseDeployResult(spawnSync("sh", ["-c", inspectScript("web", recordPath())], { encoding: "utf8", env }).stdout);
+        assert.equal(seen.running?.spec, specHash(specFor(good)));
+        assert.equal(seen.recordDigest, good.digest);
+        assert.equal(parseDeployResult(spawnSync("sh", ["-c", inspectScript("nothing-here", recordPath() + ".none")], { encoding: "utf8", env }).stdout).running, undefined);
 
         const again = deploy(specFor(good), stdinFor(good, "bob"));
         assert.equal(again.outcome, "unchanged");

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { controlDir, ensurePrivateDir, withConnectionReuse } from "../../../lib/host/ssh-reuse";
-import { runOnHost } from "../../../components/hostScript";
+import { runOnHost } from "../../../lib/host/ssh";
 import { tempDir } from "../../support/services";
 import { sshClient, SshHost, startSshHost } from "../../support/hosts";
 
@@ -75,14 +75,14 @@ describe("lib/host/ssh-reuse with a real SSH host", function () {
         const check = () => run("ssh", [...opts, "-p", String(host!.port), "-O", "check", "root@127.0.0.1"]);
         await assert.rejects(check(), "no master before the first command");
         const started = Date.now();
-        assert.equal((await runOnHost({ endpoint, sshOpts: opts, script: "echo one" })).trim(), "one");
+        assert.equal((await runOnHost({ endpoint, sshOpts: opts, script: "echo one" }, 30000)).trim(), "one");
         // The master goes to the background; the command's pipes must close with the command, not with the master.
         assert.ok(Date.now() - started < 30000, `the first command took ${Date.now() - started} ms`);
         const { stderr } = await check();
         assert.match(stderr, /Master running/);
         const sshdLog = () => fs.readFileSync(path.join(host!.root, "sshd.log"), "utf8");
         const logins = (sshdLog().match(/Accepted publickey/g) ?? []).length;
-        for (let i = 0; i < 3; i++) assert.equal((await runOnHost({ endpoint, sshOpts: opts, script: `echo ${i}` })).trim(), String(i));
+        for (let i = 0; i < 3; i++) assert.equal((await runOnHost({ endpoint, sshOpts: opts, script: `echo ${i}` }, 30000)).trim(), String(i));
         assert.equal((sshdLog().match(/Accepted publickey/g) ?? []).length, logins, "later commands log in no more");
     });
 
@@ -92,7 +92,7 @@ describe("lib/host/ssh-reuse with a real SSH host", function () {
         fs.writeFileSync(empty, "");
         const strict = withConnectionReuse(opts.slice(0, opts.indexOf("ControlMaster=auto") - 1).map((o) => o.replace(knownHosts, empty)), {});
         assert.ok(strict.includes("ControlMaster=auto") && strict.includes(`UserKnownHostsFile=${empty}`), strict.join(" "));
-        await assert.rejects(runOnHost({ endpoint: host!.endpoint, sshOpts: strict, script: "true" }), /Host key verification failed|host key/i);
+        await assert.rejects(runOnHost({ endpoint: host!.endpoint, sshOpts: strict, script: "true" }, 30000), /Host key verification failed|host key/i);
         await assert.rejects(run("ssh", [...strict, "-p", String(host!.port), "-O", "check", "root@127.0.0.1"]), "no master was left for the refused host");
     });
 });
