@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { RegistryClient } from "../lib/registry/client";
-import { loadStackConfig, seedRegistryFor } from "./support/program";
+import { loadStackConfig, seedRegistryFor, verifiedDeploy } from "./support/program";
 
 /** The config as the engine hands it to the Node runtime: `project:key` → string (objects as JSON). */
 function engineConfig(raw: Record<string, unknown>): Record<string, string> {
@@ -18,7 +18,8 @@ function settle<T>(output: pulumi.Output<T>): Promise<T> {
  * the real test registry) and check its outputs against the registry.
  */
 describe("index.ts (the program entry point)", () => {
-    const mocks: pulumi.runtime.Mocks = { newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: (a) => a.inputs };
+    // Mocks echo inputs; the app containers answer as their provider does after a verified deploy.
+    const mocks: pulumi.runtime.Mocks = { newResource: async (a) => ({ id: `${a.name}-id`, state: (await verifiedDeploy(a)) ?? a.inputs }), call: (a) => a.inputs };
     afterEach(() => pulumi.runtime.setAllConfig({}));
 
     it("deploys every proxima app pinned to the digest its configured tag has in the registry", async () => {

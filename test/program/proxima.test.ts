@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { parse as parseYaml } from "yaml";
 import { DEPLOYED_AT_PLACEHOLDER } from "../../lib/host/app-container";
-import { loadStackConfig, ofType, byName, runProgramFull, seedImage, seedRegistryFor, seedRelabelled, testLabels, CapturedResource } from "../support/program";
+import { loadStackConfig, ofType, byName, runProgramFull, seedImage, seedRegistryFor, seedRelabelled, testLabels, CapturedResource, verifiedDeploy } from "../support/program";
 import { LIFECYCLE, OCI, KINDS } from "../../lib/contract";
 import { readDeployed } from "../../lib/rules/deploy-record";
 
@@ -16,16 +16,6 @@ import { goTool } from "../support/go-tools";
 
 const CONTAINER = "pulumi-nodejs:dynamic/image-lifecycle:AppContainer";
 
-/**
- * What the app container's provider reports after a verified deploy: the container runs the spec it was
- * given. Mocks echo inputs; outputs read from the host exist only under this stand-in (and the real engine).
- */
-async function verifiedDeploy(args: { type: string; inputs: any }): Promise<Record<string, any> | undefined> {
-    if (args.type !== CONTAINER) return undefined;
-    const labels = Object.fromEntries((args.inputs.labels as { label: string; value: string }[]).map((l) => [l.label, l.value]));
-    const running = { id: "c0", digest: labels[LIFECYCLE.digest], spec: args.inputs.spec, tag: labels[LIFECYCLE.tag] ?? "", status: "running", health: "", startedAt: "2026-12-01T10:00:00Z" };
-    return { ...args.inputs, running, runningDigest: running.digest, failure: "" };
-}
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 function labelsOf(r: CapturedResource): Record<string, string> {

@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { createResolver, ImageResolver } from "../../components/resolver";
 import { configFromStackFile, Estate, parseConfig } from "../../lib/config";
-import { OCI, type StackName } from "../../lib/contract";
+import { LIFECYCLE, OCI, type StackName } from "../../lib/contract";
 import { RegistryClient } from "../../lib/registry/client";
 import { RegistryApi } from "../../lib/registry/types";
 import { buildStack } from "../../program";
@@ -264,4 +264,18 @@ export function byName(resources: CapturedResource[], name: string, type?: strin
     const found = resources.find((r) => r.name === name && (type === undefined || r.type === type));
     if (!found) throw new Error(`No resource named ${name}${type ? ` of type ${type}` : ""}; registered: ${resources.map((r) => `${r.type}/${r.name}`).join(", ")}`);
     return found;
+}
+
+/** The type token of a Proxima app container. */
+export const APP_CONTAINER = "pulumi-nodejs:dynamic/image-lifecycle:AppContainer";
+
+/**
+ * What the app container's provider reports after a verified deploy: the container runs the spec it was
+ * given. Mocks echo inputs; outputs read from the host exist only under this stand-in (and the real engine).
+ */
+export async function verifiedDeploy(args: { type: string; inputs: any }): Promise<Record<string, any> | undefined> {
+    if (args.type !== APP_CONTAINER) return undefined;
+    const labels = Object.fromEntries((args.inputs.labels as { label: string; value: string }[]).map((l) => [l.label, l.value]));
+    const running = { id: "c0", digest: labels[LIFECYCLE.digest], spec: args.inputs.spec, tag: labels[LIFECYCLE.tag] ?? "", status: "running", health: "", startedAt: "2026-12-01T10:00:00Z" };
+    return { ...args.inputs, running, runningDigest: running.digest, failure: "" };
 }
