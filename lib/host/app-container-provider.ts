@@ -7,7 +7,7 @@
  */
 import { LIFECYCLE, type KINDS } from "../contract";
 import {
-    type AppContainerSpec, deployScript, deployTimeoutMs, inspectScript, parseDeployResult, removeScript,
+    type AppContainerSpec, canonicalJson, deployScript, deployTimeoutMs, inspectScript, parseDeployResult, removeScript,
     type RunningContainer, specHash,
 } from "./app-container";
 import { HostError, runOnHost } from "./ssh";
@@ -158,7 +158,8 @@ const QUIET: (keyof AppContainerInputs)[] = ["sshOpts", "record", "history", "wa
 export function createAppContainerProvider(opts: { unknown: string }): AppContainerProvider {
     return {
         async diff(_id, olds, news) {
-            const differs = (Object.keys(news) as (keyof AppContainerInputs)[]).filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+            // Key order is not a difference: the state and the program hand objects over in different orders.
+            const differs = (Object.keys(news) as (keyof AppContainerInputs)[]).filter((k) => canonicalJson(olds[k]) !== canonicalJson(news[k]));
             // The spec is unknown during preview when an input is (a digest not yet resolved): a change.
             if (JSON.stringify(news).includes(opts.unknown)) return { changes: true };
             if (olds.spec !== news.spec || olds.endpoint !== news.endpoint || olds.failure || olds.running?.spec !== news.spec) return { changes: true };

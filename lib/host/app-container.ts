@@ -41,7 +41,7 @@ export function specHash(spec: AppContainerSpec): string {
  * JSON with every object's keys sorted and undefined fields left out: the engine hands inputs back as
  * protobuf structs, whose keys come sorted, so the hash must not depend on key order.
  */
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
     if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
     if (value !== null && typeof value === "object") {
         const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
