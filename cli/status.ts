@@ -209,7 +209,9 @@ async function appStatus(app: AppConfig, tags: TagInfo[] | RegistryError, known:
         newer: [...newer.values()].sort((a, b) => (createdMs(b.created) ?? 0) - (createdMs(a.created) ?? 0)).map((n) => ({ ...n, tags: n.tags.sort() })),
     };
     if (tags instanceof RegistryError) status.problem = tags.message;
-    else if (since === undefined && runningDigest) status.problem = "the running image has no created label, so newer images cannot be told apart";
+    else if (since === undefined && runningDigest) {
+        status.problem = info ? "the running image has no created label, so newer images cannot be told apart" : `the running image ${shortDigest(runningDigest)} is not in ${status.image}`;
+    }
     return status;
 }
 

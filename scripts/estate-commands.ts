@@ -4,6 +4,7 @@
  * — status, rollback, deploy, promote, cleanup — that work there exactly as printed. The end-to-end
  * test (test/e2e/status.test.ts) runs these same lines against its own estate.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { shellLine } from "../lib/release/notes";
 
@@ -23,17 +24,30 @@ export interface EstateFacts {
 const KEYS = ["PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_HOME", "PULUMI_SKIP_UPDATE_CHECK", "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "DOCKER_HOST", "REGISTRY_USERNAME", "REGISTRY_PASSWORD", "IMAGE_LIFECYCLE_DEPLOYER", "NO_COLOR"];
 
 /**
- * The environment file: exports the estate's settings, puts the checkout's CLI (bin/image-lifecycle)
- * and the engine first on PATH, and changes to the checkout, so `image-lifecycle` and `pulumi` both
- * read the estate's stack file and state.
+ * The environment file: exports the estate's settings, puts `binDir` (where `image-lifecycle` is) and
+ * the engine first on PATH, and changes to the checkout, so `image-lifecycle` and `pulumi` both read the
+ * estate's stack file and state.
  */
-export function envFile(e: EstateFacts, enginePath: string): string {
+export function envFile(e: EstateFacts, enginePath: string, binDir: string): string {
     const lines = ["# The local estate, for a shell: source it (npm start wrote it; it changes with every new estate)."];
     for (const k of KEYS) if (e.env[k] !== undefined) lines.push(`export ${k}=${shellLine([e.env[k]!]) || "''"}`);
-    const pathDirs = [path.join(e.checkout, "bin"), ...(enginePath ? [enginePath] : [])];
+    const pathDirs = [binDir, ...(enginePath ? [enginePath] : [])];
     lines.push(`export PATH=${shellLine([pathDirs.join(":")])}:"$PATH"`);
     lines.push(`cd ${shellLine([e.checkout])}`);
     return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Writes the environment file at `file` and, beside it, `bin/image-lifecycle`: a link to the checkout's
+ * `bin/image-lifecycle.js` (the name `npm link` would give it), so the printed commands run as printed.
+ */
+export function writeEstateEnv(file: string, e: EstateFacts, enginePath: string): void {
+    const binDir = path.join(path.dirname(file), "bin");
+    fs.mkdirSync(binDir, { recursive: true });
+    const link = path.join(binDir, "image-lifecycle");
+    fs.rmSync(link, { force: true });
+    fs.symlinkSync(path.join(e.checkout, "bin", "image-lifecycle.js"), link);
+    fs.writeFileSync(file, envFile(e, enginePath, binDir), { mode: 0o600 });
 }
 
 /** One printed step: a comment saying what it does, then the command line(s). */

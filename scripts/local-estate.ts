@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { checkout, configureStack, estateEnv, pulumi, pulumiOk, REPO_ROOT, startServices } from "../test/e2e/estate";
 import { stopAll } from "../test/support/services";
-import { envFile, estateSteps, formatSteps } from "./estate-commands";
+import { estateSteps, formatSteps, writeEstateEnv } from "./estate-commands";
 
 const dir = path.join(REPO_ROOT, ".local", "estate");
 const infoFile = path.join(dir, "estate.json");
@@ -136,7 +136,7 @@ async function up(engine: string): Promise<void> {
     // registry) is the checkout's, its state and credentials are in the environment file.
     const facts = { checkout: workdir, env, registry: info.registry.registry, hello };
     const envPath = path.join(dir, "env.sh");
-    fs.writeFileSync(envPath, envFile(facts, engine), { mode: 0o600 });
+    writeEstateEnv(envPath, facts, engine);
     process.stdout.write(`\n${formatSteps(path.relative(REPO_ROOT, envPath), estateSteps(facts))}`);
     say("stop the local estate with: npm start -- --stop");
 }

@@ -7,11 +7,12 @@
 import * as assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { DeployHistoryEntry, LIFECYCLE, NAMES } from "../../lib/contract";
 import { parseDeployRecord } from "../../lib/rules/deploy-record";
-import { envFile, estateSteps } from "../../scripts/estate-commands";
+import { estateSteps, writeEstateEnv } from "../../scripts/estate-commands";
 import { configureStack, engineDir, Estate, HostName, pulumiOk, REPO_ROOT, startEstate } from "./estate";
 
 const run = promisify(execFile);
@@ -78,12 +79,13 @@ describe("e2e: status from the class hosts, drift by hand, history, and npm star
         await pulumiOk(estate, ["up", "--yes", "--stack", "proxima", ...POLICY]);
         writerPresent = fs.existsSync(opt("core", "hello-world", "deploy-history.jsonl"));
         for (const [app, host] of Object.entries(APPS)) recordHistory(host, app, "verified");
-        envPath = path.join(estate.workdir, "..", `${path.basename(estate.workdir)}-env.sh`);
-        fs.writeFileSync(envPath, envFile({ checkout: estate.workdir, env: estate.env, registry: estate.registry.registry, hello }, engine));
+        // Outside the checkout, as npm start keeps it in .local/estate/ beside its checkout.
+        envPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "image-lifecycle-estate-env-")), "env.sh");
+        writeEstateEnv(envPath, { checkout: estate.workdir, env: estate.env, registry: estate.registry.registry, hello }, engine);
     });
     after(async function () {
         this.timeout(300000);
-        if (envPath) fs.rmSync(envPath, { force: true });
+        if (envPath) fs.rmSync(path.dirname(envPath), { recursive: true, force: true });
         await estate?.stop();
     });
 
