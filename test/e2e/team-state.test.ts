@@ -101,7 +101,8 @@ describe("e2e: the team's state in PostgreSQL (real engine, real PostgreSQL, SSH
         assert.ok(!r.stdout.includes(password) && !r.stderr.includes(password), "the database password is never printed");
         // The state is in the database, in the table Pulumi created in the role's schema.
         const keys = (await pg.psql("SELECT key FROM pulumi.pulumi_state ORDER BY key", "pulumi_state")).split("\n");
-        assert.ok(keys.includes(".pulumi/stacks/image-lifecycle/proxima.json"), keys.join("\n"));
+        // The backend keys its rows by the database path, then Pulumi's own layout.
+        assert.ok(keys.includes("pulumi_state/.pulumi/stacks/image-lifecycle/proxima.json"), keys.join("\n"));
         assert.equal(await pg.psql("SELECT tableowner FROM pg_tables WHERE tablename = 'pulumi_state'", "pulumi_state"), "pulumi_state\n");
         assert.equal((await pg.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", "pulumi_state")).trim(), "0");
         const running = (await services.hosts.core.docker(["ps", "--format", "{{.Names}}"])).trim().split("\n").sort();
@@ -143,7 +144,7 @@ describe("e2e: the team's state in PostgreSQL (real engine, real PostgreSQL, SSH
         // The moment the first `up` holds the stack's lock in the database, the second checkout applies.
         let locked = "";
         for (let i = 0; i < 3000 && !locked; i++) {
-            locked = (await pg.psql("SELECT key FROM pulumi.pulumi_state WHERE key LIKE '.pulumi/locks/%'", "pulumi_state")).trim();
+            locked = (await pg.psql("SELECT key FROM pulumi.pulumi_state WHERE key LIKE 'pulumi_state/.pulumi/locks/%'", "pulumi_state")).trim();
             if (!locked) await new Promise((r) => setTimeout(r, 100));
         }
         assert.ok(locked, "the first up took a lock in the database");
@@ -157,7 +158,7 @@ describe("e2e: the team's state in PostgreSQL (real engine, real PostgreSQL, SSH
         const after = JSON.parse(await pulumiOk(b, ["stack", "export", "--stack", "proxima"])) as typeof beforeState & { deployment: { pending_operations?: unknown[] } };
         assert.deepEqual(after.deployment.resources.map((r) => r.urn).sort(), urns);
         assert.deepEqual(after.deployment.pending_operations ?? [], []);
-        assert.equal((await pg.psql("SELECT count(*) FROM pulumi.pulumi_state WHERE key LIKE '.pulumi/locks/%'", "pulumi_state")).trim(), "0");
+        assert.equal((await pg.psql("SELECT count(*) FROM pulumi.pulumi_state WHERE key LIKE 'pulumi_state/.pulumi/locks/%'", "pulumi_state")).trim(), "0");
         const again = await pulumi(b, ["up", "--yes", "--expect-no-changes", "--stack", "proxima", "--policy-pack", "policy", "--policy-pack-config", "policy-pack-config.example.json"]);
         assert.equal(again.code, 0, again.stdout.slice(-4000) + again.stderr.slice(-3000));
         assert.match(again.stdout, /45 unchanged/);
