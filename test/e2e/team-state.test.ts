@@ -120,7 +120,10 @@ describe("e2e: the team's state in PostgreSQL (real engine, real PostgreSQL, SSH
 
     it("pulumi stack export holds no secret in plain text, and neither does the database", async () => {
         const exported = await pulumiOk(a, ["stack", "export", "--stack", "proxima"]);
-        const dump = await pg.psql("SELECT data::text FROM pulumi.pulumi_state", "pulumi_state");
+        // Each row's JSON holds the file's bytes in base64 under "data": decoded, they are what Pulumi wrote.
+        const rows = (await pg.psql("SELECT data->>'data' FROM pulumi.pulumi_state", "pulumi_state")).split("\n").filter(Boolean);
+        const dump = rows.map((b64) => Buffer.from(b64, "base64").toString("utf8")).join("\n");
+        assert.match(dump, /"ciphertext"/, "the decoded checkpoint holds the secrets, encrypted");
         const stackFile = fs.readFileSync(path.join(a.workdir, "Pulumi.proxima.yaml"), "utf8");
         for (const [what, text] of [["stack export", exported], ["database", dump], ["Pulumi.proxima.yaml", stackFile]] as const) {
             assert.ok(!text.includes(services.credentials.password), `${what} holds the registry password in plain text`);
