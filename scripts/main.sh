@@ -106,14 +106,19 @@ policy_config="${IMAGE_LIFECYCLE_POLICY_CONFIG:-policy-pack-config.example.json}
 echo "--- npm run build:cli" >&2
 npm run --silent build:cli >&2
 
+# Pulumi prints the backend URL as given (its errors too), password included: every line it prints
+# passes through the same redaction, stdout to stdout and stderr to stderr.
+redact() { sed -u -E 's#([a-z]+://[^:/@[:space:]]*):[^@/[:space:]]*@#\1:***@#g'; }
+pulumi_() { { pulumi "$@" 2>&1 1>&3 3>&- | redact >&2; } 3>&1 | redact; }
+
 echo "--- state: $backend_shown, stack: $stack" >&2
-if ! pulumi stack select --create --non-interactive "$stack"; then
+if ! pulumi_ stack select --create --non-interactive "$stack"; then
   echo "Could not open stack $stack in the state backend $backend_shown (pulumi's error above). Check that the backend is reachable and the URL, user, password and TLS settings are right (docs/team.md), then run again." >&2
   exit 1
 fi
-pulumi preview --non-interactive --stack "$stack" --policy-pack policy --policy-pack-config "$policy_config"
+pulumi_ preview --non-interactive --stack "$stack" --policy-pack policy --policy-pack-config "$policy_config"
 if [ "$up" = true ]; then
   # One pass (docs/adr/0056-deploy-speed.md): the preview above ran the program and the pack and stopped
   # on any violation; the update skips its own preview. The pack still checks every resource it applies.
-  pulumi up --yes --skip-preview --continue-on-error --non-interactive --stack "$stack" --policy-pack policy --policy-pack-config "$policy_config"
+  pulumi_ up --yes --skip-preview --continue-on-error --non-interactive --stack "$stack" --policy-pack policy --policy-pack-config "$policy_config"
 fi

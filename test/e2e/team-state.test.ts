@@ -101,7 +101,8 @@ describe("e2e: the team's state in PostgreSQL (real engine, real PostgreSQL, SSH
         assert.ok(!r.stdout.includes(password) && !r.stderr.includes(password), "the database password is never printed");
         // The state is in the database, in the table Pulumi created in the role's schema.
         const keys = (await pg.psql("SELECT key FROM pulumi.pulumi_state ORDER BY key", "pulumi_state")).split("\n");
-        assert.ok(keys.includes(".pulumi/stacks/image-lifecycle/proxima.json"), keys.join("\n"));
+        // The backend keys its rows by the database path, then Pulumi's own layout.
+        assert.ok(keys.includes("pulumi_state/.pulumi/stacks/image-lifecycle/proxima.json"), keys.join("\n"));
         assert.equal(await pg.psql("SELECT tableowner FROM pg_tables WHERE tablename = 'pulumi_state'", "pulumi_state"), "pulumi_state\n");
         assert.equal((await pg.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", "pulumi_state")).trim(), "0");
         const running = (await services.hosts.core.docker(["ps", "--format", "{{.Names}}"])).trim().split("\n").sort();
@@ -119,7 +120,10 @@ describe("e2e: the team's state in PostgreSQL (real engine, real PostgreSQL, SSH
 
     it("pulumi stack export holds no secret in plain text, and neither does the database", async () => {
         const exported = await pulumiOk(a, ["stack", "export", "--stack", "proxima"]);
-        const dump = await pg.psql("SELECT data::text FROM pulumi.pulumi_state", "pulumi_state");
+        // Each row's JSON holds the file's bytes in base64 under "data": decoded, they are what Pulumi wrote.
+        const rows = (await pg.psql("SELECT data->>'data' FROM pulumi.pulumi_state", "pulumi_state")).split("\n").filter(Boolean);
+        const dump = rows.map((b64) => Buffer.from(b64, "base64").toString("utf8")).join("\n");
+        assert.match(dump, /"ciphertext"/, "the decoded checkpoint holds the secrets, encrypted");
         const stackFile = fs.readFileSync(path.join(a.workdir, "Pulumi.proxima.yaml"), "utf8");
         for (const [what, text] of [["stack export", exported], ["database", dump], ["Pulumi.proxima.yaml", stackFile]] as const) {
             assert.ok(!text.includes(services.credentials.password), `${what} holds the registry password in plain text`);
@@ -143,7 +147,7 @@ describe("e2e: the team's state in PostgreSQL (real engine, real PostgreSQL, SSH
         // The moment the first `up` holds the stack's lock in the database, the second checkout applies.
         let locked = "";
         for (let i = 0; i < 3000 && !locked; i++) {
-            locked = (await pg.psql("SELECT key FROM pulumi.pulumi_state WHERE key LIKE '.pulumi/locks/%'", "pulumi_state")).trim();
+            locked = (await pg.psql("SELECT key FROM pulumi.pulumi_state WHERE key LIKE 'pulumi_state/.pulumi/locks/%'", "pulumi_state")).trim();
             if (!locked) await new Promise((r) => setTimeout(r, 100));
         }
         assert.ok(locked, "the first up took a lock in the database");
@@ -157,7 +161,7 @@ describe("e2e: the team's state in PostgreSQL (real engine, real PostgreSQL, SSH
         const after = JSON.parse(await pulumiOk(b, ["stack", "export", "--stack", "proxima"])) as typeof beforeState & { deployment: { pending_operations?: unknown[] } };
         assert.deepEqual(after.deployment.resources.map((r) => r.urn).sort(), urns);
         assert.deepEqual(after.deployment.pending_operations ?? [], []);
-        assert.equal((await pg.psql("SELECT count(*) FROM pulumi.pulumi_state WHERE key LIKE '.pulumi/locks/%'", "pulumi_state")).trim(), "0");
+        assert.equal((await pg.psql("SELECT count(*) FROM pulumi.pulumi_state WHERE key LIKE 'pulumi_state/.pulumi/locks/%'", "pulumi_state")).trim(), "0");
         const again = await pulumi(b, ["up", "--yes", "--expect-no-changes", "--stack", "proxima", "--policy-pack", "policy", "--policy-pack-config", "policy-pack-config.example.json"]);
         assert.equal(again.code, 0, again.stdout.slice(-4000) + again.stderr.slice(-3000));
         assert.match(again.stdout, /45 unchanged/);

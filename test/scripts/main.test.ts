@@ -20,7 +20,9 @@ function runMain(args: string[], extraPath: string[] = [], env: NodeJS.ProcessEn
  * argv and backend to a file). The local estate (`npm start` with no stack) runs the real engine and
  * is tested end to end in test/e2e/main.test.ts.
  */
-describe("scripts/main.sh (npm start)", () => {
+describe("scripts/main.sh (npm start)", function () {
+    // Each run of a team stack rebuilds dist/ (npm run build:cli): 20-50 s on 2 busy cores.
+    this.timeout(600000);
     it("without pulumi on PATH, turns to the engine npm run engine builds, never to a download (here without Go: says so, exit 127)", () => {
         const r = runMain(["proxima"]);
         assert.equal(r.status, 127, r.stderr);
