@@ -86,7 +86,8 @@ export function buildProxima(estate: ProximaEstate, deps: ProgramDeps): ProximaO
         new ReleaseGate("release-gate", { ...estate.releaseGate, variables: estate.releaseGate.pinDigests ? pins : {} });
     }
     return {
-        deployments: pulumi.output(deployments) as pulumi.Output<Record<string, DeploymentSummary>>,
+        // Only apps that run: one whose first deploy failed has no digest to protect or show.
+        deployments: pulumi.output(deployments).apply((all) => Object.fromEntries(Object.entries(all).filter(([, d]) => d.digest !== ""))) as pulumi.Output<Record<string, DeploymentSummary>>,
         releases: pulumi.output(releases) as pulumi.Output<Record<string, ReleaseRecord>>,
     };
 }

@@ -41,6 +41,11 @@ export interface DeploymentSummary {
     description?: string;
     /** The Docker endpoint / host the container runs on. */
     host: string;
+    /** As the host reported it after the last up: `running`, `running healthy`, … */
+    state?: string;
+    startedAt?: string;
+    /** Why the last deploy of this app failed (the digest above is what runs instead). */
+    failure?: string;
 }
 
 const summarySchema = z.object({

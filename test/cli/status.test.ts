@@ -8,7 +8,7 @@ import { renderDeployRecord } from "../../lib/rules/deploy-record";
 import { OCI } from "../../lib/contract";
 import { displayWidth } from "../../lib/format/text-width";
 import { RegistryClient } from "../../lib/registry/client";
-import { runProgramFull, seedImage, seedRegistryFor, testLabels } from "../support/program";
+import { runProgramFull, seedImage, seedRegistryFor, testLabels, verifiedDeploy } from "../support/program";
 
 function capture(opts: { tty?: boolean; columns?: number; env?: NodeJS.ProcessEnv } = {}) {
     let out = "";
@@ -40,7 +40,8 @@ describe("cli/status (real registry, the real program's deployments output, real
         file = path.join(dir, "Pulumi.proxima.yaml");
         fs.writeFileSync(file, SHIPPED.replace("host: registry.example.org", `host: ${host}`).replace("repository: rednaw/hello-world\n", "repository: status/web\n"));
         // What `pulumi stack output --json deployments` prints: the real program's output for this stack file.
-        const run = await runProgramFull("proxima", undefined, { stackFile: file, registry: new RegistryClient({ registry: host }) });
+        // The deployments output as after a verified up (the app containers' provider reports what runs).
+        const run = await runProgramFull("proxima", undefined, { stackFile: file, registry: new RegistryClient({ registry: host }), create: verifiedDeploy });
         deployments = path.join(dir, "deployments.json");
         fs.writeFileSync(deployments, JSON.stringify(run.outputs.deployments));
         // The record the program writes on the class host, as the real renderer writes it.
