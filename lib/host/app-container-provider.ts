@@ -152,6 +152,19 @@ export interface AppContainerProvider {
     delete(id: string, props: AppContainerOutputs): Promise<void>;
 }
 
+/**
+ * Whether any input is the engine's "unknown during preview" value. Values only: the serialized provider
+ * (`__provider`) holds that sentinel in its own source text, so a search of the whole text always matches.
+ */
+function hasUnknown(value: unknown, unknown: string): boolean {
+    if (value === unknown) return true;
+    if (Array.isArray(value)) return value.some((v) => hasUnknown(v, unknown));
+    if (value !== null && typeof value === "object") {
+        return Object.entries(value as Record<string, unknown>).some(([k, v]) => k !== "__provider" && hasUnknown(v, unknown));
+    }
+    return false;
+}
+
 /** Inputs that only change how the host is reached or what a future record says: no new container for them. */
 const QUIET: (keyof AppContainerInputs)[] = ["sshOpts", "record", "history", "waitSeconds"];
 
@@ -161,7 +174,7 @@ export function createAppContainerProvider(opts: { unknown: string }): AppContai
             // Key order is not a difference: the state and the program hand objects over in different orders.
             const differs = (Object.keys(news) as (keyof AppContainerInputs)[]).filter((k) => canonicalJson(olds[k]) !== canonicalJson(news[k]));
             // The spec is unknown during preview when an input is (a digest not yet resolved): a change.
-            if (JSON.stringify(news).includes(opts.unknown)) return { changes: true };
+            if (hasUnknown(news, opts.unknown)) return { changes: true };
             if (olds.spec !== news.spec || olds.endpoint !== news.endpoint || olds.failure || olds.running?.spec !== news.spec) return { changes: true };
             // Same spec in the state: ask the host whether it still runs it (an engine restart, a hand-made change).
             const runs = await hostRuns(news);

@@ -44,7 +44,8 @@ describe("lib/host/app-container-provider: diff", function () {
     const provider = createAppContainerProvider({ unknown: UNKNOWN });
 
     it("sees no change when only the order of keys differs between the state and the program", async () => {
-        const news = inputs();
+        // The serialized provider carries the unknown sentinel in its source text; it is not an unknown input.
+        const news = { ...inputs(), __provider: `exports.handler = { unknown: "${UNKNOWN}" }` } as AppContainerInputs;
         const olds = state({ ...news, history: { restored: "{}", failed: "{}", verified: "{}" }, logOpts: { "max-file": "3", "max-size": "10m" } });
         assert.deepEqual(await provider.diff("web", olds, news), { changes: false });
     });
