@@ -32,7 +32,7 @@ describe("e2e: npm start (the local estate, real engine)", function () {
     it("deploys the shipped proxima stack on the local estate and ends with the overview", () => {
         const r = npmStart([], engine);
         assert.equal(r.status, 0, r.stdout.slice(-4000) + r.stderr.slice(-4000));
-        assert.match(r.stdout, /Resources:\s+\+ 45 created/);
+        assert.match(r.stdout, /Resources:\s+\+ 35 created/);
         // One preview (the pack stops a violation there), then the update without a preview of its own.
         assert.equal((r.stdout.match(/Previewing update/g) ?? []).length, 1, r.stdout.slice(-4000));
         assert.match(r.stdout, /Updating \(proxima\)/);
@@ -43,7 +43,7 @@ describe("e2e: npm start (the local estate, real engine)", function () {
     it("run again, it reports no changes", () => {
         const r = npmStart([], engine);
         assert.equal(r.status, 0, r.stdout.slice(-4000) + r.stderr.slice(-4000));
-        assert.match(r.stdout, /Resources:\s+45 unchanged/);
+        assert.match(r.stdout, /Resources:\s+35 unchanged/);
         assert.match(r.stdout, /^→ 6350192 /m);
     });
 

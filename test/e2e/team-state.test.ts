@@ -96,7 +96,7 @@ describe("e2e: the team's state in PostgreSQL (real engine, real PostgreSQL, SSH
     it("npm start -- proxima --up deploys with the state in PostgreSQL, in the role's own schema", async () => {
         const r = await npmStart(a.workdir, a.env, ["proxima", "--up"]).done;
         assert.equal(r.code, 0, r.stdout.slice(-6000) + r.stderr.slice(-3000));
-        assert.match(r.stdout, /Resources:\s+\+ 45 created/);
+        assert.match(r.stdout, /Resources:\s+\+ 35 created/);
         assert.match(r.stderr, /--- state: postgres:\/\/pulumi_state:\*\*\*@127\.0\.0\.1:/);
         assert.ok(!r.stdout.includes(password) && !r.stderr.includes(password), "the database password is never printed");
         // The state is in the database, in the table Pulumi created in the role's schema.
@@ -113,7 +113,7 @@ describe("e2e: the team's state in PostgreSQL (real engine, real PostgreSQL, SSH
         const before = await hostsSnapshot(services);
         const r = await npmStart(a.workdir, a.env, ["proxima", "--up"]).done;
         assert.equal(r.code, 0, r.stdout.slice(-6000) + r.stderr.slice(-3000));
-        assert.match(r.stdout, /Resources:\s+45 unchanged/);
+        assert.match(r.stdout, /Resources:\s+35 unchanged/);
         assert.doesNotMatch(r.stdout, /[~+-] \d+ (updated|created|deleted|replaced)/);
         assert.equal(await hostsSnapshot(services), before);
     });
@@ -164,7 +164,7 @@ describe("e2e: the team's state in PostgreSQL (real engine, real PostgreSQL, SSH
         assert.equal((await pg.psql("SELECT count(*) FROM pulumi.pulumi_state WHERE key LIKE 'pulumi_state/.pulumi/locks/%'", "pulumi_state")).trim(), "0");
         const again = await pulumi(b, ["up", "--yes", "--expect-no-changes", "--stack", "proxima", "--policy-pack", "policy", "--policy-pack-config", "policy-pack-config.example.json"]);
         assert.equal(again.code, 0, again.stdout.slice(-4000) + again.stderr.slice(-3000));
-        assert.match(again.stdout, /45 unchanged/);
+        assert.match(again.stdout, /35 unchanged/);
         assert.equal(await hostsSnapshot(services), hosts);
     });
 
