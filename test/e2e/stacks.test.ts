@@ -267,111 +267,110 @@ describe("e2e: the shipped stacks under the real engine (SSH hosts, real registr
             assert.equal(again.code, 0, again.stdout);
         });
 
-        describe("faults: every failed or interrupted up heals with a plain re-run", function () {
-            const setPath = (key: string, value: string, ...flags: string[]) => pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", ...flags, "--", key, value]);
-            const inspect = async (host: string, name: string) => (await containers(estate, host)).find((c) => c.Name === `/${name}`);
-            const noPending = async () => {
-                const state = JSON.parse(await pulumiOk(estate, ["stack", "export", "--stack", "proxima"]));
-                assert.deepEqual(state.deployment.pending_operations ?? [], [], "no pending operations left in the state");
-            };
-            const converged = async () => {
-                const r = await pulumi(estate, ["preview", "--expect-no-changes", "--stack", "proxima"]);
-                assert.equal(r.code, 0, `a second run must report no change:\n${r.stdout}`);
-            };
+        // Faults: every failed or interrupted up heals with a plain re-run (before the release and destroy tests below).
+        const setPath = (key: string, value: string, ...flags: string[]) => pulumiOk(estate, ["config", "set", "--stack", "proxima", "--path", ...flags, "--", key, value]);
+        const inspect = async (host: string, name: string) => (await containers(estate, host)).find((c) => c.Name === `/${name}`);
+        const noPending = async () => {
+            const state = JSON.parse(await pulumiOk(estate, ["stack", "export", "--stack", "proxima"]));
+            assert.deepEqual(state.deployment.pending_operations ?? [], [], "no pending operations left in the state");
+        };
+        const converged = async () => {
+            const r = await pulumi(estate, ["preview", "--expect-no-changes", "--stack", "proxima"]);
+            assert.equal(r.code, 0, `a second run must report no change:\n${r.stdout}`);
+        };
 
-            it("a wrong registryPassword: one line per problem, naming the stack's password that was used, no stack trace", async () => {
-                await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--secret", "--", "registryPassword", "wrong-password"]);
-                try {
-                    const r = await pulumi(estate, ["preview", "--stack", "proxima"]);
-                    assert.notEqual(r.code, 0);
-                    const out = r.stdout + r.stderr;
-                    assert.match(out, /the stack's registryPassword, which wins over REGISTRY_PASSWORD/);
-                    assert.doesNotMatch(out, /unhandled exception|\n\s+at .*\(.*:\d+:\d+\)|\u001b\[/);
-                    assert.ok((out.match(/refused the credentials/g) ?? []).length <= 2, `reported once (and in the summary), not once per app:\n${out}`);
-                } finally {
-                    await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--secret", "--", "registryPassword", estate.credentials.password]);
-                }
-            });
-
-            it("a healthcheck change reaches the container on the host, and the next run reports no change", async () => {
-                await setPath("apps.uptime.healthcheck.test[0]", "CMD-SHELL");
-                await setPath("apps.uptime.healthcheck.test[1]", "test -e /bin/sh");
-                await setPath("apps.uptime.healthcheck.interval", "2s");
-                await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
-                const c = (await inspect("monitoring", "uptime")) as unknown as { Config: { Healthcheck: { Test: string[]; Interval: number } } };
-                assert.deepEqual(c.Config.Healthcheck.Test, ["CMD-SHELL", "test -e /bin/sh"]);
-                assert.equal(c.Config.Healthcheck.Interval, 2e9);
-                await converged();
-            });
-
-            it("a healthcheck that never passes: the up fails naming why, the previous digest runs; fixed, a plain up converges", async () => {
-                const before = await inspect("monitoring", "uptime");
-                const record = fs.readFileSync(recordOn(estate, "monitoring", "uptime").file, "utf8");
-                await setPath("apps.uptime.healthcheck.test[1]", "echo never-ready; exit 1");
-                const r = await pulumi(estate, ["up", "--yes", "--stack", "proxima"]);
+        it("a wrong registryPassword: one line per problem, naming the stack's password that was used, no stack trace", async () => {
+            await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--secret", "--", "registryPassword", "wrong-password"]);
+            try {
+                const r = await pulumi(estate, ["preview", "--stack", "proxima"]);
                 assert.notEqual(r.code, 0);
-                assert.match(r.stdout, /uptime: sha256:[0-9a-f]{64} failed verification on [^ ]+ \(state running, unhealthy[^)]*never-ready[^)]*\)\. The previous digest sha256:[0-9a-f]{64} runs again/);
-                const after = await inspect("monitoring", "uptime");
-                assert.equal(after?.Config.Image, before?.Config.Image);
-                assert.ok(after?.State.Running);
-                assert.equal(fs.readFileSync(recordOn(estate, "monitoring", "uptime").file, "utf8"), record);
-                await noPending();
-                await setPath("apps.uptime.healthcheck.test[1]", "test -e /bin/sh");
-                await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
-                await converged();
-            });
+                const out = r.stdout + r.stderr;
+                assert.match(out, /the stack's registryPassword, which wins over REGISTRY_PASSWORD/);
+                assert.doesNotMatch(out, /unhandled exception|\n\s+at .*\(.*:\d+:\d+\)|\u001b\[/);
+                assert.ok((out.match(/refused the credentials/g) ?? []).length <= 2, `reported once (and in the summary), not once per app:\n${out}`);
+            } finally {
+                await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--secret", "--", "registryPassword", estate.credentials.password]);
+            }
+        });
 
-            it("a container an engine restart left Exited (137): a plain up (no --refresh) starts it again", async () => {
-                await estate.hosts.monitoring.docker(["kill", "uptime"]);
-                assert.equal((await inspect("monitoring", "uptime"))?.State.Running, false);
-                await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
-                assert.equal((await inspect("monitoring", "uptime"))?.State.Running, true);
-                await converged();
-            });
+        it("a healthcheck change reaches the container on the host, and the next run reports no change", async () => {
+            await setPath("apps.uptime.healthcheck.test[0]", "CMD-SHELL");
+            await setPath("apps.uptime.healthcheck.test[1]", "test -e /bin/sh");
+            await setPath("apps.uptime.healthcheck.interval", "2s");
+            await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
+            const c = (await inspect("monitoring", "uptime")) as unknown as { Config: { Healthcheck: { Test: string[]; Interval: number } } };
+            assert.deepEqual(c.Config.Healthcheck.Test, ["CMD-SHELL", "test -e /bin/sh"]);
+            assert.equal(c.Config.Healthcheck.Interval, 2e9);
+            await converged();
+        });
 
-            it("pulumi killed mid-replace: a plain up converges with nothing done on the host by hand", async () => {
-                const earlier = estate.images["rednaw/hello-world"][0];
-                const later = latest(estate, "hello-world");
-                const current = (await inspect("core", "hello-world"))!.Config.Image;
-                const target = current.endsWith(later.digest) ? earlier : later;
-                await setPath("apps.hello-world.tag", target.tag);
-                const child = spawn("pulumi", ["--non-interactive", "up", "--yes", "--stack", "proxima"], { cwd: estate.workdir, env: estate.env, stdio: "ignore" });
-                // Killed while the host has the old container set aside and the new one not yet verified.
-                await waitUntil(async () => (await containers(estate, "core")).some((c) => c.Name === "/hello-world.previous"), 300000);
-                child.kill("SIGKILL");
-                await new Promise((resolve) => child.once("exit", resolve));
-                await pulumi(estate, ["cancel", "--yes", "--stack", "proxima"]);
-                await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
-                const names = (await containers(estate, "core")).map((c) => c.Name).sort();
-                assert.deepEqual(names, ["/giftfinder-api", "/hello-world"]);
-                assert.equal((await inspect("core", "hello-world"))!.Config.Image, `${estate.registry.registry}/rednaw/hello-world@${target.digest}`);
-                assert.equal(recordOn(estate, "core", "hello-world").read().digest, target.digest);
-                await noPending();
-                await converged();
-            });
+        it("a healthcheck that never passes: the up fails naming why, the previous digest runs; fixed, a plain up converges", async () => {
+            const before = await inspect("monitoring", "uptime");
+            const record = fs.readFileSync(recordOn(estate, "monitoring", "uptime").file, "utf8");
+            await setPath("apps.uptime.healthcheck.test[1]", "echo never-ready; exit 1");
+            const r = await pulumi(estate, ["up", "--yes", "--stack", "proxima"]);
+            assert.notEqual(r.code, 0);
+            assert.match(r.stdout, /uptime: sha256:[0-9a-f]{64} failed verification on [^ ]+ \(state running, unhealthy[^)]*never-ready[^)]*\)\. The previous digest sha256:[0-9a-f]{64} runs again/);
+            const after = await inspect("monitoring", "uptime");
+            assert.equal(after?.Config.Image, before?.Config.Image);
+            assert.ok(after?.State.Running);
+            assert.equal(fs.readFileSync(recordOn(estate, "monitoring", "uptime").file, "utf8"), record);
+            await noPending();
+            await setPath("apps.uptime.healthcheck.test[1]", "test -e /bin/sh");
+            await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
+            await converged();
+        });
 
-            it("a class host that cannot be reached fails its apps with a message naming it, the other classes' changes still go through", async () => {
-                const hostKey = ["classes", "experimental", "host"].join(".");
-                const reachable = estate.hosts.experimental.endpoint;
-                const closed = reachable.replace(/:(\d+)$/, ":1");
-                await setPath(hostKey, closed);
-                await setPath("apps.playground.env.MODE", "elsewhere");
-                await setPath("apps.metrics.env.MODE", "changed");
-                try {
-                    const r = await pulumi(estate, ["up", "--yes", "--continue-on-error", "--stack", "proxima"]);
-                    assert.notEqual(r.code, 0);
-                    assert.match(r.stdout, /127\.0\.0\.1:1|port 1/);
-                    const metrics = (await inspect("monitoring", "metrics")) as unknown as { Config: { Env: string[] } };
-                    assert.ok(metrics.Config.Env.includes("MODE=changed"), "the monitoring class's change must be applied");
-                } finally {
-                    await setPath(hostKey, reachable);
-                }
-                await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
-                const playground = (await inspect("experimental", "playground")) as unknown as { Config: { Env: string[] } };
-                assert.ok(playground.Config.Env.includes("MODE=elsewhere"));
-                await noPending();
-                await converged();
-            });
+        it("a container an engine restart left Exited (137): a plain up (no --refresh) starts it again", async () => {
+            await estate.hosts.monitoring.docker(["kill", "uptime"]);
+            assert.equal((await inspect("monitoring", "uptime"))?.State.Running, false);
+            await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
+            assert.equal((await inspect("monitoring", "uptime"))?.State.Running, true);
+            await converged();
+        });
+
+        it("pulumi killed mid-replace: a plain up converges with nothing done on the host by hand", async () => {
+            const earlier = estate.images["rednaw/hello-world"][0];
+            const later = latest(estate, "hello-world");
+            const current = (await inspect("core", "hello-world"))!.Config.Image;
+            const target = current.endsWith(later.digest) ? earlier : later;
+            await setPath("apps.hello-world.tag", target.tag);
+            const child = spawn("pulumi", ["--non-interactive", "up", "--yes", "--stack", "proxima"], { cwd: estate.workdir, env: estate.env, stdio: "ignore" });
+            // Killed while the host has the old container set aside and the new one not yet verified.
+            await waitUntil(async () => (await containers(estate, "core")).some((c) => c.Name === "/hello-world.previous"), 300000);
+            child.kill("SIGKILL");
+            await new Promise((resolve) => child.once("exit", resolve));
+            await pulumi(estate, ["cancel", "--yes", "--stack", "proxima"]);
+            await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
+            const names = (await containers(estate, "core")).map((c) => c.Name).sort();
+            assert.deepEqual(names, ["/giftfinder-api", "/hello-world"]);
+            assert.equal((await inspect("core", "hello-world"))!.Config.Image, `${estate.registry.registry}/rednaw/hello-world@${target.digest}`);
+            assert.equal(recordOn(estate, "core", "hello-world").read().digest, target.digest);
+            await noPending();
+            await converged();
+        });
+
+        it("a class host that cannot be reached fails its apps with a message naming it, the other classes' changes still go through", async () => {
+            const hostKey = ["classes", "experimental", "host"].join(".");
+            const reachable = estate.hosts.experimental.endpoint;
+            const closed = reachable.replace(/:(\d+)$/, ":1");
+            await setPath(hostKey, closed);
+            await setPath("apps.playground.env.MODE", "elsewhere");
+            await setPath("apps.metrics.env.MODE", "changed");
+            try {
+                const r = await pulumi(estate, ["up", "--yes", "--continue-on-error", "--stack", "proxima"]);
+                assert.notEqual(r.code, 0);
+                assert.match(r.stdout, /127\.0\.0\.1:1|port 1/);
+                const metrics = (await inspect("monitoring", "metrics")) as unknown as { Config: { Env: string[] } };
+                assert.ok(metrics.Config.Env.includes("MODE=changed"), "the monitoring class's change must be applied");
+            } finally {
+                await setPath(hostKey, reachable);
+            }
+            await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
+            const playground = (await inspect("experimental", "playground")) as unknown as { Config: { Env: string[] } };
+            assert.ok(playground.Config.Env.includes("MODE=elsewhere"));
+            await noPending();
+            await converged();
         });
 
         it("the release wrote v1.0.0 on the same digest (skopeo), and the record is an output", async () => {
