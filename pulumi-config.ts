@@ -34,7 +34,7 @@ function reuseConnections(estate: Estate, env: NodeJS.ProcessEnv): Estate {
 
 /** Where the registry password the program uses comes from, as the message of a refused login names it. */
 export function registryPasswordSource(env: NodeJS.ProcessEnv = process.env): string | undefined {
-    if (`${PROJECT}:registryPassword` in pulumi.runtime.allConfig()) return "the stack's registryPassword, which wins over REGISTRY_PASSWORD";
+    if (`${PROJECT}:registryPassword` in pulumi.runtime.allConfig()) return "the stack's registryPassword (it wins over REGISTRY_PASSWORD)";
     return env.REGISTRY_PASSWORD ? "REGISTRY_PASSWORD from the environment" : undefined;
 }
 

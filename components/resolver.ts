@@ -27,6 +27,9 @@ export interface ResolvedImage {
 /** Resolves a configured tag/digest to a digest, its labels and size. A configured digest wins over the tag. */
 export type ImageResolver = (repository: string, choice: { tag?: string; digest?: string }) => Promise<ResolvedImage>;
 
+/** Answers about the registry or the login rather than one image: the same for every app that meets them. */
+const REGISTRY_WIDE: ReadonlySet<RegistryError["code"]> = new Set(["UNAUTHORIZED", "UNREACHABLE", "TIMEOUT"]);
+
 /** The registry's "no such manifest or repository" answers to a GET. */
 function isNotFound(e: unknown): boolean {
     return e instanceof RegistryError && (e.code === "MANIFEST_UNKNOWN" || e.code === "NAME_UNKNOWN" || e.code === "NOT_FOUND");
@@ -54,6 +57,7 @@ export function createResolver(api: RegistryApi): ImageResolver {
         }));
     const byDigest = (repository: string, digest: string): Promise<ImageInfo> => once(`${repository}@${digest}`, () =>
         api.getImageInfo(repository, digest).catch((e: Error) => {
+            if (e instanceof RegistryError && REGISTRY_WIDE.has(e.code)) throw e;
             throw new Error(`Digest ${digest} of ${api.registry}/${repository} could not be read (${e.message}). Check the digest in the stack config, or push the image.`);
         }));
     return async (repository, choice) => {
@@ -82,6 +86,22 @@ export function createResolver(api: RegistryApi): ImageResolver {
  */
 export async function resolveUpFront(resolver: ImageResolver, images: { repository: string; tag?: string; digest?: string }[]): Promise<void> {
     const results = await Promise.allSettled(images.map((i) => resolver(i.repository, i)));
-    const problems = [...new Set(results.flatMap((r) => (r.status === "rejected" ? [String((r.reason as Error)?.message ?? r.reason)] : [])))];
-    if (problems.length > 0) throw new pulumi.RunError(problems.join("\n"));
+    // A refused login or an unreachable registry is one problem however many apps meet it: one line, naming them.
+    const problems = new Map<string, string[]>();
+    for (const [i, r] of results.entries()) {
+        if (r.status === "fulfilled") continue;
+        const e = r.reason as Error;
+        const shared = e instanceof RegistryError && REGISTRY_WIDE.has(e.code);
+        const key = shared ? `${e.code}|${e.context.registry}|${e.context.status ?? ""}|${e.problem}` : String(e?.message ?? e);
+        const met = problems.get(key) ?? [];
+        if (shared) met.push(`${images[i].repository}:${images[i].digest ?? images[i].tag}`);
+        problems.set(key, met);
+    }
+    if (problems.size === 0) return;
+    const lines = [...problems.entries()].map(([key, met]) => {
+        if (met.length === 0) return key;
+        const [, registry, status, problem] = key.split("|");
+        return `${problem} (registry ${registry}${status ? `, HTTP ${status}` : ""}; met by ${met.join(", ")})`;
+    });
+    throw new pulumi.RunError(lines.join("\n"));
 }

@@ -105,7 +105,9 @@ export const NAMES = {
      * The app's deploy history beside its record: one JSON object per line, oldest first, appended by
      * every deploy that changed what runs ({@link DeployHistoryEntry}).
      */
-    deployHistory: (org: string, app: string): string => `/opt/${org}/${app}/deploy-history.jsonl`,
+    deployHistory: (org: string, app: string): string => `/opt/${org}/${app}/${NAMES.deployHistoryFile}`,
+    /** The history's file name, in the folder of the record it sits beside. */
+    deployHistoryFile: "deploy-history.jsonl",
     /** The name a running container is given while its successor is verified; removed once it is. */
     previousContainer: (app: string): string => `${app}.previous`,
 } as const;

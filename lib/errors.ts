@@ -73,7 +73,11 @@ export class RegistryError extends Error {
     ) {
         // Messages quote registry answers (headers, media types, error bodies): never let them drive the terminal.
         super(printable(`${message} (${describeContext(context)})`, { multiline: true }));
+        this.problem = printable(message, { multiline: true });
     }
+
+    /** The message without its context: the same problem met on several repositories reads the same. */
+    readonly problem: string;
 }
 
 function describeContext(c: RegistryErrorContext): string {

@@ -191,7 +191,7 @@ export function deployScript(input: DeployScriptInput): string {
         throw new Error(`Refusing deploy record path "${recordPath}": expected an absolute path of letters, digits, . _ - and /.`);
     }
     const dir = recordPath.slice(0, recordPath.lastIndexOf("/"));
-    const history = `${dir}/${NAMES.deployHistory("x", "y").split("/").pop()}`;
+    const history = `${dir}/${NAMES.deployHistoryFile}`;
     const hash = specHash(spec);
     return [
         "set -u",

@@ -538,7 +538,7 @@ export class RegistryClient implements RegistryApi {
         const tried = attempt > 0 ? ` after ${attempt + 1} attempts` : "";
         if (res.status === 401 || res.status === 403) {
             const how = this.credentials
-                ? `The registry refused the credentials${this.credentialsFrom ? ` (${this.credentialsFrom})` : ""}. Check ${this.credentialsFrom ?? "REGISTRY_USERNAME and REGISTRY_PASSWORD (or the credentials given)"} and the account's rights`
+                ? `The registry refused the credentials. Check ${this.credentialsFrom ?? "REGISTRY_USERNAME and REGISTRY_PASSWORD (or the credentials given)"} and the account's rights`
                 : "The registry needs credentials. Set REGISTRY_USERNAME and REGISTRY_PASSWORD";
             return this.error("UNAUTHORIZED", ctx, `${opts.method} was refused. ${how}`);
         }

@@ -1,10 +1,10 @@
 import * as assert from "node:assert/strict";
-import { createResolver } from "../../components/resolver";
+import { createResolver, resolveUpFront } from "../../components/resolver";
 import { OCI } from "../../lib/contract";
 import { RegistryClient } from "../../lib/registry/client";
 import { RequestEvent } from "../../lib/registry/types";
 import { seedImage, testLabels } from "../support/program";
-import { sharedTestRegistry } from "../support/services";
+import { sharedTestRegistry, startRegistry } from "../support/services";
 
 describe("components/resolver (real registry)", function () {
     this.timeout(180000);
@@ -49,5 +49,23 @@ describe("components/resolver (real registry)", function () {
             /Tag "zzz9999" of .*resolver\/app was not found in the registry\. Push it, or pick an existing tag from "image-lifecycle overview/);
         await assert.rejects(createResolver(new RegistryClient({ registry: host }))("resolver/app", { digest: `sha256:${"0".repeat(64)}` }),
             /Digest sha256:0{64} of .*resolver\/app could not be read .*Check the digest in the stack config, or push the image\./);
+    });
+
+    it("reports a refused login once, naming where the password came from and every image that met it", async () => {
+        const locked = await startRegistry({ basicAuth: { username: "team", password: "right" } });
+        const client = new RegistryClient({ registry: locked.registry, credentials: { username: "team", password: "wrong" }, credentialsFrom: "the stack's registryPassword" });
+        const images = [{ repository: "team/a", tag: "1" }, { repository: "team/b", tag: "2" }, { repository: "team/c", digest: `sha256:${"1".repeat(64)}` }];
+        const e = await resolveUpFront(createResolver(client), images).then(() => undefined, (err: Error) => err);
+        assert.ok(e, "a refused login must fail the run");
+        const lines = e.message.split("\n");
+        assert.equal(lines.length, 1, e.message);
+        assert.match(lines[0], /^GET was refused\. The registry refused the credentials\. Check the stack's registryPassword and the account's rights \(registry 127\.0\.0\.1:\d+, HTTP 401; met by team\/a:1, team\/b:2, team\/c:sha256:1{64}\)$/);
+    });
+
+    it("still reports distinct problems one per line", async () => {
+        const e = await resolveUpFront(createResolver(new RegistryClient({ registry: host })), [
+            { repository: "resolver/app", tag: "zzz9999" }, { repository: "resolver/app", tag: "yyy8888" }, { repository: "resolver/app", tag: "aaa1111" },
+        ]).then(() => undefined, (err: Error) => err);
+        assert.deepEqual(e?.message.split("\n").map((l) => /Tag "(\w+)"/.exec(l)?.[1]), ["zzz9999", "yyy8888"]);
     });
 });

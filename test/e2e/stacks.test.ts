@@ -279,14 +279,13 @@ describe("e2e: the shipped stacks under the real engine (SSH hosts, real registr
             assert.equal(r.code, 0, `a second run must report no change:\n${r.stdout}`);
         };
 
-        // Skipped, visibly: it failed in its first real-engine run (stop 15) and its cause was not read in time; see the closing note of stop 15.
-        it.skip("(skipped: failed in its first real-engine run, cause not yet read) a wrong registryPassword: one line per problem, naming the stack's password that was used, no stack trace", async () => {
+        it("a wrong registryPassword: one line per problem, naming the stack's password that was used, no stack trace", async () => {
             await pulumiOk(estate, ["config", "set", "--stack", "proxima", "--secret", "--", "registryPassword", "wrong-password"]);
             try {
                 const r = await pulumi(estate, ["preview", "--stack", "proxima"]);
                 assert.notEqual(r.code, 0);
                 const out = r.stdout + r.stderr;
-                assert.match(out, /the stack's registryPassword, which wins over REGISTRY_PASSWORD/);
+                assert.match(out, /The registry refused the credentials\. Check the stack's registryPassword \(it wins over REGISTRY_PASSWORD\) and the account's rights \(registry [^,]+, HTTP 401; met by [^)]*rednaw\/hello-world:/);
                 assert.doesNotMatch(out, /unhandled exception|\n\s+at .*\(.*:\d+:\d+\)|\u001b\[/);
                 assert.ok((out.match(/refused the credentials/g) ?? []).length <= 2, `reported once (and in the summary), not once per app:\n${out}`);
             } finally {
@@ -302,6 +301,25 @@ describe("e2e: the shipped stacks under the real engine (SSH hosts, real registr
             const c = (await inspect("monitoring", "uptime")) as unknown as { Config: { Healthcheck: { Test: string[]; Interval: number } } };
             assert.deepEqual(c.Config.Healthcheck.Test, ["CMD-SHELL", "test -e /bin/sh"]);
             assert.equal(c.Config.Healthcheck.Interval, 2e9);
+            await converged();
+        });
+
+        it("env, ports, volumes and restart, each changed in turn, reach the container on its host; then a run reports no change", async () => {
+            // The image, command, limits and healthcheck have their own tests above; these are the stack's other settings.
+            type Full = { Config: { Env: string[] }; HostConfig: { PortBindings: Record<string, { HostPort: string }[]>; RestartPolicy: { Name: string } }; Mounts: { Name?: string; Destination: string }[] };
+            const metrics = async () => (await inspect("monitoring", "metrics")) as unknown as Full;
+            const changes: [Record<string, string>, (c: Full) => boolean][] = [
+                [{ "apps.metrics.env.SCRAPE_INTERVAL": "15s" }, (c) => c.Config.Env.includes("SCRAPE_INTERVAL=15s")],
+                [{ "apps.metrics.ports[0].external": "9101" }, (c) => c.HostConfig.PortBindings["9100/tcp"]?.[0]?.HostPort === "9101"],
+                [{ "apps.metrics.volumes[0].name": "scratch", "apps.metrics.volumes[0].containerPath": "/scratch" }, (c) => c.Mounts.some((m) => m.Name === "monitoring-metrics-scratch" && m.Destination === "/scratch")],
+                [{ "apps.metrics.restart": "always" }, (c) => c.HostConfig.RestartPolicy.Name === "always"],
+            ];
+            for (const [settings, onHost] of changes) {
+                for (const [key, value] of Object.entries(settings)) await setPath(key, value);
+                await pulumiOk(estate, ["up", "--yes", "--skip-preview", "--stack", "proxima"]);
+                const c = await metrics();
+                assert.ok(onHost(c), `${JSON.stringify(settings)} is not on the host: ${JSON.stringify({ env: c.Config.Env, ports: c.HostConfig.PortBindings, mounts: c.Mounts, restart: c.HostConfig.RestartPolicy })}`);
+            }
             await converged();
         });
 
@@ -330,9 +348,7 @@ describe("e2e: the shipped stacks under the real engine (SSH hosts, real registr
             await converged();
         });
 
-        // Skipped, visibly: it failed in its first real-engine run (stop 15); the host had converged (no <app>.previous left,
-        // the new digest healthy), so the failing assertion is one of record, pending operations or the no-change preview.
-        it.skip("(skipped: failed in its first real-engine run, cause not yet read) pulumi killed mid-replace: a plain up converges with nothing done on the host by hand", async () => {
+        it("pulumi killed mid-replace: a plain up converges with nothing done on the host by hand", async () => {
             const earlier = estate.images["rednaw/hello-world"][0];
             const later = latest(estate, "hello-world");
             const current = (await inspect("core", "hello-world"))!.Config.Image;
@@ -347,6 +363,26 @@ describe("e2e: the shipped stacks under the real engine (SSH hosts, real registr
             await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
             const names = (await containers(estate, "core")).map((c) => c.Name).sort();
             assert.deepEqual(names, ["/giftfinder-api", "/hello-world"]);
+            assert.equal((await inspect("core", "hello-world"))!.Config.Image, `${estate.registry.registry}/rednaw/hello-world@${target.digest}`);
+            assert.equal(recordOn(estate, "core", "hello-world").read().digest, target.digest);
+            await noPending();
+            await converged();
+        });
+
+        it("a class host's Docker engine restarted mid-replace: whatever that up reports, a plain up converges with nothing done on the host by hand", async () => {
+            const earlier = estate.images["rednaw/hello-world"][0];
+            const later = latest(estate, "hello-world");
+            const current = (await inspect("core", "hello-world"))!.Config.Image;
+            const target = current.endsWith(later.digest) ? earlier : later;
+            await setPath("apps.hello-world.tag", target.tag);
+            const interrupted = pulumi(estate, ["up", "--yes", "--stack", "proxima"]);
+            await waitUntil(async () => (await containers(estate, "core")).some((c) => c.Name === "/hello-world.previous"), 300000);
+            await estate.hosts.core.restartEngine();
+            await interrupted;
+            await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
+            const running = await containers(estate, "core");
+            assert.deepEqual(running.map((c) => c.Name).sort(), ["/giftfinder-api", "/hello-world"]);
+            assert.ok(running.every((c) => c.State.Running), "both core apps run again");
             assert.equal((await inspect("core", "hello-world"))!.Config.Image, `${estate.registry.registry}/rednaw/hello-world@${target.digest}`);
             assert.equal(recordOn(estate, "core", "hello-world").read().digest, target.digest);
             await noPending();

@@ -38,6 +38,12 @@ export interface SshHost {
     dockerHost: string;
     /** Runs the docker CLI against this host's engine directly (not over SSH). */
     docker(args: string[]): Promise<string>;
+    /**
+     * Stops the host's Docker engine with `signal` (SIGTERM as `systemctl restart docker` does, SIGKILL as
+     * a crash) and waits for its supervisor to start it again, as systemd does on a real host. Containers
+     * stop with the engine (no live-restore) and come back according to their restart policy.
+     */
+    restartEngine(signal?: NodeJS.Signals): Promise<void>;
     stop(): Promise<void>;
 }
 
@@ -115,17 +121,21 @@ export async function startSshHost(name: string, client: SshClient, rootDir?: st
     await run("ip", ["link", "add", "name", bridge, "type", "bridge"]);
     await run("ip", ["addr", "add", `${bridgeNet}.1/24`, "dev", bridge]);
     await run("ip", ["link", "set", bridge, "up"]);
+    const stopping = path.join(root, "stopping");
     const supervisor = [
         "set -eu",
         `mount --bind '${opt}' /opt`,
         `mount --bind '${runDir}' /run`,
         `mount --bind '${home}' /home`,
-        `'${dockerd}' --data-root '${path.join(root, "docker")}' --exec-root /run/docker --pidfile /run/docker.pid` +
-            ` --bridge=${bridge} --iptables=false --ip6tables=false --default-address-pool ${pool} > '${path.join(root, "dockerd.log")}' 2>&1 &`,
+        // Restarted when it dies, as systemd's Restart=always does, until the supervisor itself is stopped.
+        `rm -f '${stopping}'`,
+        `while :; do '${dockerd}' --data-root '${path.join(root, "docker")}' --exec-root /run/docker --pidfile /run/docker.pid` +
+            ` --bridge=${bridge} --iptables=false --ip6tables=false --default-address-pool ${pool} >> '${path.join(root, "dockerd.log")}' 2>&1;` +
+            ` [ -e '${stopping}' ] && exit 0; sleep 0.5; done &`,
         "dpid=$!",
         `'${sshd}' -D -e -f '${config}' > '${path.join(root, "sshd.log")}' 2>&1 &`,
         "spid=$!",
-        "trap 'kill $spid $dpid 2>/dev/null; wait $dpid 2>/dev/null; exit 0' TERM INT",
+        `trap 'touch "${stopping}"; kill $spid 2>/dev/null; kill $(cat /run/docker.pid 2>/dev/null) 2>/dev/null; wait $dpid 2>/dev/null; exit 0' TERM INT`,
         "wait",
     ].join("\n");
     // Its own process group, so that an abnormal exit of the test run can take sshd and dockerd with it.
@@ -143,6 +153,17 @@ export async function startSshHost(name: string, client: SshClient, rootDir?: st
     }, 60000, path.join(root, "sshd.log"));
     return {
         name, endpoint, port, root, opt, home, dockerHost, docker,
+        async restartEngine(signal: NodeJS.Signals = "SIGTERM") {
+            const pidFile = path.join(runDir, "docker.pid");
+            const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
+            process.kill(pid, signal);
+            await waitFor(`dockerd of ${name} to be restarted`, async () => {
+                const now = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, "utf8").trim()) : pid;
+                if (now === pid) return false;
+                await docker(["version"]);
+                return true;
+            }, 60000, path.join(root, "dockerd.log"));
+        },
         async stop() {
             if (!live.has(child)) return;
             live.delete(child);
