@@ -85,13 +85,17 @@ export async function startPostgres(): Promise<Postgres> {
     }
     let stopped = false;
     const psqlArgs = (database: string) => ["-h", dir, "-p", String(port), "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-X", "-q", "-At"];
+    // Queries may return whole checkpoints: the backend keeps a copy of the stack's state for every update
+    // (.pulumi/history/…) and a backup (.bak), base64-encoded, so a few updates already pass execFile's
+    // default 1 MB of output (which fails the query with "stdout maxBuffer length exceeded").
+    const output = { maxBuffer: 256 * 1024 * 1024 };
     const pg: Postgres = {
         host: "127.0.0.1",
         port,
         caFile: path.join(dir, "ca.crt"),
-        psql: async (sql, database = "postgres") => (await run("psql", [...psqlArgs(database), "-c", sql])).stdout,
+        psql: async (sql, database = "postgres") => (await run("psql", [...psqlArgs(database), "-c", sql], output)).stdout,
         psqlFile: async (file, vars, database = "postgres") =>
-            (await run("psql", [...psqlArgs(database), ...Object.entries(vars).flatMap(([k, v]) => ["-v", `${k}=${v}`]), "-f", file])).stdout,
+            (await run("psql", [...psqlArgs(database), ...Object.entries(vars).flatMap(([k, v]) => ["-v", `${k}=${v}`]), "-f", file], output)).stdout,
         async stop() {
             if (stopped) return;
             stopped = true;
