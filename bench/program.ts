@@ -8,8 +8,8 @@ import { createResolver } from "../components/resolver";
 import { parseConfig, ProximaEstate } from "../lib/config";
 import { CLASSES } from "../lib/contract";
 import { RegistryClient } from "../lib/registry/client";
-import { runEstate, seedImage, testLabels } from "../test/support/program";
-import { sharedTestRegistry, stopAll } from "../test/support/services";
+import { runEstate, seedImage, testLabels } from "../harness/program";
+import { sharedTestRegistry, stopAll } from "../estate/services";
 
 const IMAGES = 5;
 
