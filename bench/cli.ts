@@ -20,8 +20,8 @@ import { gatherOverview } from "../lib/registry/overview";
 import { preflight } from "../lib/release/promotion";
 import { RegistryClient } from "../lib/registry/client";
 import { mapLimit } from "../lib/registry/limit";
-import { pushOciImage } from "../test/support/oci";
-import { startRegistry, stopAll } from "../test/support/services";
+import { pushOciImage } from "../estate/oci";
+import { startRegistry, stopAll } from "../estate/services";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const TAGS = 50;

@@ -29,8 +29,8 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { configFromStackFile, parseConfig, ProximaEstate } from "../lib/config";
 import { OCI } from "../lib/contract";
-import { checkout, configureStack, engineDir, estateEnv, pulumi, pulumiOk, REPO_ROOT, startServices } from "../test/e2e/estate";
-import { stopAll } from "../test/support/services";
+import { checkout, configureStack, engineDir, estateEnv, pulumi, pulumiOk, REPO_ROOT, startServices } from "../estate";
+import { stopAll } from "../estate/services";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 /** The app rolled back and forth: no healthcheck, so Docker's healthcheck interval does not set the time on either side. */

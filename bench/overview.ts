@@ -27,9 +27,9 @@ import { RegistryCache } from "../lib/registry/cache";
 import { RegistryClient } from "../lib/registry/client";
 import { mapLimit } from "../lib/registry/limit";
 import { MEDIA_TYPES } from "../lib/registry/types";
-import { goTool } from "../test/support/go-tools";
-import { pushOciImage } from "../test/support/oci";
-import { DISTRIBUTIONS, type Distribution, requireBinary, startRegistry, stopAll } from "../test/support/services";
+import { goTool } from "../estate/go-tools";
+import { pushOciImage } from "../estate/oci";
+import { DISTRIBUTIONS, type Distribution, requireBinary, startRegistry, stopAll } from "../estate/services";
 
 const run = promisify(execFile);
 const TAGS = Number(process.env.BENCH_TAGS ?? 1000);

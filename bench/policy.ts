@@ -7,9 +7,9 @@
 import { policies } from "../policy/policies";
 import { resetTagLookups } from "../policy/lib/tag-lookup";
 import { CLASSES } from "../lib/contract";
-import { runPolicies } from "../test/policy/harness";
-import { addApp, addClass, addRelease, Estate, labelList } from "../test/policy/fixtures";
-import { startRegistry, stopAll } from "../test/support/services";
+import { runPolicies } from "../harness/policy";
+import { addApp, addClass, addRelease, Estate, labelList } from "../harness/policy-fixtures";
+import { startRegistry, stopAll } from "../estate/services";
 import * as v8 from "node:v8";
 import * as vm from "node:vm";
 

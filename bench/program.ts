@@ -6,10 +6,10 @@
  */
 import { createResolver } from "../components/resolver";
 import { parseConfig, ProximaEstate } from "../lib/config";
-import { CLASSES } from "../lib/contract";
+import { CLASSES, KINDS } from "../lib/contract";
 import { RegistryClient } from "../lib/registry/client";
-import { runEstate, seedImage, testLabels } from "../test/support/program";
-import { sharedTestRegistry, stopAll } from "../test/support/services";
+import { runEstate, seedImage, testLabels } from "../harness/program";
+import { sharedTestRegistry, stopAll } from "../estate/services";
 
 const IMAGES = 5;
 
@@ -27,7 +27,8 @@ function estate(registry: string, digests: string[], apps: number): ProximaEstat
             env: { INDEX: String(i) },
             ports: [{ internal: 8080, external: 10000 + i }],
             volumes: [{ name: "data", containerPath: "/data" }],
-            limits: { memoryMb: 64, cpus: 0.01 },
+            // 0.1, not 0.01: the docker provider reads 0.01 back as "0.0", so the config refuses it (lib/rules/docker-values.ts).
+            limits: { memoryMb: 64, cpus: 0.1 },
             healthcheck: { test: ["CMD", "true"] },
         }])),
     };
@@ -40,7 +41,8 @@ async function time(registry: string, digests: string[], apps: number): Promise<
     const start = process.hrtime.bigint();
     const run = await runEstate(e, resolver);
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    const containers = run.resources.filter((r) => r.type === "docker:index/container:Container").length;
+    // Each app runs in an AppContainer (the product's container on its class host, ADR 0055), found by its kind.
+    const containers = run.resources.filter((r) => r.props.kind === KINDS.appContainer).length;
     if (containers !== apps) throw new Error(`expected ${apps} containers, registered ${containers}`);
     process.stdout.write(`apps=${apps} resources=${run.resources.length} ms=${ms.toFixed(0)}\n`);
     return ms;

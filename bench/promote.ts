@@ -11,7 +11,7 @@ import * as net from "node:net";
 import { promisify } from "node:util";
 import { promote } from "../lib/release/promotion";
 import { RegistryClient } from "../lib/registry/client";
-import { buildAndPush, startRegistry, stopAll } from "../test/support/services";
+import { buildAndPush, startRegistry, stopAll } from "../estate/services";
 
 const run = promisify(execFile);
 

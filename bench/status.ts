@@ -10,8 +10,8 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { goTool } from "../test/support/go-tools";
-import { configureStack, engineDir, HostName, pulumiOk, REPO_ROOT, startEstate } from "../test/e2e/estate";
+import { goTool } from "../estate/go-tools";
+import { configureStack, engineDir, HostName, pulumiOk, REPO_ROOT, startEstate } from "../estate";
 
 const run = promisify(execFile);
 const HOSTS: HostName[] = ["core", "monitoring", "experimental"];

@@ -25,13 +25,14 @@ pulumi_version="$(node -p 'require("./package-lock.json").packages["node_modules
   say "package-lock.json has @pulumi/pulumi $pulumi_version but engine/pulumi/go.mod builds another CLI version; update the wrapper module (go get -tool github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@v$pulumi_version)."
   exit 2
 }
-host_version="$(sed -n 's#^\tgithub.com/pulumi/pulumi/sdk/v3 \(v[^ ]*\).*#\1#p' engine/language-nodejs/go.mod | head -1)"
+host_version="$(sed -n 's#^\tgithub.com/pulumi/pulumi/sdk/v3 \(v[^ ]*\).*#\1#p' engine/language-host-upstream/go.mod | head -1)"
 docker_version="$(cat engine/docker/VERSION)"
 github_version="$(cat engine/github/VERSION)"
 
 # The key covers every input of the build: every file of engine/ at any depth (go.mod, go.sum, .go,
-# VERSION — e.g. engine/docker/shim/go.mod too), each with its path, this script, and Go itself.
-key_inputs="$(find engine -type f \( -name go.mod -o -name go.sum -o -name '*.go' -o -name VERSION \) -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; sha256sum scripts/engine.sh; go version)"
+# VERSION — e.g. engine/docker/shim/go.mod too), each with its path, this script, and Go itself. Go
+# tests (*_test.go, run by scripts/engine-check.sh) and the README are not built into anything.
+key_inputs="$(find engine -type f \( -name go.mod -o -name go.sum -o \( -name '*.go' ! -name '*_test.go' \) -o -name VERSION \) -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; sha256sum scripts/engine.sh; go version)"
 key="$(printf '%s' "$key_inputs" | sha256sum | cut -c1-12)"
 if [ "${1:-}" = --key ]; then echo "$key"; exit 0; fi # the cache key alone (tests)
 cache_root="${IMAGE_LIFECYCLE_CACHE:-$HOME/.cache/image-lifecycle}"
@@ -56,7 +57,7 @@ build "Pulumi CLI v$pulumi_version" "4-25 min" engine/pulumi pulumi \
   -tags osusergo,grpcnotrace \
   -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$pulumi_version" \
   github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
-build "Node.js language host $host_version" "1-3 min" engine/language-nodejs pulumi-language-nodejs-upstream \
+build "Node.js language host $host_version" "1-3 min" engine/language-host-upstream pulumi-language-nodejs-upstream \
   -tags osusergo \
   -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$host_version" \
   github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs

@@ -2,7 +2,7 @@
  * The embedded default of `npm start`: a whole estate on this machine — a registry with the sample
  * images, an SSH host with its own Docker engine per Proxima class and for Lyra — and a real
  * `pulumi up` of the shipped proxima stack on it, through the policy pack. The estate is the one the
- * end-to-end tests use (test/e2e/estate.ts); it keeps running between runs, so a second run reports
+ * end-to-end tests use (estate/index.ts); it keeps running between runs, so a second run reports
  * no changes.
  *
  *   local-estate.ts up <engine-dir>   start the estate if needed, deploy, print the overview
@@ -12,8 +12,8 @@
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { checkout, configureStack, estateEnv, pulumi, pulumiOk, REPO_ROOT, startServices } from "../test/e2e/estate";
-import { stopAll } from "../test/support/services";
+import { checkout, configureStack, estateEnv, pulumi, pulumiOk, REPO_ROOT, startServices } from "../estate";
+import { stopAll } from "../estate/services";
 import { estateSteps, formatSteps, writeEstateEnv } from "./estate-commands";
 
 const dir = path.join(REPO_ROOT, ".local", "estate");
@@ -41,7 +41,7 @@ function alive(): boolean {
 }
 
 async function serve(): Promise<void> {
-    // test/support/hosts.ts answers SIGTERM by killing the hosts' process groups at once (right for an
+    // estate/hosts.ts answers SIGTERM by killing the hosts' process groups at once (right for an
     // aborted test run); the estate stops in order instead (below), so its handlers go first.
     process.removeAllListeners("SIGTERM");
     process.removeAllListeners("SIGINT");

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { RegistryClient } from "../lib/registry/client";
-import { loadStackConfig, seedRegistryFor, verifiedDeploy } from "./support/program";
+import { loadStackConfig, seedRegistryFor, verifiedDeploy } from "../harness/program";
 
 /** The config as the engine hands it to the Node runtime: `project:key` → string (objects as JSON). */
 function engineConfig(raw: Record<string, unknown>): Record<string, string> {

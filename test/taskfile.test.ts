@@ -7,9 +7,9 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { OCI } from "../lib/contract";
 import { RegistryClient } from "../lib/registry/client";
-import { goTool } from "./support/go-tools";
-import { pushOciImage } from "./support/oci";
-import { startRegistry, RegistryService } from "./support/services";
+import { goTool } from "../estate/go-tools";
+import { pushOciImage } from "../estate/oci";
+import { startRegistry, RegistryService } from "../estate/services";
 
 const ROOT = path.resolve(__dirname, "..");
 const NAMES = ["application:overview", "application:deploy", "application:rollback", "application:status", "images:cleanup", "release:preflight", "release:promote"];

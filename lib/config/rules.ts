@@ -1,15 +1,16 @@
 /**
- * The rules that span fields or items of a stack's configuration (a repository path without a
- * registry, one digest form, ports, budgets, the workspace, signing keys). Each adds problems to the
- * list it is given instead of throwing, so one run reports every problem.
+ * The rules a stack's configuration must follow beyond each key's schema (a repository path without a
+ * registry, the digest forms, ports, budgets, the workspace, signing keys). Each adds problems to the
+ * list it is given instead of throwing, so one run reports every problem; validate.ts names them and
+ * says what each applies to.
  */
 import { CLASSES } from "../contract";
 import { checkDigestInput, checkTagCharset, checkTagPolicy } from "../rules/tags";
-import { digestHex, fullDigest } from "../rules/digest";
+import { digestHex } from "../rules/digest";
 import { parseReference } from "../rules/reference";
 import { weakensHostKeys } from "../rules/ssh-options";
 import { NAMES } from "../contract";
-import type { AppConfig, ClassConfig, DevVolume, ImageChoice, Port } from "./types";
+import type { AppConfig, ClassConfig, DevVolume, Port } from "./types";
 import type { ReleaseStackEntry } from "../release/spec";
 
 export type Problem = { path: string; message: string };
@@ -37,23 +38,18 @@ export function checkRepository(problems: Problem[], at: string, image: string):
     }
 }
 
-/** Digests in the stack file are `sha256:<64 hex>`; the bare 64 hex is accepted and completed. */
-export function normaliseDigest(problems: Problem[], at: string, digest: string | undefined): string | undefined {
-    if (digest === undefined) return undefined;
-    const hex = digestHex(digest);
-    const rule = checkDigestInput(hex);
-    if (!rule.ok) {
-        problems.push({ path: at, message: `${rule.message}: expected sha256:<64 lowercase hex>, e.g. from "image-lifecycle overview --json"` });
-        return undefined;
-    }
-    return fullDigest(hex);
+/** An app's or dev container's digest is `sha256:<64 hex>`; the bare 64 hex is accepted too (normalise.ts completes it). */
+export function checkDigest(problems: Problem[], at: string, digest: string | undefined): void {
+    if (digest === undefined) return;
+    const rule = checkDigestInput(digestHex(digest));
+    if (!rule.ok) problems.push({ path: at, message: `${rule.message}: expected sha256:<64 lowercase hex>, e.g. from "image-lifecycle overview --json"` });
 }
 
 /**
  * The repository of an app, dev container or release: the `repository` key, or `image`, its old name (ADR
  * 0054). Problems name the key the stack file uses.
  */
-export function checkRepositoryKey(problems: Problem[], at: string, item: { repository?: string; image?: string }): string {
+export function checkRepositoryKey(problems: Problem[], at: string, item: { repository?: string; image?: string }): void {
     if (item.repository !== undefined && item.image !== undefined) {
         problems.push({ path: `${at}.image`, message: "image is the old name of repository; keep repository and remove image" });
     }
@@ -61,14 +57,14 @@ export function checkRepositoryKey(problems: Problem[], at: string, item: { repo
     const repository = item.repository ?? item.image;
     if (repository === undefined) {
         problems.push({ path: `${at}.repository`, message: "required: the repository path in the registry, e.g. team/app; see docs/program.md" });
-        return "";
+        return;
     }
     checkRepository(problems, `${at}.${key}`, repository);
-    return repository;
 }
 
-export function checkChoice(problems: Problem[], at: string, choice: { repository?: string; image?: string; tag?: string; digest?: string }): ImageChoice {
-    const repository = checkRepositoryKey(problems, at, choice);
+/** The image choice of an app or dev container as written: one repository key, a tag or a digest, each in its form. */
+export function checkChoice(problems: Problem[], at: string, choice: { repository?: string; image?: string; tag?: string; digest?: string }): void {
+    checkRepositoryKey(problems, at, choice);
     if (choice.tag === undefined && choice.digest === undefined) {
         problems.push({ path: at, message: "neither tag nor digest given; set tag (resolved at preview) or digest (wins over the tag)" });
     }
@@ -76,8 +72,7 @@ export function checkChoice(problems: Problem[], at: string, choice: { repositor
         const rule = checkTagCharset(choice.tag);
         if (!rule.ok) problems.push({ path: `${at}.tag`, message: `${rule.message}. ${rule.fix}` });
     }
-    const digest = normaliseDigest(problems, `${at}.digest`, choice.digest);
-    return { repository, ...(choice.tag !== undefined ? { tag: choice.tag } : {}), ...(digest ? { digest } : {}) };
+    checkDigest(problems, `${at}.digest`, choice.digest);
 }
 
 export function checkPorts(problems: Problem[], group: string, items: { at: string; ports: Port[] }[]): void {
@@ -153,8 +148,8 @@ export function checkBudgets(problems: Problem[], apps: readonly AppConfig[], cl
 }
 
 /** A release's digest is seed 004's 64 hex, its tag a valid tag that the tag policy accepts (or a recorded bypass). */
-export function checkRelease(problems: Problem[], at: string, r: Pick<ReleaseStackEntry, "digest" | "tag" | "allowNonSemver" | "justification"> & { repository?: string; image?: string }): string {
-    const repository = checkRepositoryKey(problems, at, r);
+export function checkRelease(problems: Problem[], at: string, r: Pick<ReleaseStackEntry, "digest" | "tag" | "allowNonSemver" | "justification"> & { repository?: string; image?: string }): void {
+    checkRepositoryKey(problems, at, r);
     const digest = checkDigestInput(r.digest);
     if (!digest.ok) problems.push({ path: `${at}.digest`, message: `${digest.message}. ${digest.fix}` });
     const charset = checkTagCharset(r.tag);
@@ -163,7 +158,6 @@ export function checkRelease(problems: Problem[], at: string, r: Pick<ReleaseSta
         const policy = checkTagPolicy(r.tag, { allowNonSemver: r.allowNonSemver, justification: r.justification });
         if (!policy.ok) problems.push({ path: `${at}.tag`, message: `${policy.message}. ${policy.fix}` });
     }
-    return repository;
 }
 
 /** Host-key checking stays on for the product's SSH: sshOpts that turn it off are refused. */

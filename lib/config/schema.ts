@@ -1,4 +1,7 @@
-/** The zod schemas of each stack key, one item at a time (parse.ts applies them; rules.ts checks across fields). */
+/**
+ * The zod schemas of each stack key, one item at a time: stage 1 of the pipeline (parse.ts) applies them,
+ * and types.ts infers the estate's types from them, so a key's type is written here only.
+ */
 import * as path from "node:path";
 import { z } from "zod";
 import { CLASSES } from "../contract";
@@ -31,7 +34,9 @@ const cpusSchema = z.preprocess(
 );
 
 export const limitsSchema = z.strictObject({
+    /** Hard memory limit in MiB (docker `memory`). */
     memoryMb: z.number().int().min(MIN_MEMORY_MB, `at least ${MIN_MEMORY_MB} MiB (Docker's minimum)`),
+    /** CPU quota in CPUs, e.g. 0.5 (docker `cpus`). */
     cpus: cpusSchema,
 });
 
@@ -42,6 +47,7 @@ function portInRange(url: string): boolean {
 }
 
 export const healthcheckSchema = z.strictObject({
+    /** Docker form: `["CMD", …]` or `["CMD-SHELL", "…"]`. */
     test: z.array(z.string().min(1)).min(1).refine((t) => ["CMD", "CMD-SHELL", "NONE"].includes(t[0]), 'must start with "CMD", "CMD-SHELL" or "NONE"'),
     interval: z.string().regex(DURATION, "expected a duration like 30s").default("30s"),
     timeout: z.string().regex(DURATION, "expected a duration like 5s").default("5s"),
@@ -60,7 +66,10 @@ const absolutePath = z.string().refine((p) => path.posix.isAbsolute(p) && path.p
 /** A mount point inside a container: an absolute path, never the container's root. */
 const mountPath = absolutePath.refine((p) => p !== "/", "cannot be / (that would cover the whole container file system); mount a directory such as /data");
 
-/** `repository` is the key; `image` is its old name, still read (ADR 0054). */
+/**
+ * Which image to run, as written: `repository` is the key, `image` its old name, still read (ADR 0054);
+ * the tag humans chose, the digest machines run. Normalising (normalise.ts) turns it into an `ImageChoice`.
+ */
 const imageChoice = {
     repository: z.string().min(1).optional(),
     image: z.string().min(1).optional(),
@@ -68,16 +77,25 @@ const imageChoice = {
     digest: z.string().optional(),
 };
 
-const registrySchema = z.strictObject({
+export const registrySchema = z.strictObject({
+    /** `host[:port]`. */
     host: z.string().min(1),
     insecure: z.boolean().default(false),
     username: z.string().min(1).optional(),
 });
 
 export const classSchema = z.strictObject({
+    /** Docker endpoint of the class's LXC container, `ssh://user@host[:port]`. */
     host: z.string().regex(/^ssh:\/\/[A-Za-z0-9._-]+@[A-Za-z0-9.-]+(:[0-9]{1,5})?$/, "expected ssh://user@host[:port], the Docker endpoint of the class's LXC container").refine(portInRange, "the port must be 1 to 65535"),
     sshOpts: z.array(z.string()).default([]),
     budget: limitsSchema,
+});
+
+export const appVolumeSchema = z.strictObject({
+    /** Volume name within the app; the Docker volume is `<class>-<app>-<name>`. */
+    name: z.string().regex(NAME, `volume names ${nameMessage}`),
+    containerPath: mountPath,
+    readOnly: z.boolean().default(false),
 });
 
 export const appSchema = z.object({
@@ -85,11 +103,7 @@ export const appSchema = z.object({
     class: z.string(),
     env: envSchema,
     ports: z.array(portSchema).default([]),
-    volumes: z.array(z.strictObject({
-        name: z.string().regex(NAME, `volume names ${nameMessage}`),
-        containerPath: mountPath,
-        readOnly: z.boolean().default(false),
-    })).default([]),
+    volumes: z.array(appVolumeSchema).default([]),
     restart: z.enum(["unless-stopped", "always", "on-failure"]).default("unless-stopped"),
     limits: limitsSchema,
     healthcheck: healthcheckSchema.optional(),
@@ -109,6 +123,7 @@ export const releaseSchema = z.object({
 });
 
 export const releaseGateSchema = z.strictObject({
+    /** `owner/name` on GitHub. */
     repository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "expected owner/name"),
     environment: z.string().min(1).default("production"),
     reviewers: z.strictObject({
@@ -120,27 +135,33 @@ export const releaseGateSchema = z.strictObject({
         customBranchPolicies: z.boolean(),
     }).refine((p) => p.protectedBranches !== p.customBranchPolicies, "set exactly one of protectedBranches and customBranchPolicies to true")
         .default({ protectedBranches: true, customBranchPolicies: false }),
+    /** Publish each app's pinned digest as an Actions variable `DIGEST_<APP>`. */
     pinDigests: z.boolean().default(true),
+});
+
+export const devVolumeSchema = z.strictObject({
+    containerPath: mountPath,
+    /** A bind mount below the workspace; without it the volume is temporary (a labelled Docker volume). */
+    hostPath: absolutePath.optional(),
+    readOnly: z.boolean().default(false),
 });
 
 export const devContainerSchema = z.object({
     ...imageChoice,
     env: envSchema,
     ports: z.array(portSchema).default([]),
-    volumes: z.array(z.strictObject({
-        containerPath: mountPath,
-        hostPath: absolutePath.optional(),
-        readOnly: z.boolean().default(false),
-    })).default([]),
+    volumes: z.array(devVolumeSchema).default([]),
     limits: limitsSchema,
     healthcheck: healthcheckSchema.optional(),
     command: z.array(z.string()).min(1).optional(),
+    /** The class this would be promoted to; only a hint for "prepare for promotion". */
     suggestedClass: z.enum(CLASSES).optional(),
 });
 
 const common = {
     registry: registrySchema,
     registryPassword: z.string().min(1).optional(),
+    /** Who the deploy records name; pulumi-config.ts fills it from the environment when the stack does not. */
     deployedBy: z.string().min(1).optional(),
 };
 
@@ -148,6 +169,7 @@ const common = {
 export const proximaFields = {
     ...common,
     // One path component of /opt/<org>/…: no "." runs, no separator at either end, so it is also a valid name part downstream.
+    /** `<org>` of `/opt/<org>/<app>/deploy-info.yml`. */
     org: z.string().max(63).regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, "expected a lowercase directory name (letters and digits, single . _ or - between them), e.g. giftfinder"),
     classes: z.record(z.string(), z.unknown()),
     apps: z.record(z.string(), z.unknown()),
@@ -159,13 +181,15 @@ export const proximaFields = {
     cosignPassword: z.string().optional(),
 };
 
+export const lyraSchema = z.strictObject({
+    host: z.string().regex(/^(unix|ssh|tcp):\/\/\S+$/, "expected unix://…, ssh://user@host or tcp://host:port").refine((h) => h.startsWith("unix:") || portInRange(h), "the port must be 1 to 65535"),
+    workspace: absolutePath,
+    sshOpts: z.array(z.string()).default([]),
+});
+
 export const lyraFields = {
     ...common,
-    lyra: z.strictObject({
-        host: z.string().regex(/^(unix|ssh|tcp):\/\/\S+$/, "expected unix://…, ssh://user@host or tcp://host:port").refine((h) => h.startsWith("unix:") || portInRange(h), "the port must be 1 to 65535"),
-        workspace: absolutePath,
-        sshOpts: z.array(z.string()).default([]),
-    }),
+    lyra: lyraSchema,
     devContainers: z.record(z.string(), z.unknown()),
 };
 

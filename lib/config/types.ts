@@ -1,42 +1,32 @@
 /**
- * The typed estate a stack's configuration parses into (docs/program.md lists every key). Types only:
- * the schemas are in schema.ts, the rules across fields in rules.ts, the parser in parse.ts.
+ * The typed estate a stack's configuration parses into (docs/program.md lists every key). A key's type
+ * is inferred from its schema (schema.ts), so it is written once; only what normalising changes is
+ * written here: the image choice (one `repository` key, the digest as `sha256:<hex>`), the names taken
+ * from the mapping keys, the registry with its password, and the estates that hold them.
  */
+import type { z } from "zod";
 import type { LxcClassName } from "../contract";
 import type { ReleaseSigning, ReleaseSpec } from "../release/spec";
+import type {
+    appSchema, appVolumeSchema, classSchema, devContainerSchema, devVolumeSchema, healthcheckSchema, limitsSchema, lyraSchema, portSchema,
+    registrySchema, releaseGateSchema,
+} from "./schema";
 
-export interface RegistryConfig {
-    /** `host[:port]`. */
-    host: string;
-    insecure: boolean;
-    username?: string;
+export type Limits = z.output<typeof limitsSchema>;
+export type Healthcheck = z.output<typeof healthcheckSchema>;
+export type Port = z.output<typeof portSchema>;
+export type AppVolume = z.output<typeof appVolumeSchema>;
+export type DevVolume = z.output<typeof devVolumeSchema>;
+export type ReleaseGateConfig = z.output<typeof releaseGateSchema>;
+/** Lyra's Docker endpoint, its workspace and the ssh options for it. */
+export type LyraHost = z.output<typeof lyraSchema>;
+
+export type RegistryConfig = z.output<typeof registrySchema> & {
     /** From the `registryPassword` secret; never put it in outputs, labels or records. */
     password?: string;
-}
+};
 
-export interface Limits {
-    /** Hard memory limit in MiB (docker `memory`). */
-    memoryMb: number;
-    /** CPU quota in CPUs, e.g. 0.5 (docker `cpus`). */
-    cpus: number;
-}
-
-export interface Healthcheck {
-    /** Docker form: `["CMD", …]` or `["CMD-SHELL", "…"]`. */
-    test: string[];
-    interval: string;
-    timeout: string;
-    retries: number;
-    startPeriod: string;
-}
-
-export interface Port {
-    internal: number;
-    external: number;
-    protocol: "tcp" | "udp";
-}
-
-/** Which image to run: the tag humans chose, the digest machines run; a configured digest wins. */
+/** Which image to run, normalised: the tag humans chose, the digest machines run; a configured digest wins. */
 export interface ImageChoice {
     /** Repository path in the registry, e.g. `rednaw/hello-world` (stack key `repository`, formerly `image`). */
     repository: string;
@@ -45,32 +35,14 @@ export interface ImageChoice {
     digest?: string;
 }
 
-export interface ClassConfig {
-    name: LxcClassName;
-    /** Docker endpoint of the class's LXC container, `ssh://user@host[:port]`. */
-    host: string;
-    sshOpts: string[];
-    budget: Limits;
-}
+/** The keys of the image choice as the stack file writes them; normalising replaces them with an {@link ImageChoice}. */
+type WrittenChoice = "repository" | "image" | "tag" | "digest";
 
-export interface AppVolume {
-    /** Volume name within the app; the Docker volume is `<class>-<app>-<name>`. */
-    name: string;
-    containerPath: string;
-    readOnly: boolean;
-}
+export type ClassConfig = { name: LxcClassName } & z.output<typeof classSchema>;
 
-export interface AppConfig extends ImageChoice {
-    name: string;
-    class: LxcClassName;
-    env: Record<string, string>;
-    ports: Port[];
-    volumes: AppVolume[];
-    restart: "unless-stopped" | "always" | "on-failure";
-    limits: Limits;
-    healthcheck?: Healthcheck;
-    command?: string[];
-}
+export type AppConfig = { name: string; class: LxcClassName } & ImageChoice & Omit<z.output<typeof appSchema>, WrittenChoice | "class">;
+
+export type DevContainerConfig = { name: string } & ImageChoice & Omit<z.output<typeof devContainerSchema>, WrittenChoice>;
 
 /**
  * A release the stack declares (`releases.<name>`), parsed: the {@link ReleaseSpec} without what the
@@ -82,38 +54,9 @@ export type ReleaseConfig = { name: string } & Omit<ReleaseSpec, "registry" | "i
     sign?: boolean;
 };
 
-export interface ReleaseGateConfig {
-    /** `owner/name` on GitHub. */
-    repository: string;
-    environment: string;
-    reviewers: { users: number[]; teams: number[] };
-    deploymentBranchPolicy: { protectedBranches: boolean; customBranchPolicies: boolean };
-    /** Publish each app's pinned digest as an Actions variable `DIGEST_<APP>`. */
-    pinDigests: boolean;
-}
-
-export interface DevVolume {
-    containerPath: string;
-    /** A bind mount below the workspace; without it the volume is temporary (a labelled Docker volume). */
-    hostPath?: string;
-    readOnly: boolean;
-}
-
-export interface DevContainerConfig extends ImageChoice {
-    name: string;
-    env: Record<string, string>;
-    ports: Port[];
-    volumes: DevVolume[];
-    limits: Limits;
-    healthcheck?: Healthcheck;
-    command?: string[];
-    /** The class this would be promoted to; only a hint for "prepare for promotion". */
-    suggestedClass?: LxcClassName;
-}
-
 interface CommonEstate {
     registry: RegistryConfig;
-    /** Who the deploy records name; config.ts fills it from the environment when the stack does not. */
+    /** Who the deploy records name; pulumi-config.ts fills it from the environment when the stack does not. */
     deployedBy?: string;
 }
 
@@ -124,15 +67,14 @@ export interface ProximaEstate extends CommonEstate {
     classes: Partial<Record<LxcClassName, ClassConfig>>;
     apps: AppConfig[];
     releases: ReleaseConfig[];
-    /** Set when cosignPublicKey is. */
-    /** The stack's cosign key pair, for releases with `sign: true`: exactly a release's `sign` input. */
+    /** The stack's cosign key pair, for releases with `sign: true` (set when cosignPublicKey is): exactly a release's `sign` input. */
     signing?: ReleaseSigning;
     releaseGate?: ReleaseGateConfig;
 }
 
 export interface LyraEstate extends CommonEstate {
     stack: "lyra";
-    lyra: { host: string; workspace: string; sshOpts: string[] };
+    lyra: LyraHost;
     devContainers: DevContainerConfig[];
 }
 

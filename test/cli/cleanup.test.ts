@@ -11,8 +11,8 @@ import { OCI } from "../../lib/contract";
 import { RegistryClient, sha256Digest } from "../../lib/registry/client";
 import { MEDIA_TYPES } from "../../lib/registry/types";
 import { startFaultProxy } from "../support/fault-proxy";
-import { pushOciImage } from "../support/oci";
-import { buildAndPush, freePort, RegistryService, startRegistry } from "../support/services";
+import { pushOciImage } from "../../estate/oci";
+import { buildAndPush, freePort, RegistryService, startRegistry } from "../../estate/services";
 
 const run = promisify(execFile);
 const DAY = 86400000;

@@ -9,7 +9,7 @@ import { main } from "../../cli/main";
 import { OCI } from "../../lib/contract";
 import { RegistryClient } from "../../lib/registry/client";
 import { MEDIA_TYPES } from "../../lib/registry/types";
-import { byName, runProgramFull, seedImage, seedRegistryFor, testLabels } from "../support/program";
+import { byName, runProgramFull, seedImage, seedRegistryFor, testLabels } from "../../harness/program";
 import { capture, freshStackFilePerTest, NO_PULUMI, shippedWithHost } from "./stack-fixture";
 
 

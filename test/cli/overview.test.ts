@@ -8,7 +8,7 @@ import { CliIO, EXIT } from "../../cli/io";
 import { renderDeployRecord } from "../../lib/rules/deploy-record";
 import { OCI } from "../../lib/contract";
 import { RegistryClient } from "../../lib/registry/client";
-import { buildAndPush, freePort, RegistryService, startRegistry } from "../support/services";
+import { buildAndPush, freePort, RegistryService, startRegistry } from "../../estate/services";
 
 const golden = (name: string) => fs.readFileSync(path.join(__dirname, "..", "golden", name), "utf8");
 

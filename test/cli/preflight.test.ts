@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { preflight } from "../../cli/preflight";
 import { CliIO, EXIT } from "../../cli/io";
-import { buildAndPush, freePort, RegistryService, sharedTestRegistry } from "../support/services";
+import { buildAndPush, freePort, RegistryService, sharedTestRegistry } from "../../estate/services";
 
 const run = promisify(execFile);
 

@@ -8,7 +8,7 @@ import { promote } from "../../cli/promote";
 import { addReleaseToStackFile, releaseName } from "../../cli/stack";
 import { configFromStackFile, parseConfig, ProximaEstate } from "../../lib/config";
 import { RegistryClient } from "../../lib/registry/client";
-import { runProgramFull, seedImage, seedRegistryFor } from "../support/program";
+import { runProgramFull, seedImage, seedRegistryFor } from "../../harness/program";
 import { realPulumi } from "../support/pulumi-cli";
 import { capture, comments, freshStackFilePerTest, shippedWithHost } from "./stack-fixture";
 

@@ -12,7 +12,7 @@ import { capture, comments, freshStackFilePerTest, NO_PULUMI, shippedWithHost } 
 import { configFromStackFile, parseConfig, ProximaEstate } from "../../lib/config";
 import { OCI } from "../../lib/contract";
 import { RegistryClient } from "../../lib/registry/client";
-import { byName, runProgramFull, seedImage, seedRegistryFor, testLabels } from "../support/program";
+import { byName, runProgramFull, seedImage, seedRegistryFor, testLabels } from "../../harness/program";
 
 describe("cli/rollback (real registry, shipped stack file as the fixture)", function () {
     this.timeout(300000);

@@ -8,7 +8,7 @@ import { renderDeployRecord } from "../../lib/rules/deploy-record";
 import { OCI } from "../../lib/contract";
 import { displayWidth } from "../../lib/format/text-width";
 import { RegistryClient } from "../../lib/registry/client";
-import { runProgramFull, seedImage, seedRegistryFor, testLabels, verifiedDeploy } from "../support/program";
+import { runProgramFull, seedImage, seedRegistryFor, testLabels, verifiedDeploy } from "../../harness/program";
 
 function capture(opts: { tty?: boolean; columns?: number; env?: NodeJS.ProcessEnv } = {}) {
     let out = "";

@@ -10,9 +10,9 @@ import { ReleaseProps } from "../../lib/release/spec";
 import { digestHex } from "../../lib/rules/digest";
 import { RegistryClient } from "../../lib/registry/client";
 import { MEDIA_TYPES } from "../../lib/registry/types";
-import { goTool } from "../support/go-tools";
-import { pushOciImage } from "../support/oci";
-import { buildAndPush, dockerEngine, RegistryService, sharedTestRegistry, startRegistry } from "../support/services";
+import { goTool } from "../../estate/go-tools";
+import { pushOciImage } from "../../estate/oci";
+import { buildAndPush, dockerEngine, RegistryService, sharedTestRegistry, startRegistry } from "../../estate/services";
 import { KINDS } from "../../lib/contract";
 
 const HEX = "b".repeat(64);

@@ -3,8 +3,8 @@ import { createResolver, resolveUpFront } from "../../components/resolver";
 import { OCI } from "../../lib/contract";
 import { RegistryClient } from "../../lib/registry/client";
 import { RequestEvent } from "../../lib/registry/types";
-import { seedImage, testLabels } from "../support/program";
-import { sharedTestRegistry, startRegistry } from "../support/services";
+import { seedImage, testLabels } from "../../harness/program";
+import { sharedTestRegistry, startRegistry } from "../../estate/services";
 
 describe("components/resolver (real registry)", function () {
     this.timeout(180000);

@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { engineDir, REPO_ROOT } from "./estate";
+import { engineDir, REPO_ROOT } from "../../estate";
 
 function npmStart(args: string[], engine: string) {
     return spawnSync("bash", [path.join(REPO_ROOT, "scripts/main.sh"), ...args], {

@@ -10,10 +10,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { parseDeployRecord } from "../../lib/rules/deploy-record";
-import { buildAndPush } from "../support/services";
+import { buildAndPush } from "../../estate/services";
 import { LIFECYCLE, OCI } from "../../lib/contract";
 import { withConnectionReuse } from "../../lib/host/ssh-reuse";
-import { checkout, configureStack, engineDir, Estate, pulumi, pulumiOk, REPO_ROOT, startEstate } from "./estate";
+import { checkout, configureStack, engineDir, Estate, pulumi, pulumiOk, REPO_ROOT, startEstate } from "../../estate";
 
 const run = promisify(execFile);
 const POLICY = ["--policy-pack", "policy", "--policy-pack-config", "policy-pack-config.example.json"];

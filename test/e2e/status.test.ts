@@ -13,7 +13,7 @@ import { promisify } from "node:util";
 import { DeployHistoryEntry, LIFECYCLE, NAMES } from "../../lib/contract";
 import { parseDeployRecord } from "../../lib/rules/deploy-record";
 import { estateSteps, writeEstateEnv } from "../../scripts/estate-commands";
-import { configureStack, engineDir, Estate, HostName, pulumiOk, REPO_ROOT, startEstate } from "./estate";
+import { configureStack, engineDir, Estate, HostName, pulumiOk, REPO_ROOT, startEstate } from "../../estate";
 
 const run = promisify(execFile);
 const POLICY = ["--policy-pack", "policy", "--policy-pack-config", "policy-pack-config.example.json"];

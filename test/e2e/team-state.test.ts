@@ -10,8 +10,8 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Postgres, startPostgres } from "../support/postgres";
-import { checkout, configureStack, engineDir, Estate, estateEnv, pulumi, pulumiOk, REPO_ROOT, Services, startServices } from "./estate";
+import { Postgres, startPostgres } from "../../estate/postgres";
+import { checkout, configureStack, engineDir, Estate, estateEnv, pulumi, pulumiOk, REPO_ROOT, Services, startServices } from "../../estate";
 
 const HOSTS = ["core", "monitoring", "experimental"] as const;
 

@@ -7,7 +7,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { engineDir, Estate, pulumi, pulumiOk, startEstate } from "./estate";
+import { engineDir, Estate, pulumi, pulumiOk, startEstate } from "../../estate";
 
 const HEX = "3f1c2a9d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a19";
 

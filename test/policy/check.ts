@@ -1,8 +1,8 @@
 /** Assertions shared by the per-policy tests: run one policy, expect exactly these messages. */
 import * as assert from "node:assert/strict";
 import { policies } from "../../policy/policies";
-import { type CapturedResource, type RunOptions, runPolicy, type Violation } from "./harness";
-import type { Estate } from "./fixtures";
+import { type CapturedResource, type RunOptions, runPolicy, type Violation } from "../../harness/policy";
+import type { Estate } from "../../harness/policy-fixtures";
 
 export async function violationsOf(policy: string, estate: Estate | CapturedResource[], opts?: RunOptions): Promise<Violation[]> {
     return runPolicy(policies, policy, Array.isArray(estate) ? estate : estate.resources, opts);

@@ -8,8 +8,8 @@ import * as path from "node:path";
 import type { PolicyConfigSchema } from "@pulumi/policy";
 import { CLASSES } from "../../lib/contract";
 import { policies } from "../../policy/policies";
-import { loadStackConfig } from "../support/program";
-import { configOf, levelOf } from "./harness";
+import { loadStackConfig } from "../../harness/program";
+import { configOf, levelOf } from "../../harness/policy";
 
 const FILE = path.join(__dirname, "..", "..", "policy-pack-config.example.json");
 const LEVELS = ["advisory", "mandatory", "remediate", "disabled"];

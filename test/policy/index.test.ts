@@ -8,8 +8,8 @@ import * as assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import * as path from "node:path";
 import { policies } from "../../policy/policies";
-import { lyraEstate, proximaEstate } from "./fixtures";
-import type { CapturedResource } from "./harness";
+import { lyraEstate, proximaEstate } from "../../harness/policy-fixtures";
+import type { CapturedResource } from "../../harness/policy";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const grpc = require("@grpc/grpc-js");

@@ -1,5 +1,5 @@
 /**
- * The whole pack over what the real program registers (test/support/program.ts: program.ts under
+ * The whole pack over what the real program registers (harness/program.ts: program.ts under
  * mocks, the shipped Pulumi.<stack>.yaml, images resolved in a real registry), with the shipped
  * example policy config. Broken estates are made either through the stack config (where the
  * program lets them through) or by editing the captured registrations (where the program's own
@@ -10,10 +10,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { resetTagLookups } from "../../policy/lib/tag-lookup";
 import { policies } from "../../policy/policies";
-import { byName, type CapturedResource, runProgram } from "../support/program";
-import { buildAndPush } from "../support/services";
-import { runPolicies, type Violation } from "./harness";
-import { APP_CONTAINER_TYPE, REMOTE_IMAGE_TYPE } from "./fixtures";
+import { byName, type CapturedResource, runProgram } from "../../harness/program";
+import { buildAndPush } from "../../estate/services";
+import { runPolicies, type Violation } from "../../harness/policy";
+import { APP_CONTAINER_TYPE, REMOTE_IMAGE_TYPE } from "../../harness/policy-fixtures";
 import { KINDS } from "../../lib/contract";
 
 const CONFIG = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "policy-pack-config.example.json"), "utf8"));

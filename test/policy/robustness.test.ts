@@ -6,8 +6,8 @@
  */
 import * as assert from "node:assert/strict";
 import { policies } from "../../policy/policies";
-import { lyraEstate, proximaEstate } from "./fixtures";
-import { runPolicies, UNKNOWN_ARRAY, UNKNOWN_BOOLEAN, UNKNOWN_NUMBER, UNKNOWN_STRING } from "./harness";
+import { lyraEstate, proximaEstate } from "../../harness/policy-fixtures";
+import { runPolicies, UNKNOWN_ARRAY, UNKNOWN_BOOLEAN, UNKNOWN_NUMBER, UNKNOWN_STRING } from "../../harness/policy";
 
 const ODD: unknown[] = [UNKNOWN_STRING, UNKNOWN_ARRAY, UNKNOWN_NUMBER, UNKNOWN_BOOLEAN, null, 42, -1, true, "", "x", {}, [], [null], [{ label: 1 }]];
 const CONFIG = { "release-tag-immutable": "disabled", "release-registry-reachable": "disabled" };

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { loadEstate } from "../../pulumi-config";
 import { parseConfig, ProximaEstate } from "../../lib/config";
-import { loadStackConfig } from "../support/program";
+import { loadStackConfig } from "../../harness/program";
 import { withConnectionReuse } from "../../lib/host/ssh-reuse";
 
 /** The config as the engine hands it to the Node runtime: `project:key` → string (objects as JSON). */

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { byName, loadStackConfig, ofType, runProgramFull, seedImage, seedRegistryFor, testLabels } from "../support/program";
+import { byName, loadStackConfig, ofType, runProgramFull, seedImage, seedRegistryFor, testLabels } from "../../harness/program";
 import { LIFECYCLE } from "../../lib/contract";
 import { dockerCpus } from "../../lib/rules/docker-values";
 

@@ -5,14 +5,14 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { parse as parseYaml } from "yaml";
 import { DEPLOYED_AT_PLACEHOLDER } from "../../lib/host/app-container";
-import { loadStackConfig, ofType, byName, runProgramFull, seedImage, seedRegistryFor, seedRelabelled, testLabels, CapturedResource, verifiedDeploy } from "../support/program";
+import { loadStackConfig, ofType, byName, runProgramFull, seedImage, seedRegistryFor, seedRelabelled, testLabels, CapturedResource, verifiedDeploy } from "../../harness/program";
 import { LIFECYCLE, OCI, KINDS } from "../../lib/contract";
 import { readDeployed } from "../../lib/rules/deploy-record";
 
 import { releaseProvider } from "../../components/release";
 import type { ReleaseRecord } from "../../lib/release/promotion";
 import { dockerCpus } from "../../lib/rules/docker-values";
-import { goTool } from "../support/go-tools";
+import { goTool } from "../../estate/go-tools";
 
 const CONTAINER = "pulumi-nodejs:dynamic/image-lifecycle:AppContainer";
 

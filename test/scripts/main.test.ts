@@ -161,7 +161,7 @@ describe("scripts/main.sh (npm start)", function () {
 
 describe("scripts/local-registry.sh (npm run registry:local)", () => {
     it("starts a real registry on loopback, is idempotent, and stops", async function () {
-        const { freePort } = await import("../support/services");
+        const { freePort } = await import("../../estate/services");
         const port = await freePort();
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "local-registry-"));
         const env = { ...process.env, IMAGE_LIFECYCLE_LOCAL_REGISTRY_PORT: String(port), IMAGE_LIFECYCLE_LOCAL_REGISTRY_DIR: dir };

@@ -1,5 +1,5 @@
-import { stopAllPostgres } from "./postgres";
-import { stopAll } from "./services";
+import { stopAllPostgres } from "../../estate/postgres";
+import { stopAll } from "../../estate/services";
 
 /** Mocha root hooks: services start lazily in the suites that need them and stop once at the end. */
 export const mochaHooks = {

@@ -2,7 +2,7 @@
  * A deliberately hostile "registry" on loopback: each request is answered by a handler the test writes
  * (endless pagination, bodies that never end, malformed headers, control characters in every field).
  * For faults no real registry can be made to produce; anything a real registry can do is tested
- * against the real one (test/support/services.ts), through test/support/fault-proxy.ts if need be.
+ * against the real one (estate/services.ts), through test/support/fault-proxy.ts if need be.
  */
 import * as http from "node:http";
 import * as net from "node:net";

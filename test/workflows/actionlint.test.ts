@@ -3,8 +3,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { goTool } from "../support/go-tools";
-import { requireBinary } from "../support/services";
+import { goTool } from "../../estate/go-tools";
+import { requireBinary } from "../../estate/services";
 
 const ROOT = path.resolve(__dirname, "../..");
 

@@ -200,7 +200,7 @@ describe(".github/workflows", () => {
         }
 
         it("reads the previous latest's size, then warns only when this build is over 20 % larger", async () => {
-            const { sharedTestRegistry, buildAndPush } = await import("../support/services");
+            const { sharedTestRegistry, buildAndPush } = await import("../../estate/services");
             const { randomBytes } = await import("node:crypto");
             const reg = await sharedTestRegistry();
             const repository = "wf/growth";

@@ -3,7 +3,7 @@ import { LIFECYCLE, KINDS } from "../../../lib/contract";
 
 import { containerTarget, containerView, isAppContainer, isContainer, isRelease, providerClass, urnName, urnQualifiedType } from "../../../policy/lib/resources";
 import { labelsOf } from "../../../policy/lib/values";
-import { APP_CONTAINER_TYPE, labelList } from "../fixtures";
+import { APP_CONTAINER_TYPE, labelList } from "../../../harness/policy-fixtures";
 
 const prov = (urn: string) => ({ type: "pulumi:providers:docker", urn, name: urnName(urn), props: {} });
 

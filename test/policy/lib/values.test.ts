@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { describe as describeValue, field, label, labelsOf, list, path, positiveNumber, raw, UNKNOWN } from "../../../policy/lib/values";
-import { UNKNOWN_ARRAY, UNKNOWN_NUMBER, UNKNOWN_STRING } from "../harness";
+import { UNKNOWN_ARRAY, UNKNOWN_NUMBER, UNKNOWN_STRING } from "../../../harness/policy";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { unknownCheckingProxy } = require("@pulumi/policy/proxy") as { unknownCheckingProxy<T>(v: T): T };

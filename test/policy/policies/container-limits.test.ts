@@ -1,6 +1,6 @@
 import { expectMessages, violationsOf } from "../check";
-import { asDockerContainer, lyraEstate, proximaEstate } from "../fixtures";
-import { UNKNOWN_NUMBER } from "../harness";
+import { asDockerContainer, lyraEstate, proximaEstate } from "../../../harness/policy-fixtures";
+import { UNKNOWN_NUMBER } from "../../../harness/policy";
 
 const P = "container-limits";
 

@@ -1,7 +1,7 @@
 import { LIFECYCLE, OCI } from "../../../lib/contract";
 import { expectMessages, violationsOf } from "../check";
-import { lyraEstate, proximaEstate } from "../fixtures";
-import { UNKNOWN_ARRAY, UNKNOWN_STRING } from "../harness";
+import { lyraEstate, proximaEstate } from "../../../harness/policy-fixtures";
+import { UNKNOWN_ARRAY, UNKNOWN_STRING } from "../../../harness/policy";
 
 const P = "deployed-image-oci-labels";
 

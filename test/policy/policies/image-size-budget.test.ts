@@ -1,8 +1,8 @@
 import * as assert from "node:assert/strict";
 import { LIFECYCLE } from "../../../lib/contract";
-import { runProgram } from "../../support/program";
+import { runProgram } from "../../../harness/program";
 import { expectMessages, violationsOf } from "../check";
-import { APP_CONTAINER_TYPE, proximaEstate, REGISTRY, DIGEST_A } from "../fixtures";
+import { APP_CONTAINER_TYPE, proximaEstate, REGISTRY, DIGEST_A } from "../../../harness/policy-fixtures";
 
 const P = "image-size-budget";
 const MB = 1000 * 1000;

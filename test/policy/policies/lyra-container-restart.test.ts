@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { expectMessages, violationsOf } from "../check";
-import { lyraEstate, proximaEstate } from "../fixtures";
+import { lyraEstate, proximaEstate } from "../../../harness/policy-fixtures";
 
 const P = "lyra-container-restart";
 

@@ -1,6 +1,6 @@
 import { expectMessages, violationsOf } from "../check";
-import { lyraEstate } from "../fixtures";
-import { UNKNOWN_BOOLEAN } from "../harness";
+import { lyraEstate } from "../../../harness/policy-fixtures";
+import { UNKNOWN_BOOLEAN } from "../../../harness/policy";
 
 const P = "lyra-container-unprivileged";
 

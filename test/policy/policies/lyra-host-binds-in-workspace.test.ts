@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { insideRoots } from "../../../policy/policies/lyra-host-binds-in-workspace";
 import { expectMessages, violationsOf } from "../check";
-import { lyraEstate } from "../fixtures";
+import { lyraEstate } from "../../../harness/policy-fixtures";
 
 const P = "lyra-host-binds-in-workspace";
 

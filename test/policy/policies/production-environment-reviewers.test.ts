@@ -1,6 +1,6 @@
 import { expectMessages, violationsOf } from "../check";
-import { proximaEstate } from "../fixtures";
-import { UNKNOWN_ARRAY } from "../harness";
+import { proximaEstate } from "../../../harness/policy-fixtures";
+import { UNKNOWN_ARRAY } from "../../../harness/policy";
 
 const P = "production-environment-reviewers";
 const withReviewers = (reviewers: unknown) => {

@@ -1,8 +1,8 @@
 import * as assert from "node:assert/strict";
 import { LIFECYCLE } from "../../../lib/contract";
-import { loadStackConfig, runProgram } from "../../support/program";
+import { loadStackConfig, runProgram } from "../../../harness/program";
 import { expectMessages, violationsOf } from "../check";
-import { APP_CONTAINER_TYPE, proximaEstate } from "../fixtures";
+import { APP_CONTAINER_TYPE, proximaEstate } from "../../../harness/policy-fixtures";
 
 const P = "proxima-class-budget";
 const budgets = (core: { memoryMb: number; cpus: number }) => ({ config: { [P]: { budgets: { core, monitoring: { memoryMb: 1024, cpus: 1 } } } } });

@@ -1,8 +1,8 @@
 import * as assert from "node:assert/strict";
 import { TYPES } from "../../../lib/contract";
 import { expectMessages, violationsOf } from "../check";
-import { asDockerContainer, type Estate, proximaEstate, urn } from "../fixtures";
-import { UNKNOWN_ARRAY, UNKNOWN_STRING } from "../harness";
+import { asDockerContainer, type Estate, proximaEstate, urn } from "../../../harness/policy-fixtures";
+import { UNKNOWN_ARRAY, UNKNOWN_STRING } from "../../../harness/policy";
 
 const P = "proxima-class-isolation";
 

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { expectMessages, violationsOf } from "../check";
-import { asDockerContainer, DIGEST_A, proximaEstate, REGISTRY } from "../fixtures";
-import { UNKNOWN_STRING } from "../harness";
+import { asDockerContainer, DIGEST_A, proximaEstate, REGISTRY } from "../../../harness/policy-fixtures";
+import { UNKNOWN_STRING } from "../../../harness/policy";
 
 const P = "proxima-container-pinned-by-digest";
 const withImage = async (image: unknown) => {

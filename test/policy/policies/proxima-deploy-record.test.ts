@@ -2,8 +2,8 @@ import * as assert from "node:assert/strict";
 import { renderDeployRecord } from "../../../lib/rules/deploy-record";
 import { LIFECYCLE } from "../../../lib/contract";
 import { expectMessages, violationsOf } from "../check";
-import { asDockerContainer, DIGEST_B, lyraEstate, proximaEstate, REGISTRY } from "../fixtures";
-import { UNKNOWN_ARRAY, UNKNOWN_STRING } from "../harness";
+import { asDockerContainer, DIGEST_B, lyraEstate, proximaEstate, REGISTRY } from "../../../harness/policy-fixtures";
+import { UNKNOWN_ARRAY, UNKNOWN_STRING } from "../../../harness/policy";
 
 const P = "proxima-deploy-record";
 

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { LIFECYCLE } from "../../../lib/contract";
 import { expectMessages, violationsOf } from "../check";
-import { proximaEstate } from "../fixtures";
+import { proximaEstate } from "../../../harness/policy-fixtures";
 
 const P = "proxima-experimental-class";
 

@@ -1,7 +1,7 @@
 import { LIFECYCLE } from "../../../lib/contract";
 import { expectMessages, violationsOf } from "../check";
-import { proximaEstate } from "../fixtures";
-import { UNKNOWN_ARRAY } from "../harness";
+import { proximaEstate } from "../../../harness/policy-fixtures";
+import { UNKNOWN_ARRAY } from "../../../harness/policy";
 
 const P = "proxima-workload-class";
 

@@ -1,7 +1,7 @@
 import { MESSAGES } from "../../../lib/rules/tags";
-import { addRelease, DIGEST_A, Estate } from "../fixtures";
+import { addRelease, DIGEST_A, Estate } from "../../../harness/policy-fixtures";
 import { expectMessages, violationsOf } from "../check";
-import { UNKNOWN_STRING } from "../harness";
+import { UNKNOWN_STRING } from "../../../harness/policy";
 
 const P = "release-digest-format";
 const one = (digest: unknown) => {

@@ -4,13 +4,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { releaseProvider } from "../../../components/release";
 
-import { loadStackConfig, runProgram, runProgramFull, seedImage } from "../../support/program";
+import { loadStackConfig, runProgram, runProgramFull, seedImage } from "../../../harness/program";
 import { clientFromEnv } from "../../../lib/registry/access";
 import { MESSAGES } from "../../../lib/rules/tags";
 import { resetTagLookups } from "../../../policy/lib/tag-lookup";
-import { buildAndPush, freePort, type RegistryService, sharedTestRegistry, startRegistry } from "../../support/services";
+import { buildAndPush, freePort, type RegistryService, sharedTestRegistry, startRegistry } from "../../../estate/services";
 import { expectMessages, violationsOf } from "../check";
-import { addRelease, Estate } from "../fixtures";
+import { addRelease, Estate } from "../../../harness/policy-fixtures";
 import { KINDS } from "../../../lib/contract";
 
 // Both policies share one registry question per tag, so they are tested together against real registries.

@@ -1,8 +1,8 @@
 import * as assert from "node:assert/strict";
 import { MESSAGES } from "../../../lib/rules/tags";
-import { addRelease, Estate } from "../fixtures";
+import { addRelease, Estate } from "../../../harness/policy-fixtures";
 import { expectMessages, violationsOf } from "../check";
-import { UNKNOWN_STRING } from "../harness";
+import { UNKNOWN_STRING } from "../../../harness/policy";
 
 const P = "release-tag-policy";
 const one = (inputs: Parameters<typeof addRelease>[3]) => {

@@ -1,4 +1,4 @@
-import { addRelease, DIGEST_B, Estate } from "../fixtures";
+import { addRelease, DIGEST_B, Estate } from "../../../harness/policy-fixtures";
 import { expectMessages, violationsOf } from "../check";
 
 const P = "release-tag-unique-in-stack";

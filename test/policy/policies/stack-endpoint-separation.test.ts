@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { LIFECYCLE } from "../../../lib/contract";
 import { expectMessages, violationsOf } from "../check";
-import { asDockerContainer, lyraEstate, proximaEstate } from "../fixtures";
+import { asDockerContainer, lyraEstate, proximaEstate } from "../../../harness/policy-fixtures";
 
 const P = "stack-endpoint-separation";
 const LYRA_HOST = "unix:///var/run/docker.sock";

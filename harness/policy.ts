@@ -35,7 +35,7 @@ export const UNKNOWN_ARRAY = proxy.unknownArrayValue;
 export const UNKNOWN_NUMBER = proxy.unknownNumberValue;
 export const UNKNOWN_BOOLEAN = proxy.unknownBooleanValue;
 
-/** A registered resource as the program's mocks capture it (test/support/program.ts uses the same shape). */
+/** A registered resource as the program's mocks capture it (harness/program.ts uses the same shape). */
 export interface CapturedResource {
     type: string;
     urn: string;

@@ -1,4 +1,4 @@
-module image-lifecycle/engine/language-nodejs
+module image-lifecycle/engine/language-host-upstream
 
 go 1.26
 

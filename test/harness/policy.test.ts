@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { APP_CONTAINER_TYPE, asDockerContainer, proximaEstate } from "./fixtures";
-import { providerUrn, runPolicies, UNKNOWN_STRING } from "./harness";
+import { APP_CONTAINER_TYPE, asDockerContainer, proximaEstate } from "../../harness/policy-fixtures";
+import { providerUrn, runPolicies, UNKNOWN_STRING } from "../../harness/policy";
 
 describe("policy harness (engine shape)", () => {
     it("reading an unknown through props throws in the SDK proxy and becomes an advisory, as in the engine", async () => {

@@ -3,15 +3,15 @@
  * Hand-built estates in the shape the program registers (see components/lxcClass.ts, deployment.ts,
  * appContainer.ts, devContainer.ts): compliant by construction, so each test mutates exactly one thing.
  */
-import { renderDeployRecord } from "../../lib/rules/deploy-record";
-import { type DeployHistoryEntry, LIFECYCLE, OCI, KINDS, TYPES } from "../../lib/contract";
+import { renderDeployRecord } from "../lib/rules/deploy-record";
+import { type DeployHistoryEntry, LIFECYCLE, OCI, KINDS, TYPES } from "../lib/contract";
 import {
     DEPLOYED_AT_PLACEHOLDER, HISTORY_AT, HISTORY_DETAIL, HISTORY_PREVIOUS_DIGEST, HISTORY_PREVIOUS_TAG, specHash, VERIFY_MIN_SECONDS,
-} from "../../lib/host/app-container";
-import { type AppContainerInputs, type ContainerFields, specOf } from "../../lib/host/app-container-provider";
-import { type ReleaseProps } from "../../lib/release/spec";
+} from "../lib/host/app-container";
+import { type AppContainerInputs, type ContainerFields, specOf } from "../lib/host/app-container-provider";
+import { type ReleaseProps } from "../lib/release/spec";
 
-import type { CapturedResource } from "./harness";
+import type { CapturedResource } from "./policy";
 
 export const PROJECT = "image-lifecycle";
 export const REGISTRY = "registry.example.test:5000";

@@ -5,15 +5,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { RegistryClient } from "../../lib/registry/client";
-import { goTool, goTools, goToolsCache } from "./go-tools";
-import { pushOciImage } from "./oci";
-import { sharedTestRegistry } from "./services";
+import { goTool, goTools, goToolsCache } from "../../estate/go-tools";
+import { pushOciImage } from "../../estate/oci";
+import { sharedTestRegistry } from "../../estate/services";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, "../..");
 
 describe("tools built from Go modules (scripts/go-tools.sh)", () => {
-    it("the script and test/support agree on every tool's folder, and a second run builds nothing", () => {
+    it("the script and estate/go-tools.ts agree on every tool's folder, and a second run builds nothing", () => {
         const r = spawnSync("bash", [path.join(ROOT, "scripts/go-tools.sh")], { encoding: "utf8" });
         assert.equal(r.status, 0, r.stderr);
         const tools = goTools();

@@ -11,13 +11,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import * as YAML from "yaml";
-import { configFromStackFile } from "../../lib/config";
-import { OCI } from "../../lib/contract";
-import { buildAndPush, dockerEngine, RegistryService, startRegistry } from "../support/services";
-import { SshClient, sshClient, SshHost, startSshHost } from "../support/hosts";
+import { configFromStackFile } from "../lib/config";
+import { OCI } from "../lib/contract";
+import { buildAndPush, dockerEngine, RegistryService, startRegistry } from "./services";
+import { SshClient, sshClient, SshHost, startSshHost } from "./hosts";
 
 const run = promisify(execFile);
-export const REPO_ROOT = path.resolve(__dirname, "../..");
+export const REPO_ROOT = path.resolve(__dirname, "..");
 export const HOSTS = ["core", "monitoring", "experimental", "lyra"] as const;
 export type HostName = (typeof HOSTS)[number];
 

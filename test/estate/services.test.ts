@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { buildAndPush, dockerEngine, sharedTestRegistry } from "./services";
+import { buildAndPush, dockerEngine, sharedTestRegistry } from "../../estate/services";
 
 describe("test services (real docker.io engine and Distribution v3 registry)", () => {
     it("builds a labelled image, pushes it and the registry serves its manifest by digest", async () => {
