@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createResolver, resolveUpFront } from "./components/resolver";
 import { loadEstate, registryPasswordSource } from "./pulumi-config";
 import { registryAccess, registryClient } from "./lib/registry/access";
+import { HostToReach, unreachableHosts } from "./lib/host/reach";
 import { buildStack } from "./program";
 
 // Pulumi calls the exported function and uses its result as the stack outputs.
@@ -17,6 +18,14 @@ export = async () => {
     const access = registryAccess(estate.registry);
     const from = registryPasswordSource();
     const resolver = createResolver(registryClient(access, from ? { credentialsFrom: from } : {}));
-    await resolveUpFront(resolver, estate.stack === "proxima" ? estate.apps : estate.devContainers);
+    const hosts: HostToReach[] = estate.stack === "proxima"
+        ? Object.entries(estate.classes).flatMap(([name, c]) => (c ? [{ role: `class ${name}`, setting: `classes.${name}.host`, endpoint: c.host, sshOpts: c.sshOpts }] : []))
+        : [{ role: "Lyra", setting: "lyra.host", endpoint: estate.lyra.host, sshOpts: estate.lyra.sshOpts }];
+    const [, unreachable] = await Promise.all([
+        resolveUpFront(resolver, estate.stack === "proxima" ? estate.apps : estate.devContainers),
+        unreachableHosts(hosts),
+    ]);
+    // Not fatal: the resources of the other hosts still register, and the run fails at its end.
+    for (const message of unreachable) void pulumi.log.error(message);
     return buildStack(estate, { resolver, access });
 };

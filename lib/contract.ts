@@ -99,13 +99,17 @@ export const NAMES = {
     classNetwork: (cls: string): string => `proxima-${cls}`,
     /** A class-owned volume of an app: `<class>-<app>-<volume>`. */
     classVolume: (cls: string, app: string, volume: string): string => `${cls}-${app}-${volume}`,
+    /** The folder of an org's apps on a class host: `/opt/<org>`. */
+    orgDir: (org: string): string => `/opt/${org}`,
     /** The deploy record on the class host (seed 002): `/opt/<org>/<app>/deploy-info.yml`. */
-    deployRecord: (org: string, app: string): string => `/opt/${org}/${app}/deploy-info.yml`,
+    deployRecord: (org: string, app: string): string => `${NAMES.orgDir(org)}/${app}/${NAMES.deployRecordFile}`,
+    /** The record's file name, in its app's folder. */
+    deployRecordFile: "deploy-info.yml",
     /**
      * The app's deploy history beside its record: one JSON object per line, oldest first, appended by
      * every deploy that changed what runs ({@link DeployHistoryEntry}).
      */
-    deployHistory: (org: string, app: string): string => `/opt/${org}/${app}/${NAMES.deployHistoryFile}`,
+    deployHistory: (org: string, app: string): string => `${NAMES.orgDir(org)}/${app}/${NAMES.deployHistoryFile}`,
     /** The history's file name, in the folder of the record it sits beside. */
     deployHistoryFile: "deploy-history.jsonl",
     /** The name a running container is given while its successor is verified; removed once it is. */

@@ -27,9 +27,7 @@ const SAFE_ORG = /^[A-Za-z0-9._-]+$/;
 export function factsScript(org: string, marker: string): string {
     if (!SAFE_ORG.test(org) || org.startsWith(".")) throw new Error(`Refusing org "${org}" in a host path: expected letters, digits, . _ and -.`);
     if (!/^@@[0-9a-f]{16,}$/.test(marker)) throw new Error("The section marker must be @@ and hex digits.");
-    const dir = NAMES.deployRecord(org, "APP").replace(/\/APP\/deploy-info\.yml$/, "");
-    const record = NAMES.deployRecord(org, "APP").slice(dir.length + "/APP/".length);
-    const history = NAMES.deployHistory(org, "APP").slice(dir.length + "/APP/".length);
+    const [dir, record, history] = [NAMES.orgDir(org), NAMES.deployRecordFile, NAMES.deployHistoryFile];
     return [
         "set -u",
         `m='${marker}'`,

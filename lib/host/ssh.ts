@@ -51,7 +51,7 @@ export function runOnHost(inputs: { endpoint: string; sshOpts: string[]; script:
         child.on("close", (code, signal) => {
             clearTimeout(timer);
             if (code === 0) return resolve(stdout);
-            const why = stderr.trim().split("\n").slice(-5).join("\n") || (timedOut ? `no answer within ${Math.round(timeoutMs / 1000)} s` : `exit ${code ?? signal}`);
+            const why = stderr.replace(/\r/g, "").trim().split("\n").slice(-5).join("\n") || (timedOut ? `no answer within ${Math.round(timeoutMs / 1000)} s` : `exit ${code ?? signal}`);
             if (code === 255) {
                 return reject(new HostError(`Cannot reach ${inputs.endpoint} over SSH: ${why}\nCheck that the host is up and reachable, that its host key is in known_hosts, and that the key in sshOpts (or the agent) may log in.`, true));
             }

@@ -348,12 +348,26 @@ describe("e2e: the shipped stacks under the real engine (SSH hosts, real registr
             await converged();
         });
 
-        it("pulumi killed mid-replace: a plain up converges with nothing done on the host by hand", async () => {
-            const earlier = estate.images["rednaw/hello-world"][0];
-            const later = latest(estate, "hello-world");
-            const current = (await inspect("core", "hello-world"))!.Config.Image;
-            const target = current.endsWith(later.digest) ? earlier : later;
+        /** Sets hello-world's tag to the build that does not run now, and returns it. */
+        const switchHelloWorld = async () => {
+            const [earlier, later] = [estate.images["rednaw/hello-world"][0], latest(estate, "hello-world")];
+            const target = (await inspect("core", "hello-world"))!.Config.Image.endsWith(later.digest) ? earlier : later;
             await setPath("apps.hello-world.tag", target.tag);
+            return target;
+        };
+        /** After an interrupted replacement of hello-world: both core apps run, on the target, with its record and a clean state. */
+        const helloWorldConverged = async (target: { digest: string }) => {
+            const running = await containers(estate, "core");
+            assert.deepEqual(running.map((c) => c.Name).sort(), ["/giftfinder-api", "/hello-world"]);
+            assert.ok(running.every((c) => c.State.Running), "both core apps run");
+            assert.equal((await inspect("core", "hello-world"))!.Config.Image, `${estate.registry.registry}/rednaw/hello-world@${target.digest}`);
+            assert.equal(recordOn(estate, "core", "hello-world").read().digest, target.digest);
+            await noPending();
+            await converged();
+        };
+
+        it("pulumi killed mid-replace: a plain up converges with nothing done on the host by hand", async () => {
+            const target = await switchHelloWorld();
             const child = spawn("pulumi", ["--non-interactive", "up", "--yes", "--stack", "proxima"], { cwd: estate.workdir, env: estate.env, stdio: "ignore" });
             // Killed while the host has the old container set aside and the new one not yet verified.
             await waitUntil(async () => (await containers(estate, "core")).some((c) => c.Name === "/hello-world.previous"), 300000);
@@ -361,31 +375,54 @@ describe("e2e: the shipped stacks under the real engine (SSH hosts, real registr
             await new Promise((resolve) => child.once("exit", resolve));
             await pulumi(estate, ["cancel", "--yes", "--stack", "proxima"]);
             await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
-            const names = (await containers(estate, "core")).map((c) => c.Name).sort();
-            assert.deepEqual(names, ["/giftfinder-api", "/hello-world"]);
-            assert.equal((await inspect("core", "hello-world"))!.Config.Image, `${estate.registry.registry}/rednaw/hello-world@${target.digest}`);
-            assert.equal(recordOn(estate, "core", "hello-world").read().digest, target.digest);
-            await noPending();
-            await converged();
+            await helloWorldConverged(target);
         });
 
         it("a class host's Docker engine restarted mid-replace: whatever that up reports, a plain up converges with nothing done on the host by hand", async () => {
-            const earlier = estate.images["rednaw/hello-world"][0];
-            const later = latest(estate, "hello-world");
-            const current = (await inspect("core", "hello-world"))!.Config.Image;
-            const target = current.endsWith(later.digest) ? earlier : later;
-            await setPath("apps.hello-world.tag", target.tag);
+            const target = await switchHelloWorld();
             const interrupted = pulumi(estate, ["up", "--yes", "--stack", "proxima"]);
             await waitUntil(async () => (await containers(estate, "core")).some((c) => c.Name === "/hello-world.previous"), 300000);
             await estate.hosts.core.restartEngine();
             await interrupted;
             await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
-            const running = await containers(estate, "core");
-            assert.deepEqual(running.map((c) => c.Name).sort(), ["/giftfinder-api", "/hello-world"]);
-            assert.ok(running.every((c) => c.State.Running), "both core apps run again");
-            assert.equal((await inspect("core", "hello-world"))!.Config.Image, `${estate.registry.registry}/rednaw/hello-world@${target.digest}`);
-            assert.equal(recordOn(estate, "core", "hello-world").read().digest, target.digest);
+            await helloWorldConverged(target);
+        });
+
+        it("a pull the registry refuses after the preview (a layer gone): the up fails naming the image, the running digest stays and is what the outputs name; restored, a plain up converges", async () => {
+            const record = fs.readFileSync(recordOn(estate, "monitoring", "uptime").file, "utf8");
+            const running = (await inspect("monitoring", "uptime"))!.Config.Image;
+            const outputBefore = JSON.parse(await pulumiOk(estate, ["stack", "output", "deployments", "--json", "--stack", "proxima"])).uptime.digest as string;
+            const digest = await buildAndPush({
+                repository: `${estate.registry.registry}/giftfinder/uptime`, tags: ["b10b000"], payload: "a build whose layer goes missing",
+                labels: { [OCI.description]: "a build whose layer goes missing", [OCI.created]: "2026-01-27T09:00:00Z", [OCI.revision]: `b10b000${"0".repeat(33)}`, [OCI.source]: "https://github.com/example/giftfinder/uptime" },
+            });
+            await setPath("apps.uptime.tag", "b10b000");
+            const preview = await pulumi(estate, ["preview", "--stack", "proxima", ...POLICY]);
+            assert.equal(preview.code, 0, preview.stdout + preview.stderr);
+            // After the preview, the registry loses the build's layers (a garbage collection, a disk fault).
+            const blob = (d: string) => path.join(estate.registry.dataDir, "docker/registry/v2/blobs/sha256", d.slice(7, 9), d.slice(7), "data");
+            const manifest = JSON.parse(fs.readFileSync(blob(digest), "utf8")) as { layers: { digest: string }[] };
+            const layers = manifest.layers.map((l) => l.digest).filter((d) => fs.existsSync(blob(d)));
+            for (const d of layers) fs.renameSync(blob(d), `${blob(d)}.aside`);
+            let r: Awaited<ReturnType<typeof pulumi>>;
+            try {
+                r = await pulumi(estate, ["up", "--yes", "--skip-preview", "--stack", "proxima"]);
+            } finally {
+                for (const d of layers) fs.renameSync(`${blob(d)}.aside`, blob(d));
+            }
+            assert.notEqual(r.code, 0, r.stdout);
+            assert.match(r.stdout, new RegExp(`giftfinder/uptime@${digest}`), "the message names the image whose pull failed");
+            console.log(`      (what the up said: ${r.stdout.split("\n").filter((l) => /error/i.test(l)).slice(0, 3).join(" | ")})`);
+            assert.equal((await inspect("monitoring", "uptime"))!.Config.Image, running, "the running container is untouched");
+            assert.ok((await inspect("monitoring", "uptime"))!.State.Running);
+            assert.equal(fs.readFileSync(recordOn(estate, "monitoring", "uptime").file, "utf8"), record);
+            const outputAfter = JSON.parse(await pulumiOk(estate, ["stack", "output", "deployments", "--json", "--stack", "proxima"])).uptime.digest as string;
+            assert.equal(outputAfter, outputBefore, "the deployments output still names the digest that runs");
+            assert.ok(running.endsWith(outputAfter));
             await noPending();
+            await pulumiOk(estate, ["up", "--yes", "--stack", "proxima"]);
+            assert.equal((await inspect("monitoring", "uptime"))!.Config.Image, `${estate.registry.registry}/giftfinder/uptime@${digest}`);
+            assert.equal(recordOn(estate, "monitoring", "uptime").read().digest, digest);
             await converged();
         });
 
@@ -399,7 +436,7 @@ describe("e2e: the shipped stacks under the real engine (SSH hosts, real registr
             try {
                 const r = await pulumi(estate, ["up", "--yes", "--continue-on-error", "--stack", "proxima"]);
                 assert.notEqual(r.code, 0);
-                assert.match(r.stdout, /127\.0\.0\.1:1|port 1/);
+                assert.match(r.stdout, /The host of class experimental, ssh:\/\/root@127\.0\.0\.1:1, cannot be reached over SSH \([^)]*\)\. Nothing of it changes in this run;/);
                 const metrics = (await inspect("monitoring", "metrics")) as unknown as { Config: { Env: string[] } };
                 assert.ok(metrics.Config.Env.includes("MODE=changed"), "the monitoring class's change must be applied");
             } finally {
