@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { unreachableHosts } from "../../../lib/host/reach";
-import { freePort } from "../../support/services";
-import { sshClient, SshHost, startSshHost } from "../../support/hosts";
+import { freePort } from "../../../estate/services";
+import { sshClient, SshHost, startSshHost } from "../../../estate/hosts";
 
 describe("lib/host/reach (is each host of the stack answering over SSH?)", function () {
     this.timeout(180000);
