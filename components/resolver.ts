@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { RegistryError } from "../lib/errors";
+import { isNotFound } from "../lib/errors";
 import { OCI } from "../lib/contract";
 import { ImageInfo, RegistryApi } from "../lib/registry/types";
 
@@ -26,11 +26,6 @@ export interface ResolvedImage {
 
 /** Resolves a configured tag/digest to a digest, its labels and size. A configured digest wins over the tag. */
 export type ImageResolver = (repository: string, choice: { tag?: string; digest?: string }) => Promise<ResolvedImage>;
-
-/** The registry's "no such manifest or repository" answers to a GET. */
-function isNotFound(e: unknown): boolean {
-    return e instanceof RegistryError && (e.code === "MANIFEST_UNKNOWN" || e.code === "NAME_UNKNOWN" || e.code === "NOT_FOUND");
-}
 
 /**
  * An ImageResolver over a registry client. Each distinct (repository, reference) is asked once per

@@ -2,7 +2,7 @@
  * Promotion of a verified digest to an immutable, human tag (seed 004): the preflight checks and the
  * server-side retag. Engine-free: the Pulumi resource, the CLI and the benchmark all call this.
  */
-import { RegistryError } from "../errors";
+import { isNotFound, RegistryError } from "../errors";
 import { parseReference } from "../rules/reference";
 import { checkDigestInput, checkTagCharset, checkTagPolicy, MESSAGES } from "../rules/tags";
 import { mapLimit } from "../registry/limit";
@@ -27,7 +27,7 @@ export interface CheckResult {
     fix?: string;
 }
 
-const NAMES: Record<CheckId, string> = {
+const CHECK_NAMES: Record<CheckId, string> = {
     "digest-format": "Digest format",
     "image-reference": "Image reference",
     "tag-charset": "Tag characters",
@@ -37,15 +37,15 @@ const NAMES: Record<CheckId, string> = {
 };
 
 function pass(id: CheckId): CheckResult {
-    return { id, name: NAMES[id], ok: true };
+    return { id, name: CHECK_NAMES[id], ok: true };
 }
 
 function fail(id: CheckId, message: string, fix: string): CheckResult {
-    return { id, name: NAMES[id], ok: false, message, fix };
+    return { id, name: CHECK_NAMES[id], ok: false, message, fix };
 }
 
 function skipped(id: CheckId, why: string): CheckResult {
-    return { id, name: NAMES[id], ok: false, skipped: true, message: `Not checked: ${why}`, fix: "Fix the failed checks above first." };
+    return { id, name: CHECK_NAMES[id], ok: false, skipped: true, message: `Not checked: ${why}`, fix: "Fix the failed checks above first." };
 }
 
 /** The checks that need no registry: digest format, image reference, tag charset, tag policy. */
@@ -116,10 +116,6 @@ function missingDigestResult(spec: Target): CheckResult {
         MESSAGES.digestMissing,
         `${sourceReference(spec)} is not in the registry. Check the digest and that the build was pushed to ${spec.registry}/${spec.repository}.`,
     );
-}
-
-function isUnknown(e: unknown): boolean {
-    return e instanceof RegistryError && (e.code === "MANIFEST_UNKNOWN" || e.code === "NAME_UNKNOWN" || e.code === "NOT_FOUND");
 }
 
 /**
@@ -268,7 +264,7 @@ export async function promote(api: RegistryApi, input: ReleaseInput, opts: Promo
     try {
         manifest = await api.getManifest(spec.repository, full);
     } catch (e) {
-        if (!isUnknown(e)) throw e;
+        if (!isNotFound(e)) throw e;
         const all = [...checks, missingDigestResult(spec)];
         throw new PromotionError(`Promotion of ${targetReference(spec)} refused by preflight:\n${describeFailures(all)}`, all);
     }

@@ -2,10 +2,10 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { OCI } from "../../lib/contract";
-import { buildOverview, formatCreated, formatOverview, overviewJson, TagInfo, truncate } from "../../lib/format/overview";
+import { buildOverview, formatCreated, formatOverview, overviewJson, truncate } from "../../lib/format/overview";
 import { gatherOverview } from "../../lib/registry/overview";
 import { RegistryClient } from "../../lib/registry/client";
-import { ImageInfo, RequestEvent } from "../../lib/registry/types";
+import { ImageInfo, RequestEvent, TagInfo } from "../../lib/registry/types";
 import { buildAndPush, DISTRIBUTIONS, sharedTestRegistry } from "../support/services";
 
 const golden = (name: string) => fs.readFileSync(path.join(__dirname, "..", "golden", name), "utf8");
