@@ -38,7 +38,7 @@ export function checkRepository(problems: Problem[], at: string, image: string):
 }
 
 /** Digests in the stack file are `sha256:<64 hex>`; the bare 64 hex is accepted and completed. */
-export function normaliseDigest(problems: Problem[], at: string, digest: string | undefined): string | undefined {
+export function checkStackDigest(problems: Problem[], at: string, digest: string | undefined): string | undefined {
     if (digest === undefined) return undefined;
     const hex = digestHex(digest);
     const rule = checkDigestInput(hex);
@@ -76,7 +76,7 @@ export function checkChoice(problems: Problem[], at: string, choice: { repositor
         const rule = checkTagCharset(choice.tag);
         if (!rule.ok) problems.push({ path: `${at}.tag`, message: `${rule.message}. ${rule.fix}` });
     }
-    const digest = normaliseDigest(problems, `${at}.digest`, choice.digest);
+    const digest = checkStackDigest(problems, `${at}.digest`, choice.digest);
     return { repository, ...(choice.tag !== undefined ? { tag: choice.tag } : {}), ...(digest ? { digest } : {}) };
 }
 
