@@ -3,9 +3,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { NAMES } from "../../lib/contract";
-import { DeployRecord, parseDeployRecord, readDeployed, readDeployedFiles, renderDeployRecord } from "../../lib/rules/deploy-record";
-import { ValidationError } from "../../lib/errors";
+import { NAMES } from "../../../lib/contract";
+import { DeployRecord, parseDeployRecord, readDeployed, readDeployedFiles, renderDeployRecord } from "../../../lib/rules/deploy-record";
+import { ValidationError } from "../../../lib/errors";
 
 const D1 = `sha256:${"a".repeat(64)}`;
 const D2 = `sha256:${"b".repeat(64)}`;
