@@ -249,15 +249,24 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * run's write: nothing is written, the read-back still runs, and the outcome says `resumed`
  * (docs/adr/0043-promotion-is-idempotent.md). A different digest is `Tag already exists`.
  */
-export async function promote(api: RegistryApi, input: ReleaseInput, opts: PromoteOptions = {}): Promise<PromotionOutcome> {
+export function promote(api: RegistryApi, input: ReleaseInput, opts: PromoteOptions = {}): Promise<PromotionOutcome> {
+    // Seed 004's input crosses to the inside form here, once, after its checks.
+    return promoteSpec(api, specOf(input), inputChecks(input), opts);
+}
+
+/**
+ * {@link promote} of a spec already in the inside form (`sha256:<hex>`), with the outcome of
+ * {@link inputChecks} on the inputs it came from: the release provider's path, which crossed the digest
+ * from its props itself. Any failed check refuses the promotion before the registry is asked.
+ */
+export async function promoteSpec(api: RegistryApi, spec: Target, inputResults: readonly CheckResult[], opts: PromoteOptions = {}): Promise<PromotionOutcome> {
     const claimWindowMs = opts.claimWindowMs ?? RACE_DEFAULTS.claimWindowMs;
     const settleMs = opts.settleMs ?? RACE_DEFAULTS.settleMs;
     const now = opts.now ?? Date.now;
-    const checks = inputChecks(input);
+    const checks = [...inputResults];
     if (checks.some((c) => !c.ok)) {
-        throw new PromotionError(`Promotion of ${targetReference(input)} refused by preflight:\n${describeFailures(checks)}`, checks);
+        throw new PromotionError(`Promotion of ${targetReference(spec)} refused by preflight:\n${describeFailures(checks)}`, checks);
     }
-    const spec = specOf(input);
     const full = spec.digest;
 
     let manifest: Manifest;

@@ -14,7 +14,7 @@ import { ImageInfo, Manifest, RegistryCredentials } from "../registry/types";
 import { isLoopbackRegistry } from "../rules/reference";
 import { checkSigningKey, signAndVerify } from "./cosign";
 import { renderReleaseNotes } from "./notes";
-import { CheckResult, deleteReleaseTag, inputChecks, promote } from "./promotion";
+import { CheckResult, deleteReleaseTag, inputChecks, promoteSpec } from "./promotion";
 import { buildRecord, promotedBy, recordPath, recordsRoot, ReleaseRecord, writeNotesFile, writeRecordFile } from "./record";
 import { runSanity } from "./sanity";
 import { normalisePem, PUBLIC_KEY_PEM, ReleaseProps, ReleaseSigningKey, ReleaseSpec, specOf } from "./spec";
@@ -56,7 +56,11 @@ export interface ReleaseProviderOptions {
     unknown: string;
 }
 
-/** The spec of the resource's props: the kind marker and the secret inputs left out, the digest as `sha256:<hex>`. */
+/**
+ * The spec of the resource's props: the kind marker and the secret inputs left out, the digest as
+ * `sha256:<hex>`. The provider's one crossing of the digest: everything after it (promotion, signing,
+ * deletion) takes the spec.
+ */
 function specOfProps(p: ProviderInputs): ReleaseSpec {
     const { kind: _kind, credentials: _credentials, signingKey: _signingKey, ...spec } = p;
     return specOf(spec);
@@ -139,7 +143,7 @@ export function createReleaseProvider(opts: ReleaseProviderOptions): ReleaseProv
             const api = registryClient(accessOf(inputs));
             const spec = specOfProps(inputs);
             const smoke = inputs.smokeCommand;
-            const outcome = await promote(api, inputs, {
+            const outcome = await promoteSpec(api, spec, inputChecks(inputs), {
                 ...(smoke ? { sanity: (pinned: string) => runSanity(pinned, smoke, { dockerHost: process.env.DOCKER_HOST }) } : {}),
             });
             // Nothing below reports the release as released until the signature verifies on the tag and the digest.
