@@ -4,7 +4,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { CheckId, PromotionOutcome } from "./promotion";
+import type { CheckId } from "./checks";
+import type { PromotionOutcome } from "./promotion";
 import type { ReleaseSpec, SignatureRecord } from "./spec";
 
 /** Who is promoting: GitHub's actor in Actions, else the login name. */

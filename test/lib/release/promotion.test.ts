@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { inputChecks, preflight, promote, PromotionError, deleteReleaseTag, RACE_DEFAULTS } from "../../../lib/release/promotion";
+import { inputChecks } from "../../../lib/release/checks";
+import { preflight, promote, PromotionError, deleteReleaseTag, RACE_DEFAULTS } from "../../../lib/release/promotion";
 import { buildRecord, recordPath } from "../../../lib/release/record";
 import { ReleaseInput, specOf } from "../../../lib/release/spec";
 import { MESSAGES } from "../../../lib/rules/tags";
