@@ -10,7 +10,7 @@ import { Estate, LyraEstate, ProximaEstate } from "./lib/config";
 import { DeploymentSummary } from "./lib/rules/deploy-record";
 import { CLASSES, NAMES } from "./lib/contract";
 import { dockerRegistryAuth, RegistryAccess } from "./lib/registry/access";
-import type { ReleaseRecord } from "./lib/release/promotion";
+import type { ReleaseRecord } from "./lib/release/record";
 
 /** What the program needs from outside: the only way it reaches the registry. */
 export interface ProgramDeps {

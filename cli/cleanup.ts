@@ -6,6 +6,7 @@ import { parseReference } from "../lib/rules/reference";
 import { clientFromEnv } from "../lib/registry/access";
 import { DEFAULT_KEEP_LAST, describeReason, parseAge, PlannedDigest, RetentionPlan } from "../lib/rules/retention";
 import { printable, safeJson } from "../lib/format/text";
+import { readDeployedText } from "./deployed";
 import { Command, EXIT, OUTPUT_OPTIONS, REGISTRY_OPTIONS } from "./io";
 import { defineCommand } from "./run";
 import { DEFAULT_REGISTRY } from "./overview";
@@ -106,7 +107,7 @@ export const cleanup: Command = defineCommand({ name: "cleanup", options: CLEANU
         throw new ValidationError("repository", `cleanup takes a repository, not one image: drop the ${ref.digest ? "digest" : "tag"} from "${positionals[0]}".`);
     }
     const target = { registry: ref.registry, repository: ref.repository, anyRegistry: true, strict: true };
-    const readDeployed = (note: (m: string) => void) => readDeployedFiles(values.deployed ?? [], target, note);
+    const readDeployed = (note: (m: string) => void) => readDeployedFiles((values.deployed ?? []).map(readDeployedText), target, note);
     const deployed = readDeployed((m) => io.stderr(`note: ${m}\n`));
     const client = clientFromEnv(ref.registry, io.env, { insecure: values.insecure === true });
     const retention = { keepLast, ...(minAgeMs !== undefined ? { minAgeMs } : {}) };

@@ -1,4 +1,16 @@
+import * as fs from "node:fs";
+import { FIELD, ValidationError } from "../lib/errors";
+import type { DeployedFile } from "../lib/rules/deploy-record";
 import { CliIO } from "./io";
+
+/** The text of a `--deployed` file; one that cannot be read is a {@link ValidationError} of field `FIELD.deployedFile`. */
+export function readDeployedText(file: string): DeployedFile {
+    try {
+        return { file, text: fs.readFileSync(file, "utf8") };
+    } catch (e) {
+        throw new ValidationError(FIELD.deployedFile, `Cannot read deployed file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check the path.`);
+    }
+}
 
 /**
  * The digests `--deployed` files record for one repository, read the same way by every command:
@@ -11,5 +23,5 @@ import { CliIO } from "./io";
 export async function deployedDigests(files: readonly string[], registry: string, repository: string, io: CliIO): Promise<Set<string>> {
     if (files.length === 0) return new Set();
     const { readDeployedFiles } = await import("../lib/rules/deploy-record");
-    return readDeployedFiles(files, { registry, repository, anyRegistry: true }, (m) => io.stderr(`note: ${m}\n`));
+    return readDeployedFiles(files.map(readDeployedText), { registry, repository, anyRegistry: true }, (m) => io.stderr(`note: ${m}\n`));
 }

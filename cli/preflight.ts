@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import { RegistryError } from "../lib/errors";
-import { CheckResult, preflight as runPreflight } from "../lib/release/promotion";
+import { CheckResult } from "../lib/release/checks";
+import { preflight as runPreflight } from "../lib/release/promotion";
 import { ReleaseInput } from "../lib/release/spec";
 import { parseReference } from "../lib/rules/reference";
 import { clientFromEnv } from "../lib/registry/access";

@@ -5,7 +5,7 @@
  * JSON object. Commands only return an exit code or throw.
  */
 import { parseArgs, ParseArgsConfig } from "node:util";
-import { FIELD, RegistryError, RegistrySetting, StackEditRefused, ValidationError } from "../lib/errors";
+import { FIELD, isNotFound, RegistryError, RegistrySetting, StackEditRefused, ValidationError } from "../lib/errors";
 import { safeWriter } from "../lib/format/text";
 import { CliIO, Command, EXIT, EXIT_MEANING, parseCommandArgs } from "./io";
 
@@ -73,7 +73,8 @@ function outcome(e: unknown, spec: CommandSpec<Options>): { code: number; messag
     if (e instanceof CommandFailed) return { code: e.exitCode, message: `${e.message}${e.reason ? hintFor(e.reason, spec) : ""}` };
     if (e instanceof ValidationError) return { code: EXIT.usage, message: `${e.message}${hintFor(e, spec)}` };
     if (e instanceof RegistryError) {
-        const code = e.code === "NAME_UNKNOWN" || e.code === "MANIFEST_UNKNOWN" ? EXIT.failed : EXIT.unavailable;
+        // A bare 404 may come from a server that is no registry at all: "unavailable", not "the answer is no".
+        const code = isNotFound(e) && e.code !== "NOT_FOUND" ? EXIT.failed : EXIT.unavailable;
         return { code, message: `${e.message}${hintFor(e, spec)}` };
     }
     if (e instanceof StackEditRefused) return { code: EXIT.pulumi, message: e.message };

@@ -1,11 +1,13 @@
 import * as path from "node:path";
 import { AppConfig } from "../lib/config";
-import { DeployedApp, readDeployedFile } from "../lib/rules/deploy-record";
+import { DeployedApp, readDeployedApps } from "../lib/rules/deploy-record";
+import { readDeployedText } from "./deployed";
 import { shortDigest } from "../lib/rules/digest";
-import { RegistryError, ValidationError } from "../lib/errors";
+import { isNotFound, RegistryError, ValidationError } from "../lib/errors";
 import { CLASSES, DeployHistoryEntry, LIFECYCLE, OCI } from "../lib/contract";
 import { createdMs } from "../lib/rules/retention";
-import { formatCreated, TagInfo, truncate } from "../lib/format/overview";
+import { formatCreated, truncate } from "../lib/format/overview";
+import type { TagInfo } from "../lib/registry/types";
 import { gatherOverview } from "../lib/registry/overview";
 import { printable } from "../lib/format/text";
 import { clientFromEnv } from "../lib/registry/access";
@@ -105,7 +107,8 @@ interface AppStatus {
 function deployedByApp(files: readonly string[]): Map<string, { record?: DeployedApp; output?: DeployedApp }> {
     const out = new Map<string, { record?: DeployedApp; output?: DeployedApp }>();
     for (const file of files) {
-        for (const d of readDeployedFile(file)) {
+        const { text } = readDeployedText(file);
+        for (const d of readDeployedApps(text, file)) {
             const entry = out.get(d.app) ?? {};
             entry[d.kind === "record" ? "record" : "output"] = d;
             out.set(d.app, entry);
@@ -170,7 +173,7 @@ async function appStatus(app: AppConfig, tags: TagInfo[] | RegistryError, known:
         try {
             info = await client.getImageInfo(app.repository, runningDigest);
         } catch (e) {
-            if (!(e instanceof RegistryError && (e.code === "MANIFEST_UNKNOWN" || e.code === "NOT_FOUND"))) throw e;
+            if (!isNotFound(e)) throw e;
         }
     }
     const created = info?.created;

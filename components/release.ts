@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { RegistryCredentials } from "../lib/registry/types";
-import type { ReleaseRecord } from "../lib/release/promotion";
+import type { ReleaseRecord } from "../lib/release/record";
 import { MUTABLE, type ReleaseProvider } from "../lib/release/provider";
 import { ReleaseSigning, ReleaseSpec } from "../lib/release/spec";
 import { digestHex } from "../lib/rules/digest";

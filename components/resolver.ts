@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { RegistryError } from "../lib/errors";
+import { isNotFound, RegistryError } from "../lib/errors";
 import { OCI } from "../lib/contract";
 import { ImageInfo, RegistryApi } from "../lib/registry/types";
 
@@ -29,11 +29,6 @@ export type ImageResolver = (repository: string, choice: { tag?: string; digest?
 
 /** Answers about the registry or the login rather than one image: the same for every app that meets them. */
 const REGISTRY_WIDE: ReadonlySet<RegistryError["code"]> = new Set(["UNAUTHORIZED", "UNREACHABLE", "TIMEOUT"]);
-
-/** The registry's "no such manifest or repository" answers to a GET. */
-function isNotFound(e: unknown): boolean {
-    return e instanceof RegistryError && (e.code === "MANIFEST_UNKNOWN" || e.code === "NAME_UNKNOWN" || e.code === "NOT_FOUND");
-}
 
 /**
  * An ImageResolver over a registry client. Each distinct (repository, reference) is asked once per

@@ -90,13 +90,15 @@ export const KINDS = {
 /** How the program names what it creates; the policies read the same names back. */
 export const NAMES = {
     /** The Docker provider of Lyra's engine. */
-    lyraProvider: "lyra-docker",
+    lyraProvider: `${LYRA}-docker`,
     /** The Docker provider of a Proxima class's engine: `<class>-docker`. */
     classProvider: (cls: string): string => `${cls}-docker`,
     /** The class a `<class>-docker` provider name names, if it is one. */
     classOfProvider: (provider: string): string | undefined => /^(.+)-docker$/.exec(provider)?.[1],
     /** The only network containers of a class join: `proxima-<class>`. */
     classNetwork: (cls: string): string => `proxima-${cls}`,
+    /** The class a `proxima-<class>` network name names, if it is one. */
+    classOfNetwork: (network: string): string | undefined => /^proxima-(.+)$/.exec(network)?.[1],
     /** A class-owned volume of an app: `<class>-<app>-<volume>`. */
     classVolume: (cls: string, app: string, volume: string): string => `${cls}-${app}-${volume}`,
     /** The folder of an org's apps on a class host: `/opt/<org>`. */

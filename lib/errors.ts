@@ -80,6 +80,17 @@ export class RegistryError extends Error {
     readonly problem: string;
 }
 
+/** The codes by which a registry says "no such thing": see {@link isNotFound}. */
+const NOT_FOUND_CODES: ReadonlySet<RegistryErrorCode> = new Set(["NAME_UNKNOWN", "MANIFEST_UNKNOWN", "NOT_FOUND"]);
+
+/**
+ * The one test of "the registry says it does not exist": an unknown repository, no manifest under the
+ * reference, or a bare 404 (`NOT_FOUND`, which also fits a wrong address: the CLI's exit code tells it apart).
+ */
+export function isNotFound(e: unknown): e is RegistryError {
+    return e instanceof RegistryError && NOT_FOUND_CODES.has(e.code);
+}
+
 function describeContext(c: RegistryErrorContext): string {
     const parts = [`registry ${c.registry}`];
     if (c.repository) parts.push(`repository ${c.repository}`);

@@ -3,7 +3,7 @@
  * `--json` form. Gathering the tags from the registry is lib/registry/overview.ts.
  */
 import { OCI } from "../contract";
-import type { ImageInfo } from "../registry/types";
+import type { TagInfo } from "../registry/types";
 import { createdMs } from "../rules/retention";
 import { printable } from "./text";
 import { truncateToWidth } from "./text-width";
@@ -30,12 +30,6 @@ export interface Overview {
     rows: OverviewRow[];
     /** Deployed digests no tag points at any more (still runnable by digest). */
     deployedWithoutTag: string[];
-}
-
-/** What the gathering step learned about one tag. */
-export interface TagInfo {
-    tag: string;
-    info: ImageInfo;
 }
 
 /**

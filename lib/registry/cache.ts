@@ -9,8 +9,9 @@
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { sha256Digest } from "../rules/digest";
 import { isFullDigest, isValidTag } from "../rules/reference";
-import { BODY_LIMITS } from "./client";
+import { BODY_LIMITS, ContentCache } from "./types";
 
 /** Default bound of the whole cache folder; a config is kilobytes, so this holds tens of thousands of images. */
 export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
@@ -69,7 +70,7 @@ export function registryCacheFromEnv(env: NodeJS.ProcessEnv, opts: Omit<Registry
  * Manifests and blobs by digest in one folder, shared by every process that names it; see the file's
  * comment for the guarantees. Background writes must be awaited with {@link settle} before exit.
  */
-export class RegistryCache {
+export class RegistryCache implements ContentCache {
     readonly dir: string;
     readonly maxBytes: number;
     readonly stats: CacheStats = { hits: 0, misses: 0, corrupt: 0, writes: 0, evicted: 0 };
@@ -210,7 +211,7 @@ export class RegistryCache {
         } finally {
             await fh.close().catch(() => undefined);
         }
-        if (sha256(bytes) !== digest) {
+        if (sha256Digest(bytes) !== digest) {
             this.stats.corrupt++;
             this.stats.misses++;
             await fs.promises.unlink(file).catch(() => undefined);
@@ -223,7 +224,7 @@ export class RegistryCache {
     }
 
     private async write(kind: "manifests" | "blobs", digest: string, bytes: Buffer): Promise<void> {
-        if (!isFullDigest(digest) || bytes.length > this.entryLimit(kind) || sha256(bytes) !== digest) return;
+        if (!isFullDigest(digest) || bytes.length > this.entryLimit(kind) || sha256Digest(bytes) !== digest) return;
         await this.put(this.entryPath(kind, digest), bytes);
     }
 
@@ -295,10 +296,6 @@ export class RegistryCache {
         const code = (e as { code?: string })?.code ?? (e as Error)?.message ?? String(e);
         this.onWarning?.(`The registry cache at ${this.dir} cannot be used (${code}); what it cannot give is read from the registry.`);
     }
-}
-
-function sha256(bytes: Buffer): string {
-    return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
 
 function isMissing(e: unknown): boolean {

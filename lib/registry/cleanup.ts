@@ -7,9 +7,9 @@
  * - immediately before each DELETE the repository's tags and the deployed records are read again and
  *   the plan is made again: a digest that gained a tag, became deployed or became referenced stays.
  */
-import { RegistryError } from "../errors";
+import { isNotFound, RegistryError } from "../errors";
 import { gatherRepository, UnreadableTag } from "./overview";
-import { manifestRefs } from "./client";
+import { manifestRefs } from "./manifests";
 import { mapLimit } from "./limit";
 import { ImageInfo, ListTagsOptions, Manifest } from "./types";
 import { deletionOrder, DigestFacts, KeepReason, planRetention, PlannedDigest, RetentionPlan, RetentionRules } from "../rules/retention";
@@ -171,7 +171,7 @@ export class CleanupReader {
                         manifest = await this.source.getManifest(this.repository, d);
                     } catch (e) {
                         // A deployed digest or a referenced manifest that is not here has nothing of ours to protect.
-                        if (e instanceof RegistryError && (e.code === "MANIFEST_UNKNOWN" || e.code === "NOT_FOUND")) continue;
+                        if (isNotFound(e)) continue;
                         throw e;
                     }
                     this.known.set(d, { refs: manifestRefs(manifest.json) });
@@ -240,7 +240,7 @@ export async function applyCleanup(source: CleanupSource, reader: CleanupReader,
                 result.deleted.push(p);
                 opts.onDeleted?.(p);
             } catch (e) {
-                if (e instanceof RegistryError && (e.code === "MANIFEST_UNKNOWN" || e.code === "NOT_FOUND")) result.gone.push(p);
+                if (isNotFound(e)) result.gone.push(p);
                 else if (e instanceof RegistryError) result.failed.push({ digest: p.digest, error: e.message });
                 else throw e;
             }

@@ -1,9 +1,7 @@
 /** Gathering seed 002's overview from the registry: every tag of a repository, read within bounds. */
-import { RegistryError } from "../errors";
-import type { TagInfo } from "../format/overview";
-import type { RegistryCache } from "./cache";
+import { isNotFound } from "../errors";
 import { mapLimit } from "./limit";
-import { ImageInfo, ListTagsOptions, Manifest } from "./types";
+import { ContentCache, ImageInfo, ListTagsOptions, Manifest, TagInfo } from "./types";
 
 /** The client calls the overview needs (RegistryClient has them all). */
 export interface OverviewSource {
@@ -14,7 +12,7 @@ export interface OverviewSource {
     /** Tag → digest by HEAD (undefined on 404); used only with a cache. */
     resolve?(repository: string, reference: string): Promise<string | undefined>;
     /** The on-disk cache `getManifest` and `imageInfoFromManifest` read digests from, when there is one. */
-    readonly cache?: Pick<RegistryCache, "hasManifest" | "readTags" | "writeTags" | "settle">;
+    readonly cache?: Pick<ContentCache, "hasManifest" | "readTags" | "writeTags" | "settle">;
 }
 
 export interface GatherOptions {
@@ -80,7 +78,7 @@ export async function gatherRepository(source: OverviewSource, repository: strin
             try {
                 manifest = await manifestOf(tag);
             } catch (e) {
-                if (!(e instanceof RegistryError && (e.code === "MANIFEST_UNKNOWN" || e.code === "NOT_FOUND"))) throw e;
+                if (!isNotFound(e)) throw e;
                 status = e.context.status ?? 404;
             }
             if (!manifest) {

@@ -1,8 +1,7 @@
-import type { RegistryCache } from "./cache";
-
 /**
  * The contract of the OCI distribution client (implemented in ./client.ts). The program, the CLI and
- * the policy pack all talk to the registry through this one client.
+ * the policy pack all talk to the registry through this one client. This file imports nothing, so
+ * every room of the client (auth, transport, manifests, cache) can read it without a circle.
  */
 
 /** Media types the client asks for and understands. */
@@ -12,6 +11,28 @@ export const MEDIA_TYPES = {
     dockerList: "application/vnd.docker.distribution.manifest.list.v2+json",
     dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
 } as const;
+
+/**
+ * The most bytes read from one answer, by kind (docs/registry-and-overview.md). A registry answering
+ * more is refused while reading, so a hostile or broken one cannot exhaust memory.
+ */
+export const BODY_LIMITS = {
+    /** The distribution spec lets registries refuse manifests over 4 MiB; we read at most that. */
+    manifest: 4 * 1024 * 1024,
+    /** An image config: labels, history, env; real ones are kilobytes. */
+    config: 8 * 1024 * 1024,
+    /** One page of the tag list (10,000 long tags fit many times over). */
+    tagList: 8 * 1024 * 1024,
+    /** A token service's JSON answer. */
+    token: 256 * 1024,
+    /** Error bodies and other answers read only for their error codes. */
+    other: 64 * 1024,
+} as const;
+
+export type BodyKind = keyof typeof BODY_LIMITS;
+
+/** Bounds of one tag listing: a registry whose pagination never ends fails instead of running on. */
+export const LIST_LIMITS = { maxPages: 10000, maxTags: 200000, timeoutMs: 300000 } as const;
 
 export interface RegistryCredentials {
     username: string;
@@ -36,13 +57,30 @@ export interface RegistryClientOptions {
     backoffMs?: number;
     /** Longest wait a `Retry-After` may impose before the client gives up instead; default 30 s. */
     maxRetryAfterMs?: number;
-    /** Bounds of one tag listing (pages, tags, total time); defaults in `LIST_LIMITS` of ./client.ts. */
+    /** Bounds of one tag listing (pages, tags, total time); defaults in {@link LIST_LIMITS}. */
     listLimits?: { maxPages?: number; maxTags?: number; timeoutMs?: number };
     /**
      * Manifests fetched by digest and config blobs are read from and written to this on-disk cache
      * (./cache.ts); every entry is verified against its digest on read. Default: none.
      */
-    cache?: RegistryCache;
+    cache?: ContentCache;
+}
+
+/**
+ * What the client and the overview ask of an on-disk cache of content by digest (RegistryCache of
+ * ./cache.ts is the one implementation): entries verified on read, writes in the background.
+ */
+export interface ContentCache {
+    readManifest(digest: string): Promise<Buffer | undefined>;
+    readBlob(digest: string): Promise<Buffer | undefined>;
+    hasManifest(digest: string): Promise<boolean>;
+    writeManifest(digest: string, bytes: Buffer): void;
+    writeBlob(digest: string, bytes: Buffer): void;
+    /** The tag → digest index last written for a repository: a hint, never an answer. */
+    readTags(registry: string, repository: string): Promise<Map<string, string>>;
+    writeTags(registry: string, repository: string, tags: ReadonlyMap<string, string>): void;
+    /** Waits for the background writes (and bounds the folder). */
+    settle(): Promise<void>;
 }
 
 export interface RequestEvent {
@@ -89,6 +127,12 @@ export interface ImageInfo {
      * manifest's `subject`. Empty for a plain image. Cleanup keeps whatever a kept image refers to.
      */
     refs?: string[];
+}
+
+/** What gathering an overview learned about one tag: its name and the image it points at. */
+export interface TagInfo {
+    tag: string;
+    info: ImageInfo;
 }
 
 export interface ListTagsOptions {

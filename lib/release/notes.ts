@@ -4,6 +4,7 @@
  */
 import type { ImageInfo, Manifest } from "../registry/types";
 import { mdCode, mdFence, mdWord, printable } from "../format/text";
+import { CosignOptions, cosignVerifyArgs } from "./cosign";
 
 export interface ReleaseNotesInput {
     registry: string;
@@ -37,21 +38,6 @@ export function formatSize(bytes: number): string {
     return i === 0 ? `${bytes} B` : `${v.toFixed(1)} ${units[i]}`;
 }
 
-/** Keyless (GitHub OIDC) identity or a key pair, for cosign commands. */
-export interface CosignOptions {
-    /**
-     * Key-pair mode: the `--key` reference (`cosign.pub`, `env://VAR`, a KMS URI). Key-pair releases are
-     * signed without the public transparency log, so their verification skips it. Keyless when absent.
-     */
-    key?: string;
-    /** Key-pair mode: the registry is plain HTTP (loopback or `registry.insecure`), so cosign must be allowed to use it. */
-    httpRegistry?: boolean;
-    /** Keyless: the signer identity regexp; default any GitHub workflow. */
-    identityRegexp?: string;
-    /** Keyless: the OIDC issuer; default GitHub Actions. */
-    oidcIssuer?: string;
-}
-
 /** What the release notes need to show a key-pair verification: the public key itself, and the registry's scheme. */
 export interface NotesSigning {
     /** PEM of the public key, printed in the notes so the verify command works as copied. */
@@ -59,33 +45,8 @@ export interface NotesSigning {
     httpRegistry: boolean;
 }
 
-const GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
-const GITHUB_IDENTITY = "^https://github.com/.+/.+@";
 /** The name the notes tell readers to save the public key under. */
 export const PUBLIC_KEY_FILE = "cosign.pub";
-
-function keyPairFlags(opts: CosignOptions): string[] {
-    return opts.httpRegistry ? ["--allow-http-registry=true"] : [];
-}
-
-/**
- * `cosign sign` of the pinned reference with a key pair (signatures attach to the digest, never to a
- * tag). Nothing goes to the public transparency log: the registry is the team's own.
- */
-export function cosignSignArgs(pinned: string, opts: CosignOptions & { key: string }): string[] {
-    return ["cosign", "sign", "--yes", "--key", opts.key, "--tlog-upload=false", ...keyPairFlags(opts), pinned];
-}
-
-/** `cosign verify` of a tag or digest reference. */
-export function cosignVerifyArgs(reference: string, opts: CosignOptions = {}): string[] {
-    if (opts.key) return ["cosign", "verify", "--key", opts.key, "--insecure-ignore-tlog=true", ...keyPairFlags(opts), reference];
-    return [
-        "cosign", "verify",
-        `--certificate-identity-regexp=${opts.identityRegexp ?? GITHUB_IDENTITY}`,
-        `--certificate-oidc-issuer=${opts.oidcIssuer ?? GITHUB_ISSUER}`,
-        reference,
-    ];
-}
 
 /** Joins argv into a POSIX shell line, quoting where needed. */
 export function shellLine(argv: string[]): string {

@@ -1,126 +1,13 @@
 /**
- * Promotion of a verified digest to an immutable, human tag (seed 004): the preflight checks and the
- * server-side retag. Engine-free: the Pulumi resource, the CLI and the benchmark all call this.
+ * Promotion of a verified digest to an immutable, human tag (seed 004): the preflight (the checks of
+ * ./checks.ts plus what the registry answers) and the server-side retag. Engine-free: the Pulumi
+ * resource, the CLI and the benchmark all call this.
  */
-import { RegistryError } from "../errors";
-import { parseReference } from "../rules/reference";
-import { checkDigestInput, checkTagCharset, checkTagPolicy, MESSAGES } from "../rules/tags";
+import { isNotFound, RegistryError } from "../errors";
 import { mapLimit } from "../registry/limit";
 import { Manifest, RegistryApi } from "../registry/types";
-import { ReleaseInput, ReleaseSpec, SignatureRecord, specOf } from "./spec";
-
-/** The release fields that name the tag and its digest (`sha256:<hex>`): what the registry steps need. */
-type Target = Pick<ReleaseSpec, "registry" | "repository" | "digest" | "tag">;
-
-/** Identifiers of the preflight checks, in the order seed 004 runs them. */
-export type CheckId = "digest-format" | "image-reference" | "tag-charset" | "tag-policy" | "tag-immutable" | "digest-exists";
-
-/** One preflight check's outcome; `message` is seed 004's text when the check failed. */
-export interface CheckResult {
-    id: CheckId;
-    /** Human label, e.g. "Tag policy". */
-    name: string;
-    ok: boolean;
-    /** Set when the check could not run because an earlier one failed. */
-    skipped?: boolean;
-    message?: string;
-    fix?: string;
-}
-
-const NAMES: Record<CheckId, string> = {
-    "digest-format": "Digest format",
-    "image-reference": "Image reference",
-    "tag-charset": "Tag characters",
-    "tag-policy": "Tag policy",
-    "tag-immutable": "Tag immutability",
-    "digest-exists": "Source digest exists",
-};
-
-function pass(id: CheckId): CheckResult {
-    return { id, name: NAMES[id], ok: true };
-}
-
-function fail(id: CheckId, message: string, fix: string): CheckResult {
-    return { id, name: NAMES[id], ok: false, message, fix };
-}
-
-function skipped(id: CheckId, why: string): CheckResult {
-    return { id, name: NAMES[id], ok: false, skipped: true, message: `Not checked: ${why}`, fix: "Fix the failed checks above first." };
-}
-
-/** The checks that need no registry: digest format, image reference, tag charset, tag policy. */
-export function inputChecks(spec: ReleaseInput): CheckResult[] {
-    const out: CheckResult[] = [];
-    const digest = checkDigestInput(spec.digest);
-    out.push(digest.ok ? pass("digest-format") : fail("digest-format", digest.message, digest.fix));
-    out.push(checkImage(spec.registry, spec.repository));
-    const charset = checkTagCharset(spec.tag);
-    out.push(charset.ok ? pass("tag-charset") : fail("tag-charset", charset.message, charset.fix));
-    if (!charset.ok) {
-        out.push(skipped("tag-policy", "the tag has invalid characters"));
-    } else {
-        const policy = checkTagPolicy(spec.tag, { allowNonSemver: spec.allowNonSemver, justification: spec.justification });
-        out.push(policy.ok ? pass("tag-policy") : fail("tag-policy", policy.message, policy.fix));
-    }
-    return out;
-}
-
-function checkImage(registry: unknown, repository: unknown): CheckResult {
-    const image = `${String(registry ?? "")}/${String(repository ?? "")}`;
-    const fix = "Give the registry as host[:port] and the repository as lowercase path components, e.g. registry.example.com:5000/team/app, without tag or digest.";
-    if (typeof registry !== "string" || typeof repository !== "string" || registry === "" || repository === "") {
-        return fail("image-reference", "Image must be <registry>/<repository>", fix);
-    }
-    try {
-        const ref = parseReference(image);
-        if (ref.registry !== registry || ref.repository !== repository || ref.tag !== undefined || ref.digest !== undefined) {
-            return fail("image-reference", `Image must be <registry>/<repository>: "${image}" does not split into registry "${registry}" and repository "${repository}"`, fix);
-        }
-    } catch (e) {
-        return fail("image-reference", `Image must be <registry>/<repository>: ${(e as Error).message}`, fix);
-    }
-    return pass("image-reference");
-}
-
-/** Pinned `host/repo@sha256:…` of the spec (assumes the digest check passed). */
-function sourceReference(spec: Target): string {
-    return `${spec.registry}/${spec.repository}@${spec.digest}`;
-}
-
-/** `host/repo:tag`. */
-function targetReference(spec: Pick<ReleaseSpec, "registry" | "repository" | "tag">): string {
-    return `${spec.registry}/${spec.repository}:${spec.tag}`;
-}
-
-/** Seed 004's immutability message with the image named. */
-function tagExistsMessage(spec: Target): string {
-    return `${MESSAGES.tagExists}: ${targetReference(spec)}`;
-}
-
-function immutabilityResult(spec: Target, current: string | undefined): CheckResult {
-    if (current === undefined) return pass("tag-immutable");
-    if (current === spec.digest) {
-        // Not a conflict: an earlier run wrote this very tag and stopped before its record (docs/promotion.md).
-        return { ...pass("tag-immutable"), message: `${targetReference(spec)} already points at this digest: a completed promotion to finish (record, notes, signature), not a conflict` };
-    }
-    return fail(
-        "tag-immutable",
-        tagExistsMessage(spec),
-        `It points at ${current}. Tags are immutable: promote under a new tag (e.g. the next patch version).`,
-    );
-}
-
-function missingDigestResult(spec: Target): CheckResult {
-    return fail(
-        "digest-exists",
-        MESSAGES.digestMissing,
-        `${sourceReference(spec)} is not in the registry. Check the digest and that the build was pushed to ${spec.registry}/${spec.repository}.`,
-    );
-}
-
-function isUnknown(e: unknown): boolean {
-    return e instanceof RegistryError && (e.code === "MANIFEST_UNKNOWN" || e.code === "NAME_UNKNOWN" || e.code === "NOT_FOUND");
-}
+import { CheckResult, describeFailures, immutabilityResult, inputChecks, missingDigestResult, pass, skipped, sourceReference, Target, targetReference } from "./checks";
+import { ReleaseInput, ReleaseSpec, specOf } from "./spec";
 
 /**
  * What the tag points at, established by two independent answers: the tag list and a HEAD of the
@@ -191,14 +78,6 @@ export class PromotionError extends Error {
     }
 }
 
-/** Formats failed checks as `<message>. <fix>` lines. */
-function describeFailures(checks: CheckResult[]): string {
-    return checks
-        .filter((c) => !c.ok && !c.skipped)
-        .map((c) => `${c.name}: ${c.message}. ${c.fix}`)
-        .join("\n");
-}
-
 /** What the sanity hook reports; a failed one stops the promotion before the tag is written. */
 export interface SanityOutcome {
     ok: boolean;
@@ -253,22 +132,31 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * run's write: nothing is written, the read-back still runs, and the outcome says `resumed`
  * (docs/adr/0043-promotion-is-idempotent.md). A different digest is `Tag already exists`.
  */
-export async function promote(api: RegistryApi, input: ReleaseInput, opts: PromoteOptions = {}): Promise<PromotionOutcome> {
+export function promote(api: RegistryApi, input: ReleaseInput, opts: PromoteOptions = {}): Promise<PromotionOutcome> {
+    // Seed 004's input crosses to the inside form here, once, after its checks.
+    return promoteSpec(api, specOf(input), inputChecks(input), opts);
+}
+
+/**
+ * {@link promote} of a spec already in the inside form (`sha256:<hex>`), with the outcome of
+ * {@link inputChecks} on the inputs it came from: the release provider's path, which crossed the digest
+ * from its props itself. Any failed check refuses the promotion before the registry is asked.
+ */
+export async function promoteSpec(api: RegistryApi, spec: Target, inputResults: readonly CheckResult[], opts: PromoteOptions = {}): Promise<PromotionOutcome> {
     const claimWindowMs = opts.claimWindowMs ?? RACE_DEFAULTS.claimWindowMs;
     const settleMs = opts.settleMs ?? RACE_DEFAULTS.settleMs;
     const now = opts.now ?? Date.now;
-    const checks = inputChecks(input);
+    const checks = [...inputResults];
     if (checks.some((c) => !c.ok)) {
-        throw new PromotionError(`Promotion of ${targetReference(input)} refused by preflight:\n${describeFailures(checks)}`, checks);
+        throw new PromotionError(`Promotion of ${targetReference(spec)} refused by preflight:\n${describeFailures(checks)}`, checks);
     }
-    const spec = specOf(input);
     const full = spec.digest;
 
     let manifest: Manifest;
     try {
         manifest = await api.getManifest(spec.repository, full);
     } catch (e) {
-        if (!isUnknown(e)) throw e;
+        if (!isNotFound(e)) throw e;
         const all = [...checks, missingDigestResult(spec)];
         throw new PromotionError(`Promotion of ${targetReference(spec)} refused by preflight:\n${describeFailures(all)}`, all);
     }
@@ -313,88 +201,6 @@ export async function promote(api: RegistryApi, input: ReleaseInput, opts: Promo
         );
     }
     return { digest: full, mediaType: manifest.mediaType, checks, sanity, manifest, resumed };
-}
-
-/** Who is promoting: GitHub's actor in Actions, else the login name. */
-export function promotedBy(env: NodeJS.ProcessEnv): string {
-    return env.GITHUB_ACTOR || env.USER || env.LOGNAME || "unknown";
-}
-
-/** The audit record of one release (stack output `releases.<name>` and the JSON record file). */
-export interface ReleaseRecord {
-    image: string;
-    tag: string;
-    /** `sha256:…`. */
-    digest: string;
-    mediaType: string;
-    promotedBy: string;
-    /** ISO 8601. */
-    promotedAt: string;
-    preflight: { check: CheckId; ok: boolean; message?: string }[];
-    sanity: { ran: boolean; ok: boolean; reason?: string; output?: string; command?: string };
-    /** Set when the tag policy was bypassed. */
-    bypass?: { allowNonSemver: true; justification: string };
-    /** Set when destroy may delete the tag. */
-    breakGlass?: { deleteTagOnDestroy: true; reason: string };
-    /** GitHub Actions run URL when known. */
-    run?: string;
-    /** Set when this run found the tag already on the digest (an earlier run wrote it) and finished the promotion. */
-    resumed?: true;
-    /** Set when the release was signed (and the signature verified on tag and digest). */
-    signature?: SignatureRecord;
-}
-
-/** Builds the record; pure. */
-export function buildRecord(input: {
-    spec: Pick<ReleaseSpec, "registry" | "repository" | "tag" | "allowNonSemver" | "justification">;
-    outcome: Pick<PromotionOutcome, "digest" | "mediaType" | "checks" | "sanity"> & { resumed?: boolean };
-    env: NodeJS.ProcessEnv;
-    at: Date;
-    smokeCommand?: string;
-    deleteTagOnDestroy?: { reason: string };
-}): ReleaseRecord {
-    const { spec, outcome, env } = input;
-    const record: ReleaseRecord = {
-        image: `${spec.registry}/${spec.repository}`,
-        tag: spec.tag,
-        digest: outcome.digest,
-        mediaType: outcome.mediaType,
-        promotedBy: promotedBy(env),
-        promotedAt: input.at.toISOString(),
-        preflight: outcome.checks.map((c) => ({ check: c.id, ok: c.ok, ...(c.message ? { message: c.message } : {}) })),
-        sanity: outcome.sanity
-            ? {
-                  ran: !outcome.sanity.skipped,
-                  ok: outcome.sanity.ok,
-                  ...(outcome.sanity.reason ? { reason: outcome.sanity.reason } : {}),
-                  ...(outcome.sanity.output !== undefined ? { output: outcome.sanity.output } : {}),
-                  ...(input.smokeCommand ? { command: input.smokeCommand } : {}),
-              }
-            : { ran: false, ok: true, reason: "no smokeCommand configured" },
-    };
-    if (input.outcome.resumed) record.resumed = true;
-    if (spec.allowNonSemver && spec.justification) record.bypass = { allowNonSemver: true, justification: spec.justification };
-    if (input.deleteTagOnDestroy) record.breakGlass = { deleteTagOnDestroy: true, reason: input.deleteTagOnDestroy.reason };
-    if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID) {
-        record.run = `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
-    }
-    return record;
-}
-
-/** `<root>/<registry with ":" as "_">/<repository>/<tag>.json`: one file per promoted tag. */
-export function recordPath(root: string, spec: Pick<ReleaseSpec, "registry" | "repository" | "tag">, suffix = ""): string {
-    return `${root.replace(/\/+$/, "")}/${spec.registry.replace(/:/g, "_")}/${spec.repository}/${spec.tag}${suffix}.json`;
-}
-
-/** Writes JSON atomically (temp file + rename), creating directories. */
-export function writeRecordFile(path: string, value: unknown): void {
-    // Required lazily so this module stays loadable where fs is not wanted (policy pack).
-    const fs: typeof import("node:fs") = require("node:fs");
-    const p: typeof import("node:path") = require("node:path");
-    fs.mkdirSync(p.dirname(path), { recursive: true });
-    const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(value, null, 2) + "\n");
-    fs.renameSync(tmp, path);
 }
 
 /**

@@ -1,4 +1,3 @@
-import * as fs from "node:fs";
 import { isScalar, parseDocument, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import { FIELD, ValidationError } from "../errors";
@@ -116,18 +115,10 @@ function byImage(apps: readonly DeployedApp[]): Map<string, Set<string>> {
     return out;
 }
 
-/**
- * What one deployed-records file (a deploy record or a `deployments` output) says, app by app; a file
- * that cannot be read is a {@link ValidationError} of field `FIELD.deployedFile`.
- */
-export function readDeployedFile(file: string): DeployedApp[] {
-    let text: string;
-    try {
-        text = fs.readFileSync(file, "utf8");
-    } catch (e) {
-        throw new ValidationError(FIELD.deployedFile, `Cannot read deployed file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check the path.`);
-    }
-    return readDeployedApps(text, file);
+/** One deployed-records file (a deploy record or a `deployments` output) as its caller read it. */
+export interface DeployedFile {
+    file: string;
+    text: string;
 }
 
 /** Which image's deployed digests to collect from deployed files. */
@@ -147,15 +138,15 @@ export interface DeployedTarget {
 }
 
 /**
- * Reads deployed-records files (deploy records or `deployments` outputs) and returns the digests deployed
- * from the target repository. A file that records nothing for it is reported through `note`.
+ * The digests deployed-records files (deploy records or `deployments` outputs) record for the target
+ * repository. A file that records nothing for it is reported through `note`.
  */
-export function readDeployedFiles(files: readonly string[], target: DeployedTarget, note: (message: string) => void): Set<string> {
+export function readDeployedFiles(files: readonly DeployedFile[], target: DeployedTarget, note: (message: string) => void): Set<string> {
     const digests = new Set<string>();
     const wanted = target.anyRegistry ? target.repository : `${target.registry}/${target.repository}`;
-    for (const file of files) {
+    for (const { file, text } of files) {
         let matched = false;
-        for (const [image, set] of byImage(readDeployedFile(file))) {
+        for (const [image, set] of byImage(readDeployedApps(text, file))) {
             let ref;
             try {
                 ref = parseReference(image, target.registry, `${file}: image`);

@@ -4,6 +4,7 @@
  * Seed 004's release input is the one exception: bare 64 hex, checked by `checkDigestInput`, crossed
  * only by {@link fullDigest} and {@link digestHex}.
  */
+import { createHash } from "node:crypto";
 
 const PREFIX = "sha256:";
 const HEX = /^[0-9a-f]+$/;
@@ -61,4 +62,9 @@ export function digestStartsWith(digest: string, hex: string): boolean {
 /** Why a too-short digest cannot be used, and how many digits to give. */
 export function tooShortMessage(text: string, hex: string): string {
     return `"${text}" has ${hex.length} hex digit${hex.length === 1 ? "" : "s"}; a digest needs at least ${MIN_DIGEST_PREFIX} (or all 64) to pick one image.`;
+}
+
+/** The digest of bytes, `sha256:<hex>`: what a registry names them by. */
+export function sha256Digest(bytes: Buffer | Uint8Array): string {
+    return `${PREFIX}${createHash("sha256").update(bytes).digest("hex")}`;
 }

@@ -3,6 +3,7 @@
  * it read with what the program sends; a different spelling of the same value is a diff, and for
  * `cpus` (a replace-on-change field) a replacement on every `pulumi up`.
  */
+import { durationMs, DurationUnit, GO_UNIT_NS } from "./duration";
 
 /**
  * CPUs as the provider prints the engine's NanoCPUs: nine decimals, then "N.0" when the nine-decimal
@@ -24,7 +25,6 @@ export function dockerCpus(cpus: number): string {
     return nine.replace(/0+$/, "");
 }
 
-const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 
 /** A duration as Go's time.Duration prints it (`90s` → `1m30s`, `1m` → `1m0s`, `500ms` → `500ms`). */
 export function goDuration(text: string): string {
@@ -32,7 +32,7 @@ export function goDuration(text: string): string {
     if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text) {
         throw new Error(`"${text}" is not a duration. Write it like 30s, 1m30s or 500ms.`);
     }
-    let ns = parts.reduce((sum, p) => sum + Math.round(Number(p[1]) * UNIT_NS[p[2]]), 0);
+    let ns = parts.reduce((sum, p) => sum + Math.round(Number(p[1]) * GO_UNIT_NS[p[2]]), 0);
     if (ns === 0) return "0s";
     if (ns < 1e9) {
         if (ns < 1e3) return `${ns}ns`;
@@ -51,11 +51,12 @@ function trim(n: number): string {
     return String(Number(n.toFixed(9)));
 }
 
-const STACK_DURATION_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+/** The units a stack duration may use (lib/config/schema.ts accepts these forms only). */
+export const STACK_DURATION_UNITS: readonly DurationUnit[] = ["ms", "s", "m", "h"];
 
-/** Seconds of a stack duration such as `30s`, `500ms`, `5m` (the config accepts only these forms). */
+/** Seconds of a stack duration such as `30s`, `500ms`, `5m`. */
 export function durationSeconds(text: string): number {
-    const m = /^([0-9]+)(ms|s|m|h)$/.exec(text);
-    if (!m) throw new Error(`Refusing duration "${text}": expected a number and ms, s, m or h.`);
-    return Number(m[1]) * STACK_DURATION_SECONDS[m[2]];
+    const ms = durationMs(text, STACK_DURATION_UNITS);
+    if (ms === undefined) throw new Error(`Refusing duration "${text}": expected a number and ms, s, m or h.`);
+    return ms / 1000;
 }

@@ -2,6 +2,7 @@
  * The cleanup planner (seed 002: only images that are not deployed may go). Pure: it sees what the
  * registry holds and what is deployed, and partitions every digest into keep (with reasons) or delete.
  */
+import { durationMs } from "./duration";
 import { isChannelTag, isSemverReleaseTag } from "./tags";
 
 /** A `created` date in ms since the epoch; undefined when missing or not a date. */
@@ -179,10 +180,9 @@ export function deletionOrder(doomed: readonly PlannedDigest[]): PlannedDigest[]
 
 /** Parses `7d`, `12h`, `30m`, `45s` or `2w` into ms. */
 export function parseAge(text: string): number {
-    const m = /^(\d+)([smhdw])$/.exec(text.trim());
-    if (!m) throw new RangeError(`Invalid age "${text}": use a whole number and a unit s, m, h, d or w, e.g. 7d.`);
-    const unit = { s: 1000, m: 60000, h: 3600000, d: 86400000, w: 604800000 }[m[2] as "s" | "m" | "h" | "d" | "w"];
-    return Number(m[1]) * unit;
+    const ms = durationMs(text.trim(), ["s", "m", "h", "d", "w"]);
+    if (ms === undefined) throw new RangeError(`Invalid age "${text}": use a whole number and a unit s, m, h, d or w, e.g. 7d.`);
+    return ms;
 }
 
 /** Human text for a keep reason; `referencedBy` names the referring digests (e.g. with their tags). */

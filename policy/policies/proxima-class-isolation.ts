@@ -83,7 +83,7 @@ export const proximaClassIsolation: StackValidationPolicy = {
                     }
                     const net = index.networksByName.get(name);
                     judge(r.urn, net);
-                    const nc = net ? index.classOf(net) : /^proxima-(.+)$/.exec(name)?.[1];
+                    const nc = net ? index.classOf(net) : NAMES.classOfNetwork(name);
                     if (nc !== cls) {
                         report(`${where}: network "${name}" ${nc ? `belongs to class ${nc}` : "belongs to no class"}. Attach it only to ${NAMES.classNetwork(cls)}.`, r.urn);
                     }

@@ -2,7 +2,7 @@ import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { configWithDefaults } from "../lib/policy-config";
 import { containerTarget, declaredSide, isAppContainer, isKnownClass, providerClass, type ProviderRef, resourceLabels, sideOfClass } from "../lib/resources";
 import { field, label } from "../lib/values";
-import { LIFECYCLE, LYRA, TYPES } from "../../lib/contract";
+import { LIFECYCLE, NAMES, TYPES } from "../../lib/contract";
 
 export interface EndpointConfig {
     lyraHosts: string[];
@@ -44,7 +44,7 @@ export const stackEndpointSeparation: ResourceValidationPolicy = {
             if (endpointSide && endpointSide !== side) {
                 report(
                     `${args.name} is a ${side === "lyra" ? "Lyra" : "Proxima"} container but its endpoint ${endpoint} is a ${endpointSide === "lyra" ? "Lyra" : "Proxima"} host. ` +
-                        (side === "lyra" ? `Run it on Lyra with the ${LYRA}-docker provider (a DevContainer).` : `Set endpoint to its class's host (a Deployment takes it from its LxcClass).`),
+                        (side === "lyra" ? `Run it on Lyra with the ${NAMES.lyraProvider} provider (a DevContainer).` : `Set endpoint to its class's host (a Deployment takes it from its LxcClass).`),
                 );
             }
             return;
@@ -65,7 +65,7 @@ export const stackEndpointSeparation: ResourceValidationPolicy = {
             const at = typeof host === "string" ? ` (host ${host})` : "";
             report(
                 `${args.name} is a ${side === "lyra" ? "Lyra" : "Proxima"} resource but its provider ${provider.name}${at} is a ${providerSide === "lyra" ? "Lyra" : "Proxima"} endpoint. ` +
-                    (side === "lyra" ? `Create it with the ${LYRA}-docker provider.` : `Create it with its class's <class>-docker provider.`),
+                    (side === "lyra" ? `Create it with the ${NAMES.lyraProvider} provider.` : `Create it with its class's ${NAMES.classProvider("<class>")} provider.`),
             );
         }
     },

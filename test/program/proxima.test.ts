@@ -10,7 +10,7 @@ import { LIFECYCLE, OCI, KINDS } from "../../lib/contract";
 import { readDeployed } from "../../lib/rules/deploy-record";
 
 import { releaseProvider } from "../../components/release";
-import type { ReleaseRecord } from "../../lib/release/promotion";
+import type { ReleaseRecord } from "../../lib/release/record";
 import { dockerCpus } from "../../lib/rules/docker-values";
 import { goTool } from "../../estate/go-tools";
 

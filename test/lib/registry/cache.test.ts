@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { cacheDirFromEnv, RegistryCache, registryCacheFromEnv } from "../../../lib/registry/cache";
-import { BODY_LIMITS, sha256Digest } from "../../../lib/registry/client";
+import { BODY_LIMITS } from "../../../lib/registry/types";
+import { sha256Digest } from "../../../lib/rules/digest";
 
 function tempDir(): string {
     return fs.mkdtempSync(path.join(os.tmpdir(), "image-lifecycle-cache-"));

@@ -3,12 +3,13 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { cosignSignArgs, cosignVerifyArgs, formatSize, renderReleaseNotes, shellLine } from "../../lib/release/notes";
-import { RegistryClient } from "../../lib/registry/client";
-import { MEDIA_TYPES } from "../../lib/registry/types";
-import { goTool } from "../support/go-tools";
-import { pushOciImage } from "../support/oci";
-import { sharedTestRegistry } from "../support/services";
+import { cosignSignArgs, cosignVerifyArgs } from "../../../lib/release/cosign";
+import { formatSize, renderReleaseNotes, shellLine } from "../../../lib/release/notes";
+import { RegistryClient } from "../../../lib/registry/client";
+import { MEDIA_TYPES } from "../../../lib/registry/types";
+import { goTool } from "../../support/go-tools";
+import { pushOciImage } from "../../support/oci";
+import { sharedTestRegistry } from "../../support/services";
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
 

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { digestHex, normaliseDigest, parseDigestQuery, shortDigest, tooShortMessage } from "../../lib/rules/digest";
+import { digestHex, normaliseDigest, parseDigestQuery, shortDigest, tooShortMessage } from "../../../lib/rules/digest";
 
 const HEX = "4f".repeat(32);
 

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { displayWidth, padEndToWidth, truncateToWidth } from "../../lib/format/text-width";
+import { displayWidth, padEndToWidth, truncateToWidth } from "../../../lib/format/text-width";
 
 describe("lib/text-width", () => {
     it("counts CJK and emoji as two columns, combining marks and joiners as none", () => {

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
-import { deletionOrder, DigestFacts, describeReason, parseAge, planRetention } from "../../lib/rules/retention";
-import { isSemverReleaseTag } from "../../lib/rules/tags";
+import { deletionOrder, DigestFacts, describeReason, parseAge, planRetention } from "../../../lib/rules/retention";
+import { isSemverReleaseTag } from "../../../lib/rules/tags";
 
 const DAY = 86400000;
 const NOW = new Date("2026-02-01T00:00:00Z");

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { isPrintable, mdCode, mdFence, mdWord, printable, quoteValue, safeJson } from "../../lib/format/text";
+import { isPrintable, mdCode, mdFence, mdWord, printable, quoteValue, safeJson } from "../../../lib/format/text";
 
 describe("lib/text: registry content is data", () => {
     it("removes escape sequences and replaces other controls; keeps newlines and tabs only when asked", () => {

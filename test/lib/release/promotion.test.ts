@@ -1,15 +1,18 @@
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { inputChecks, preflight, promote, PromotionError, buildRecord, recordPath, deleteReleaseTag, RACE_DEFAULTS } from "../../lib/release/promotion";
-import { ReleaseInput, specOf } from "../../lib/release/spec";
-import { MESSAGES } from "../../lib/rules/tags";
-import { RegistryClient, sha256Digest } from "../../lib/registry/client";
-import { MEDIA_TYPES, RequestEvent } from "../../lib/registry/types";
-import { RegistryError } from "../../lib/errors";
-import { startFaultProxy } from "../support/fault-proxy";
-import { pushOciImage } from "../support/oci";
-import { buildAndPush, RegistryService, sharedTestRegistry } from "../support/services";
+import { inputChecks } from "../../../lib/release/checks";
+import { preflight, promote, PromotionError, deleteReleaseTag, RACE_DEFAULTS } from "../../../lib/release/promotion";
+import { buildRecord, recordPath } from "../../../lib/release/record";
+import { ReleaseInput, specOf } from "../../../lib/release/spec";
+import { MESSAGES } from "../../../lib/rules/tags";
+import { RegistryClient } from "../../../lib/registry/client";
+import { sha256Digest } from "../../../lib/rules/digest";
+import { MEDIA_TYPES, RequestEvent } from "../../../lib/registry/types";
+import { RegistryError } from "../../../lib/errors";
+import { startFaultProxy } from "../../support/fault-proxy";
+import { pushOciImage } from "../../support/oci";
+import { buildAndPush, RegistryService, sharedTestRegistry } from "../../support/services";
 
 const run = promisify(execFile);
 const HEX = "a".repeat(64);

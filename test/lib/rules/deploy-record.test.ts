@@ -3,9 +3,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { NAMES } from "../../lib/contract";
-import { DeployRecord, parseDeployRecord, readDeployed, readDeployedFiles, renderDeployRecord } from "../../lib/rules/deploy-record";
-import { ValidationError } from "../../lib/errors";
+import { NAMES } from "../../../lib/contract";
+import { DeployRecord, parseDeployRecord, readDeployed, readDeployedFiles, renderDeployRecord } from "../../../lib/rules/deploy-record";
+import { ValidationError } from "../../../lib/errors";
 
 const D1 = `sha256:${"a".repeat(64)}`;
 const D2 = `sha256:${"b".repeat(64)}`;
@@ -90,19 +90,13 @@ describe("lib/deploy-record", () => {
             fs.writeFileSync(here, renderDeployRecord({ ...record, image: "reg:5000/rednaw/hello-world" }));
             fs.writeFileSync(elsewhere, JSON.stringify({ web: { class: "core", image: "registry.lan/rednaw/hello-world", digest: D2, host: "h" } }));
             const notes: string[] = [];
-            const exact = readDeployedFiles([here, elsewhere], { registry: "reg:5000", repository: "rednaw/hello-world" }, (m) => notes.push(m));
+            const files = [here, elsewhere].map((file) => ({ file, text: fs.readFileSync(file, "utf8") }));
+            const exact = readDeployedFiles(files, { registry: "reg:5000", repository: "rednaw/hello-world" }, (m) => notes.push(m));
             assert.deepEqual(exact, new Set([D1]));
             assert.deepEqual(notes, [`${elsewhere} records nothing deployed from reg:5000/rednaw/hello-world.`]);
 
-            const any = readDeployedFiles([here, elsewhere], { registry: "reg:5000", repository: "rednaw/hello-world", anyRegistry: true }, () => assert.fail("no note expected"));
+            const any = readDeployedFiles(files, { registry: "reg:5000", repository: "rednaw/hello-world", anyRegistry: true }, () => assert.fail("no note expected"));
             assert.deepEqual(any, new Set([D1, D2]));
-        });
-
-        it("says which file it cannot read", () => {
-            assert.throws(
-                () => readDeployedFiles([path.join(dir, "missing.yml")], { registry: "r", repository: "x" }, () => undefined),
-                (e: Error) => e instanceof ValidationError && /Cannot read deployed file .*missing\.yml \(ENOENT\)/.test(e.message),
-            );
         });
     });
 });

@@ -1,14 +1,11 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { OCI } from "../../lib/contract";
-import { buildOverview, formatCreated, formatOverview, overviewJson, TagInfo, truncate } from "../../lib/format/overview";
-import { gatherOverview } from "../../lib/registry/overview";
-import { RegistryClient } from "../../lib/registry/client";
-import { ImageInfo, RequestEvent } from "../../lib/registry/types";
-import { buildAndPush, DISTRIBUTIONS, sharedTestRegistry } from "../support/services";
+import { OCI } from "../../../lib/contract";
+import { buildOverview, formatCreated, formatOverview, overviewJson, truncate } from "../../../lib/format/overview";
+import { ImageInfo, TagInfo } from "../../../lib/registry/types";
 
-const golden = (name: string) => fs.readFileSync(path.join(__dirname, "..", "golden", name), "utf8");
+const golden = (name: string) => fs.readFileSync(path.join(__dirname, "..", "..", "golden", name), "utf8");
 
 function info(digestChar: string, created: string | undefined, description?: string): ImageInfo {
     const labels: Record<string, string> = {};
@@ -17,7 +14,7 @@ function info(digestChar: string, created: string | undefined, description?: str
     return { digest: `sha256:${digestChar.repeat(64)}`, mediaType: "application/vnd.oci.image.manifest.v1+json", labels, ...(created ? { created } : {}), platforms: ["linux/amd64"], layers: [], size: 0 };
 }
 
-describe("lib/overview", () => {
+describe("lib/format/overview", () => {
     const seedRows: TagInfo[] = [
         { tag: "eb53023", info: info("e", "2026-01-25T01:01:00Z", "initial deploy") },
         { tag: "6350192", info: info("6", "2026-01-25T01:10:00Z", "add healthcheck + fix nginx proxy header") },
@@ -92,30 +89,5 @@ describe("lib/overview", () => {
         assert.equal(json.image, "127.0.0.1:5000/rednaw/hello-world");
         assert.deepEqual(json.tags.map((t) => [t.tag, t.deployed, t.created]), [["6350192", true, "2026-01-25T01:10:00Z"], ["eb53023", false, "2026-01-25T01:01:00Z"]]);
         assert.equal(json.tags[1].description, "initial deploy");
-    });
-
-    for (const distribution of DISTRIBUTIONS) describe(`gatherOverview against a real registry (Distribution ${distribution})`, () => {
-        it("costs one list, one manifest per tag and one config per distinct image", async () => {
-            const reg = await sharedTestRegistry(distribution);
-            const repo = "overview/gather";
-            const a = await buildAndPush({ repository: `${reg.registry}/${repo}`, tags: ["aaa1111", "stable"], labels: { [OCI.created]: "2026-03-01T12:00:00Z", [OCI.description]: "second" }, payload: "a" });
-            const b = await buildAndPush({ repository: `${reg.registry}/${repo}`, tags: ["bbb2222"], labels: { [OCI.created]: "2026-02-01T12:00:00Z", [OCI.description]: "first" }, payload: "b" });
-            const events: RequestEvent[] = [];
-            const client = new RegistryClient({ registry: reg.registry, onRequest: (e) => events.push(e) });
-            let progress = 0;
-            const tags = await gatherOverview(client, repo, { concurrency: 2, onProgress: (done, total) => { progress = done; assert.equal(total, 3); } });
-            assert.equal(progress, 3);
-            const o = buildOverview(reg.registry, repo, tags, new Set([b]));
-            assert.deepEqual(o.rows.map((r) => [r.tag, r.digest, r.deployed, r.description]), [
-                ["aaa1111", a, false, "second"],
-                ["stable", a, false, "second"],
-                ["bbb2222", b, true, "first"],
-            ]);
-            const kinds = events.map((e) => new URL(e.url).pathname.split("/").slice(-2, -1)[0]);
-            assert.equal(kinds.filter((k) => k === "tags").length, 1);
-            assert.equal(kinds.filter((k) => k === "manifests").length, 3);
-            assert.equal(kinds.filter((k) => k === "blobs").length, 2);
-            assert.equal(events.length, 6);
-        });
     });
 });

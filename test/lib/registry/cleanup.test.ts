@@ -1,15 +1,16 @@
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { applyCleanup, planCleanup } from "../../lib/registry/cleanup";
-import { RegistryError } from "../../lib/errors";
-import { OCI } from "../../lib/contract";
-import { promote } from "../../lib/release/promotion";
-import { RegistryClient, sha256Digest } from "../../lib/registry/client";
-import { MEDIA_TYPES } from "../../lib/registry/types";
-import { startFaultProxy } from "../support/fault-proxy";
-import { pushOciImage } from "../support/oci";
-import { RegistryService, requireBinary, startRegistry } from "../support/services";
+import { applyCleanup, planCleanup } from "../../../lib/registry/cleanup";
+import { RegistryError } from "../../../lib/errors";
+import { OCI } from "../../../lib/contract";
+import { promote } from "../../../lib/release/promotion";
+import { RegistryClient } from "../../../lib/registry/client";
+import { sha256Digest } from "../../../lib/rules/digest";
+import { MEDIA_TYPES } from "../../../lib/registry/types";
+import { startFaultProxy } from "../../support/fault-proxy";
+import { pushOciImage } from "../../support/oci";
+import { RegistryService, requireBinary, startRegistry } from "../../support/services";
 
 const run = promisify(execFile);
 const DAY = 86400000;

@@ -3,8 +3,8 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { factsScript, gatherFacts, newMarker, parseFacts } from "../../lib/host/facts";
-import { LIFECYCLE } from "../../lib/contract";
+import { factsScript, gatherFacts, newMarker, parseFacts } from "../../../lib/host/facts";
+import { LIFECYCLE } from "../../../lib/contract";
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
 

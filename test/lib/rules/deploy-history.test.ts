@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
-import { DeployHistoryEntry } from "../../lib/contract";
-import { digestsRan, parseDeployHistory, previousVerified } from "../../lib/rules/deploy-history";
+import { DeployHistoryEntry } from "../../../lib/contract";
+import { digestsRan, parseDeployHistory, previousVerified } from "../../../lib/rules/deploy-history";
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
 const entry = (digest: string, outcome: DeployHistoryEntry["outcome"], at: string, extra: Partial<DeployHistoryEntry> = {}): DeployHistoryEntry =>

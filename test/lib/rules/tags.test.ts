@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
-import { ValidationError } from "../../lib/errors";
-import { assertRule, checkDigestInput, checkTagCharset, checkTagPolicy, isChannelTag, isSemverReleaseTag, MESSAGES, toFullDigest } from "../../lib/rules/tags";
+import { ValidationError } from "../../../lib/errors";
+import { assertRule, checkDigestInput, checkTagCharset, checkTagPolicy, isChannelTag, isSemverReleaseTag, MESSAGES, toFullDigest } from "../../../lib/rules/tags";
 
 const HEX = "a1b2c3d4e5f6789012345678901234567890abcdef1234567890abcdef123456";
 

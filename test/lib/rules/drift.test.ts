@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
-import { LIFECYCLE, NAMES } from "../../lib/contract";
-import { ContainerFact, DesiredApp, DriftCode, FixStep, HostFacts, HostObservation, joinHosts } from "../../lib/rules/drift";
-import { DeployRecord } from "../../lib/rules/deploy-record";
+import { LIFECYCLE, NAMES } from "../../../lib/contract";
+import { ContainerFact, DesiredApp, DriftCode, FixStep, HostFacts, HostObservation, joinHosts } from "../../../lib/rules/drift";
+import { DeployRecord } from "../../../lib/rules/deploy-record";
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
 const CORE = "ssh://deploy@core:22";

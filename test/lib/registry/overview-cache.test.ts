@@ -7,16 +7,16 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { overview } from "../../cli/overview";
-import { CliIO } from "../../cli/io";
-import { OCI } from "../../lib/contract";
-import { buildOverview } from "../../lib/format/overview";
-import { gatherOverview } from "../../lib/registry/overview";
-import { RegistryCache } from "../../lib/registry/cache";
-import { RegistryClient } from "../../lib/registry/client";
-import { RequestEvent } from "../../lib/registry/types";
-import { pushOciImage } from "../support/oci";
-import { DISTRIBUTIONS, RegistryService, sharedTestRegistry } from "../support/services";
+import { overview } from "../../../cli/overview";
+import { CliIO } from "../../../cli/io";
+import { OCI } from "../../../lib/contract";
+import { buildOverview } from "../../../lib/format/overview";
+import { gatherOverview } from "../../../lib/registry/overview";
+import { RegistryCache } from "../../../lib/registry/cache";
+import { RegistryClient } from "../../../lib/registry/client";
+import { RequestEvent } from "../../../lib/registry/types";
+import { pushOciImage } from "../../support/oci";
+import { DISTRIBUTIONS, RegistryService, sharedTestRegistry } from "../../support/services";
 
 /** Pushes one small image under `tag` whose description label is `description`; returns its digest. */
 async function push(reg: RegistryService, repo: string, tag: string, description: string, created: string): Promise<string> {
@@ -181,7 +181,7 @@ describe("the warm overview (on-disk cache, real registry)", () => {
 
         it("two overviews run at once in two processes on one cold cache agree, and leave a cache a third run reads whole", async () => {
             const root = tempDir();
-            const bin = path.join(__dirname, "..", "..", "bin", "image-lifecycle.js");
+            const bin = path.join(__dirname, "..", "..", "..", "bin", "image-lifecycle.js");
             const runCli = () => new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
                 const child = spawn(process.execPath, [bin, "overview", repo, "--registry", reg.registry, "--json"], { env: { ...process.env, IMAGE_LIFECYCLE_CACHE: root, IMAGE_LIFECYCLE_NO_CACHE: "" } });
                 let out = "";

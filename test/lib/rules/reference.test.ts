@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
-import { ValidationError } from "../../lib/errors";
-import { formatReference, isFullDigest, isLoopbackRegistry, parseReference, pinnedReference } from "../../lib/rules/reference";
+import { ValidationError } from "../../../lib/errors";
+import { formatReference, isFullDigest, isLoopbackRegistry, parseReference, pinnedReference } from "../../../lib/rules/reference";
 
 const D = `sha256:${"ab".repeat(32)}`;
 
