@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ValidationError } from "../../../lib/errors";
 import { configFromStackFile, parseConfig, ProximaEstate, LyraEstate } from "../../../lib/config";
-import { loadStackConfig } from "../../support/program";
+import { loadStackConfig } from "../../../harness/program";
 
 const HEX = "a".repeat(64);
 /** The shape of a cosign key pair's two files (values are not a real key: the parser checks the armour, cosign checks the key). */

@@ -8,7 +8,7 @@ import {
     HISTORY_PREVIOUS_DIGEST, HISTORY_PREVIOUS_TAG, inspectScript, parseDeployResult, removeScript, specHash, verifyWaitSeconds,
 } from "../../../lib/host/app-container";
 import { renderDeployRecord } from "../../../lib/rules/deploy-record";
-import { buildAndPush, dockerEngine, sharedTestRegistry, tempDir } from "../../support/services";
+import { buildAndPush, dockerEngine, sharedTestRegistry, tempDir } from "../../../estate/services";
 
 const base: AppContainerSpec = {
     name: "web",

@@ -5,8 +5,8 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { controlDir, ensurePrivateDir, withConnectionReuse } from "../../../lib/host/ssh-reuse";
 import { runOnHost } from "../../../lib/host/ssh";
-import { tempDir } from "../../support/services";
-import { sshClient, SshHost, startSshHost } from "../../support/hosts";
+import { tempDir } from "../../../estate/services";
+import { sshClient, SshHost, startSshHost } from "../../../estate/hosts";
 
 const run = promisify(execFile);
 

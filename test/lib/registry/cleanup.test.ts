@@ -9,8 +9,8 @@ import { RegistryClient } from "../../../lib/registry/client";
 import { sha256Digest } from "../../../lib/rules/digest";
 import { MEDIA_TYPES } from "../../../lib/registry/types";
 import { startFaultProxy } from "../../support/fault-proxy";
-import { pushOciImage } from "../../support/oci";
-import { RegistryService, requireBinary, startRegistry } from "../../support/services";
+import { pushOciImage } from "../../../estate/oci";
+import { RegistryService, requireBinary, startRegistry } from "../../../estate/services";
 
 const run = promisify(execFile);
 const DAY = 86400000;

@@ -11,7 +11,7 @@ import { RegistryError } from "../../../lib/errors";
 import { OCI } from "../../../lib/contract";
 import { RegistryClient } from "../../../lib/registry/client";
 import { RequestEvent } from "../../../lib/registry/types";
-import { buildAndPush, DISTRIBUTIONS, requireBinary, sharedTestRegistry, startRegistry } from "../../support/services";
+import { buildAndPush, DISTRIBUTIONS, requireBinary, sharedTestRegistry, startRegistry } from "../../../estate/services";
 
 const run = promisify(execFile);
 const b64url = (b: Buffer | string) => Buffer.from(b).toString("base64url");

@@ -10,8 +10,8 @@ import { retryAfter } from "../../../lib/registry/transport";
 import { sha256Digest } from "../../../lib/rules/digest";
 import { MEDIA_TYPES, RequestEvent } from "../../../lib/registry/types";
 import { FaultProxy, startFaultProxy } from "../../support/fault-proxy";
-import { pushOciImage } from "../../support/oci";
-import { buildAndPush, DISTRIBUTIONS, freePort, requireBinary, sharedTestRegistry, startRegistry } from "../../support/services";
+import { pushOciImage } from "../../../estate/oci";
+import { buildAndPush, DISTRIBUTIONS, freePort, requireBinary, sharedTestRegistry, startRegistry } from "../../../estate/services";
 
 const run = promisify(execFile);
 

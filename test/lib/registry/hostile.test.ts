@@ -7,7 +7,7 @@ import { RegistryClient } from "../../../lib/registry/client";
 import { BODY_LIMITS, RequestEvent } from "../../../lib/registry/types";
 import { startFaultProxy } from "../../support/fault-proxy";
 import { endless, json, startHostileServer } from "../../support/hostile-server";
-import { buildAndPush, RegistryService, sharedTestRegistry, startRegistry } from "../../support/services";
+import { buildAndPush, RegistryService, sharedTestRegistry, startRegistry } from "../../../estate/services";
 
 /** Asserts `p` rejects with a RegistryError of `code` whose message matches `re`. */
 async function registryError(p: Promise<unknown>, code: string, re: RegExp): Promise<RegistryError> {

@@ -1,8 +1,8 @@
 import { strict as assert } from "node:assert";
 import { RegistryClient } from "../../../lib/registry/client";
 import { RequestEvent } from "../../../lib/registry/types";
-import { pushOciImage } from "../../support/oci";
-import { DISTRIBUTIONS, sharedTestRegistry } from "../../support/services";
+import { pushOciImage } from "../../../estate/oci";
+import { DISTRIBUTIONS, sharedTestRegistry } from "../../../estate/services";
 
 /**
  * The two answers a real registry gives to a paged tag list: Distribution 2.8 ignores `n` and sends

@@ -15,8 +15,8 @@ import { gatherOverview } from "../../../lib/registry/overview";
 import { RegistryCache } from "../../../lib/registry/cache";
 import { RegistryClient } from "../../../lib/registry/client";
 import { RequestEvent } from "../../../lib/registry/types";
-import { pushOciImage } from "../../support/oci";
-import { DISTRIBUTIONS, RegistryService, sharedTestRegistry } from "../../support/services";
+import { pushOciImage } from "../../../estate/oci";
+import { DISTRIBUTIONS, RegistryService, sharedTestRegistry } from "../../../estate/services";
 
 /** Pushes one small image under `tag` whose description label is `description`; returns its digest. */
 async function push(reg: RegistryService, repo: string, tag: string, description: string, created: string): Promise<string> {

@@ -4,7 +4,7 @@ import { buildOverview } from "../../../lib/format/overview";
 import { gatherOverview } from "../../../lib/registry/overview";
 import { RegistryClient } from "../../../lib/registry/client";
 import { RequestEvent } from "../../../lib/registry/types";
-import { buildAndPush, DISTRIBUTIONS, sharedTestRegistry } from "../../support/services";
+import { buildAndPush, DISTRIBUTIONS, sharedTestRegistry } from "../../../estate/services";
 
 describe("lib/registry/overview", () => {
     for (const distribution of DISTRIBUTIONS) describe(`gatherOverview against a real registry (Distribution ${distribution})`, () => {

@@ -7,9 +7,9 @@ import { cosignSignArgs, cosignVerifyArgs } from "../../../lib/release/cosign";
 import { formatSize, renderReleaseNotes, shellLine } from "../../../lib/release/notes";
 import { RegistryClient } from "../../../lib/registry/client";
 import { MEDIA_TYPES } from "../../../lib/registry/types";
-import { goTool } from "../../support/go-tools";
-import { pushOciImage } from "../../support/oci";
-import { sharedTestRegistry } from "../../support/services";
+import { goTool } from "../../../estate/go-tools";
+import { pushOciImage } from "../../../estate/oci";
+import { sharedTestRegistry } from "../../../estate/services";
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
 

@@ -11,8 +11,8 @@ import { sha256Digest } from "../../../lib/rules/digest";
 import { MEDIA_TYPES, RequestEvent } from "../../../lib/registry/types";
 import { RegistryError } from "../../../lib/errors";
 import { startFaultProxy } from "../../support/fault-proxy";
-import { pushOciImage } from "../../support/oci";
-import { buildAndPush, RegistryService, sharedTestRegistry } from "../../support/services";
+import { pushOciImage } from "../../../estate/oci";
+import { buildAndPush, RegistryService, sharedTestRegistry } from "../../../estate/services";
 
 const run = promisify(execFile);
 const HEX = "a".repeat(64);

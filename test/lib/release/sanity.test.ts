@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { runSanity, sanityArgs, sanityCommandLine } from "../../../lib/release/sanity";
-import { buildAndPush, dockerEngine, RegistryService, sharedTestRegistry } from "../../support/services";
+import { buildAndPush, dockerEngine, RegistryService, sharedTestRegistry } from "../../../estate/services";
 
 describe("lib/sanity", function () {
     this.timeout(180000);
