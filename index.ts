@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { createResolver, resolveUpFront } from "./components/resolver";
+import { createResolver, resolveUpFront, unpullableImages } from "./components/resolver";
 import { loadEstate, registryPasswordSource } from "./pulumi-config";
 import { registryAccess, registryClient } from "./lib/registry/access";
 import { HostToReach, unreachableHosts } from "./lib/host/reach";
@@ -17,15 +17,15 @@ export = async () => {
     }
     const access = registryAccess(estate.registry);
     const from = registryPasswordSource();
-    const resolver = createResolver(registryClient(access, from ? { credentialsFrom: from } : {}));
+    const api = registryClient(access, from ? { credentialsFrom: from } : {});
+    const resolver = createResolver(api);
     const hosts: HostToReach[] = estate.stack === "proxima"
         ? Object.entries(estate.classes).flatMap(([name, c]) => (c ? [{ role: `class ${name}`, setting: `classes.${name}.host`, endpoint: c.host, sshOpts: c.sshOpts }] : []))
         : [{ role: "Lyra", setting: "lyra.host", endpoint: estate.lyra.host, sshOpts: estate.lyra.sshOpts }];
-    const [, unreachable] = await Promise.all([
-        resolveUpFront(resolver, estate.stack === "proxima" ? estate.apps : estate.devContainers),
-        unreachableHosts(hosts),
-    ]);
-    // Not fatal: the resources of the other hosts still register, and the run fails at its end.
-    for (const message of unreachable) void pulumi.log.error(message);
+    const images = estate.stack === "proxima" ? estate.apps : estate.devContainers;
+    const [, unreachable] = await Promise.all([resolveUpFront(resolver, images), unreachableHosts(hosts)]);
+    const unpullable = await unpullableImages(api, await Promise.all(images.map((i) => resolver(i.repository, i))));
+    // Not fatal: the other resources still register (the failing ones fail on their own), and the run fails at its end.
+    for (const message of [...unreachable, ...unpullable]) void pulumi.log.error(message);
     return buildStack(estate, { resolver, access });
 };

@@ -22,6 +22,8 @@ export interface ResolvedImage {
     size?: number;
     /** The image's own command (its config's `Cmd`), when it sets one. */
     command?: string[];
+    /** Layer digests of the (first) platform manifest: what a pull fetches. */
+    layers: string[];
 }
 
 /** Resolves a configured tag/digest to a digest, its labels and size. A configured digest wins over the tag. */
@@ -57,7 +59,7 @@ export function createResolver(api: RegistryApi): ImageResolver {
         }));
     return async (repository, choice) => {
         if (!choice.digest && !choice.tag) throw new Error(`No tag or digest given for ${repository}. Set one in the stack config.`);
-        const { digest, labels, size, command } = await (choice.digest ? byDigest(repository, choice.digest) : byTag(repository, choice.tag!));
+        const { digest, labels, size, command, layers } = await (choice.digest ? byDigest(repository, choice.digest) : byTag(repository, choice.tag!));
         return {
             registry: api.registry,
             repository,
@@ -70,6 +72,7 @@ export function createResolver(api: RegistryApi): ImageResolver {
             ...(labels[OCI.source] !== undefined ? { source: labels[OCI.source] } : {}),
             ...(Number.isFinite(size) && size > 0 ? { size } : {}),
             ...(command !== undefined ? { command: [...command] } : {}),
+            layers: [...layers],
         };
     };
 }
@@ -99,4 +102,23 @@ export async function resolveUpFront(resolver: ImageResolver, images: { reposito
         return `${problem} (registry ${registry}${status ? `, HTTP ${status}` : ""}; met by ${met.join(", ")})`;
     });
     throw new pulumi.RunError(lines.join("\n"));
+}
+
+/**
+ * The images a class host could not pull: a layer the registry no longer serves (deleted by a garbage
+ * collection, lost from its storage). Asked at every run, after the images resolved, one HEAD per layer;
+ * one message per image, naming the layer and the registry's status, so that the pull's failure on the
+ * host ("unable to find or pull image") is not all the user reads.
+ */
+export async function unpullableImages(api: RegistryApi, resolved: ResolvedImage[]): Promise<string[]> {
+    const seen = new Map<string, ResolvedImage>();
+    for (const r of resolved) seen.set(`${r.repository}@${r.digest}`, r);
+    const messages = await Promise.all([...seen.values()].map(async (r) => {
+        const missing = await api.missingBlobs(r.repository, r.layers);
+        if (missing.length === 0) return undefined;
+        const which = missing.map((m) => `${m.digest} (HEAD /v2/${r.repository}/blobs/${m.digest}: HTTP ${m.status})`).join(", ");
+        return `${r.registry}/${r.repository}@${r.digest} cannot be pulled: the registry does not serve its layer ${which}. ` +
+            "The containers that would run it are not changed and keep running what they run. Push the build again, or choose another tag or digest, then run pulumi up.";
+    }));
+    return messages.filter((m): m is string => m !== undefined);
 }

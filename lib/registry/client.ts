@@ -147,6 +147,15 @@ export class RegistryClient implements RegistryApi {
         return cached;
     }
 
+    async missingBlobs(repository: string, digests: string[]): Promise<{ digest: string; status: number }[]> {
+        const answers = await Promise.all(digests.map(async (digest) => {
+            if (!isFullDigest(digest)) throw new ValidationError("digest", `Invalid blob digest "${digest}": expected sha256: followed by 64 lowercase hex characters.`);
+            const res = await this.transport.send({ method: "HEAD", target: `/v2/${repository}/blobs/${digest}`, repository, reference: digest, accept: [200, 404] });
+            return { digest, status: res.status };
+        }));
+        return answers.filter((a) => a.status !== 200);
+    }
+
     private async fetchBlob(repository: string, digest: string): Promise<Buffer> {
         if (!isFullDigest(digest)) throw new ValidationError("digest", `Invalid blob digest "${digest}": expected sha256: followed by 64 lowercase hex characters.`);
         if (this.cache) {

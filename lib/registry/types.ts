@@ -159,4 +159,6 @@ export interface RegistryApi {
     putManifest(repository: string, tag: string, manifest: Pick<Manifest, "bytes" | "mediaType">): Promise<string>;
     /** DELETE a manifest by digest (removes every tag that points at it). */
     deleteManifest(repository: string, digest: string): Promise<void>;
+    /** HEAD each blob: the ones the registry does not serve, with the status it answered. */
+    missingBlobs(repository: string, digests: string[]): Promise<{ digest: string; status: number }[]>;
 }

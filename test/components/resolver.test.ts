@@ -1,10 +1,12 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as assert from "node:assert/strict";
-import { createResolver, resolveUpFront } from "../../components/resolver";
+import { createResolver, resolveUpFront, unpullableImages } from "../../components/resolver";
 import { OCI } from "../../lib/contract";
 import { RegistryClient } from "../../lib/registry/client";
 import { RequestEvent } from "../../lib/registry/types";
 import { seedImage, testLabels } from "../../harness/program";
-import { sharedTestRegistry, startRegistry } from "../../estate/services";
+import { buildAndPush, sharedTestRegistry, startRegistry } from "../../estate/services";
 
 describe("components/resolver (real registry)", function () {
     this.timeout(180000);
@@ -67,5 +69,23 @@ describe("components/resolver (real registry)", function () {
             { repository: "resolver/app", tag: "zzz9999" }, { repository: "resolver/app", tag: "yyy8888" }, { repository: "resolver/app", tag: "aaa1111" },
         ]).then(() => undefined, (err: Error) => err);
         assert.deepEqual(e?.message.split("\n").map((l) => /Tag "(\w+)"/.exec(l)?.[1]), ["zzz9999", "yyy8888"]);
+    });
+
+    it("names an image whose layer the registry no longer serves, with the layer and the status, and says nothing of a whole one", async () => {
+        const reg = await startRegistry();
+        const whole = await buildAndPush({ repository: `${reg.registry}/resolver/whole`, tags: ["1"], payload: "whole" });
+        const broken = await buildAndPush({ repository: `${reg.registry}/resolver/broken`, tags: ["1"], payload: "a layer goes missing" });
+        const client = new RegistryClient({ registry: reg.registry });
+        const resolve = createResolver(client);
+        const resolved = [await resolve("resolver/whole", { tag: "1" }), await resolve("resolver/broken", { tag: "1" }), await resolve("resolver/broken", { digest: broken })];
+        assert.deepEqual(await unpullableImages(client, resolved), []);
+        assert.equal(resolved[0].digest, whole);
+        // The broken image's last layer is its own (the payload); the first is shared with the whole one.
+        const layer = resolved[1].layers[resolved[1].layers.length - 1];
+        fs.rmSync(path.join(reg.dataDir, "docker/registry/v2/blobs/sha256", layer.slice(7, 9), layer.slice(7)), { recursive: true });
+        const messages = await unpullableImages(client, resolved);
+        assert.equal(messages.length, 1, "one message per image, however many apps run it");
+        assert.equal(messages[0], `${reg.registry}/resolver/broken@${broken} cannot be pulled: the registry does not serve its layer ${layer} (HEAD /v2/resolver/broken/blobs/${layer}: HTTP 404). ` +
+            "The containers that would run it are not changed and keep running what they run. Push the build again, or choose another tag or digest, then run pulumi up.");
     });
 });
