@@ -147,27 +147,32 @@ export function createReleaseProvider(opts: ReleaseProviderOptions): ReleaseProv
             const outcome = await promoteSpec(api, spec, inputChecks(inputs), {
                 ...(smoke ? { sanity: (pinned: string) => runSanity(pinned, smoke, { dockerHost: process.env.DOCKER_HOST }) } : {}),
             });
-            // Nothing below reports the release as released until the signature verifies on the tag and the digest.
-            const signature = key ? await signAndVerify(inputs, outcome.digest, key, accessOf(inputs).credentials) : undefined;
-            const record: ReleaseRecord = {
-                ...buildRecord({
-                    spec,
-                    outcome,
-                    env: process.env,
-                    at: new Date(),
-                    ...(smoke ? { smokeCommand: smoke } : {}),
-                    ...(inputs.deleteTagOnDestroy ? { deleteTagOnDestroy: inputs.deleteTagOnDestroy } : {}),
-                }),
-                ...(signature ? { signature } : {}),
-            };
-            // From the manifest already fetched: only the config blob is read (and an index's first platform).
-            const info = await api.imageInfoFromManifest(inputs.repository, outcome.manifest);
-            const releaseNotes = notesOf(inputs, outcome.digest, outcome.manifest, info, record.run);
-            const file = recordPath(recordsRoot(process.env), spec);
-            writeRecordFile(file, record);
-            writeNotesFile(file, releaseNotes);
-            const outs: ReleaseState = { ...inputs, promotedDigest: outcome.digest, record, releaseNotes, recordPath: file };
-            return { id: `${inputs.registry}/${inputs.repository}:${inputs.tag}`, outs };
+            // The tag is written from here on: whatever stops the rest says so, and how to finish.
+            try {
+                // Nothing below reports the release as released until the signature verifies on the tag and the digest.
+                const signature = key ? await signAndVerify(inputs, outcome.digest, key, accessOf(inputs).credentials) : undefined;
+                const record: ReleaseRecord = {
+                    ...buildRecord({
+                        spec,
+                        outcome,
+                        env: process.env,
+                        at: new Date(),
+                        ...(smoke ? { smokeCommand: smoke } : {}),
+                        ...(inputs.deleteTagOnDestroy ? { deleteTagOnDestroy: inputs.deleteTagOnDestroy } : {}),
+                    }),
+                    ...(signature ? { signature } : {}),
+                };
+                // From the manifest already fetched: only the config blob is read (and an index's first platform).
+                const info = await api.imageInfoFromManifest(inputs.repository, outcome.manifest);
+                const releaseNotes = notesOf(inputs, outcome.digest, outcome.manifest, info, record.run);
+                const file = recordPath(recordsRoot(process.env), spec);
+                writeRecordFile(file, record);
+                writeNotesFile(file, releaseNotes);
+                const outs: ReleaseState = { ...inputs, promotedDigest: outcome.digest, record, releaseNotes, recordPath: file };
+                return { id: `${inputs.registry}/${inputs.repository}:${inputs.tag}`, outs };
+            } catch (e) {
+                throw new Error(`${inputs.registry}/${inputs.repository}:${inputs.tag} is already written on ${outcome.digest}, but the release stopped after that: ${(e as Error).message.trim()} Fix that and run pulumi up again to finish the release: the tag stays, and a release of the same tag on the same digest resumes instead of being refused.`);
+            }
         },
 
         async update(_id, olds, news) {

@@ -120,6 +120,19 @@ describe("components/release", function () {
             assert.equal(await tagOf("v1.0.0"), digest);
         });
 
+        it("a create that stops after writing the tag says the tag is written and that up finishes it; the retry does", async () => {
+            const blocked = path.join(records, "not-a-folder");
+            fs.writeFileSync(blocked, "");
+            await assert.rejects(withEnv({ ...env(), IMAGE_LIFECYCLE_RECORDS_DIR: path.join(blocked, "records") }, () => provider.create(mk({ tag: "v3.0.0" }))), (e: Error) => {
+                assert.match(e.message, new RegExp(`^${reg.registry}/${repository}:v3\\.0\\.0 is already written on ${digest}, but the release stopped after that: .*ENOTDIR.* Fix that and run pulumi up again to finish the release`));
+                return true;
+            });
+            assert.equal(await tagOf("v3.0.0"), digest, "the tag was written before the record failed");
+            const finished = (await withEnv(env(), () => provider.create(mk({ tag: "v3.0.0" })))).outs as ReleaseState;
+            assert.equal(finished.record.resumed, true);
+            assert.ok(fs.existsSync(finished.recordPath));
+        });
+
         it("update records a break-glass override; delete leaves the tag unless it is set", async () => {
             const created = (await withEnv(env(), () => provider.create(mk({ tag: "v2.0.0" })))).outs as ReleaseState;
             const updated = (await withEnv(env(), () => provider.update("id", created, mk({ tag: "v2.0.0", deleteTagOnDestroy: { reason: "INC-1 wrong build" } })))).outs as ReleaseState;
