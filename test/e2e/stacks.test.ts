@@ -395,6 +395,8 @@ describe("e2e: the shipped stacks under the real engine (SSH hosts, real registr
             const outputBefore = JSON.parse(await pulumiOk(estate, ["stack", "output", "deployments", "--json", "--stack", "proxima"])).uptime.digest as string;
             const digest = await buildAndPush({
                 repository: `${estate.registry.registry}/giftfinder/uptime`, tags: ["b10b000"], payload: "a build whose layer goes missing",
+                // A service that keeps running (the default command prints the payload and exits).
+                cmd: "trap 'exit 0' TERM; while :; do sleep 1; done",
                 labels: { [OCI.description]: "a build whose layer goes missing", [OCI.created]: "2026-01-27T09:00:00Z", [OCI.revision]: `b10b000${"0".repeat(33)}`, [OCI.source]: "https://github.com/example/giftfinder/uptime" },
             });
             await setPath("apps.uptime.tag", "b10b000");
