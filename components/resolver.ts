@@ -85,22 +85,23 @@ export function createResolver(api: RegistryApi): ImageResolver {
 export async function resolveUpFront(resolver: ImageResolver, images: { repository: string; tag?: string; digest?: string }[]): Promise<void> {
     const results = await Promise.allSettled(images.map((i) => resolver(i.repository, i)));
     // A refused login or an unreachable registry is one problem however many apps meet it: one line, naming them.
-    const problems = new Map<string, string[]>();
+    const problems = new Map<string, { line: (met: string[]) => string; met: string[] }>();
     for (const [i, r] of results.entries()) {
         if (r.status === "fulfilled") continue;
         const e = r.reason as Error;
-        const shared = e instanceof RegistryError && REGISTRY_WIDE.has(e.code);
-        const key = shared ? `${e.code}|${e.context.registry}|${e.context.status ?? ""}|${e.problem}` : String(e?.message ?? e);
-        const met = problems.get(key) ?? [];
-        if (shared) met.push(`${images[i].repository}:${images[i].digest ?? images[i].tag}`);
-        problems.set(key, met);
+        if (e instanceof RegistryError && REGISTRY_WIDE.has(e.code)) {
+            const { registry, status } = e.context;
+            const key = `${e.code} ${registry} ${status ?? ""} ${e.problem}`;
+            const entry = problems.get(key) ?? { line: (met) => `${e.problem} (registry ${registry}${status !== undefined ? `, HTTP ${status}` : ""}; met by ${met.join(", ")})`, met: [] };
+            entry.met.push(`${images[i].repository}:${images[i].digest ?? images[i].tag}`);
+            problems.set(key, entry);
+        } else {
+            const message = String(e?.message ?? e);
+            problems.set(message, { line: () => message, met: [] });
+        }
     }
     if (problems.size === 0) return;
-    const lines = [...problems.entries()].map(([key, met]) => {
-        if (met.length === 0) return key;
-        const [, registry, status, problem] = key.split("|");
-        return `${problem} (registry ${registry}${status ? `, HTTP ${status}` : ""}; met by ${met.join(", ")})`;
-    });
+    const lines = [...problems.values()].map((p) => p.line(p.met));
     throw new pulumi.RunError(lines.join("\n"));
 }
 

@@ -26,7 +26,8 @@ export const FORCED_SSH_OPTIONS = ["-o", "StrictHostKeyChecking=yes", "-o", "Bat
 
 /** What a failed ssh call tells: 255 is ssh's own failure (host, key, network), anything else the script's. */
 export class HostError extends Error {
-    constructor(message: string, readonly unreachable: boolean) {
+    /** `reason`: what ssh or the script said, without the host or the advice around it. */
+    constructor(message: string, readonly unreachable: boolean, readonly reason: string = message) {
         super(message);
     }
 }
@@ -47,13 +48,13 @@ export function runOnHost(inputs: { endpoint: string; sshOpts: string[]; script:
         const timer = setTimeout(() => { timedOut = true; child.kill("SIGKILL"); }, timeoutMs);
         child.stdout.on("data", (d: Buffer) => { stdout += d.toString("utf8"); });
         child.stderr.on("data", (d: Buffer) => { stderr += d.toString("utf8"); });
-        child.on("error", (e) => { clearTimeout(timer); reject(new HostError(`Cannot run ssh for ${inputs.endpoint}: ${e.message}. Install the OpenSSH client.`, true)); });
+        child.on("error", (e) => { clearTimeout(timer); reject(new HostError(`Cannot run ssh for ${inputs.endpoint}: ${e.message}. Install the OpenSSH client.`, true, e.message)); });
         child.on("close", (code, signal) => {
             clearTimeout(timer);
             if (code === 0) return resolve(stdout);
             const why = stderr.replace(/\r/g, "").trim().split("\n").slice(-5).join("\n") || (timedOut ? `no answer within ${Math.round(timeoutMs / 1000)} s` : `exit ${code ?? signal}`);
             if (code === 255) {
-                return reject(new HostError(`Cannot reach ${inputs.endpoint} over SSH: ${why}\nCheck that the host is up and reachable, that its host key is in known_hosts, and that the key in sshOpts (or the agent) may log in.`, true));
+                return reject(new HostError(`Cannot reach ${inputs.endpoint} over SSH: ${why}\nCheck that the host is up and reachable, that its host key is in known_hosts, and that the key in sshOpts (or the agent) may log in.`, true, why));
             }
             reject(new HostError(`The script on ${inputs.endpoint} failed: ${why}`, false));
         });
